@@ -1,0 +1,35 @@
+"""The one way the portal sends email: a template trio rendered in the recipient's language,
+delivered by Celery once the current transaction has committed."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import transaction
+from django.template.loader import render_to_string
+from django.utils import translation
+
+from .tasks import deliver_email
+
+
+def send_email(template: str, to: str, context: dict | None = None, language: str | None = None):
+    """Render templates/emails/<template>{_subject.txt,.txt,.html} and queue the message.
+
+    ``to`` is one address; ``language`` defaults to the portal default. Other apps call this
+    rather than Django's mail functions.
+    """
+    if not to:
+        return
+    context = {"SITE_URL": settings.SITE_URL, "SITE_NAME": settings.SITE_NAME, **(context or {})}
+    with translation.override(language or settings.LANGUAGE_CODE):
+        subject = render_to_string(f"emails/{template}_subject.txt", context).strip()
+        subject = " ".join(subject.splitlines())
+        text = render_to_string(f"emails/{template}.txt", context)
+        html = render_to_string(f"emails/{template}.html", context)
+    transaction.on_commit(lambda: deliver_email.delay([to], subject, text, html))
+
+
+def send_email_to_user(user, template: str, context: dict | None = None, to: str | None = None):
+    """Email a user at their address (or ``to``), in their preferred language."""
+    send_email(
+        template, to or user.email, {"user": user, **(context or {})}, user.preferred_language
+    )

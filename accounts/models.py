@@ -1,0 +1,219 @@
+from __future__ import annotations
+
+from datetime import timedelta
+
+from django.conf import settings
+from django.contrib.auth.models import AbstractUser, UserManager
+from django.core.validators import RegexValidator
+from django.db import models
+from django.db.models.functions import Lower
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+from phonenumber_field.modelfields import PhoneNumberField
+
+USERNAME_PATTERN = r"^c\d{5}\.[a-z]{2}[a-z0-9]?$"
+
+
+class Company(models.Model):
+    """A customer company; its security policies apply to all its employees."""
+
+    name = models.CharField(_("name"), max_length=200)
+    customer_number = models.CharField(
+        _("customer number"),
+        max_length=5,
+        unique=True,
+        validators=[RegexValidator(r"^\d{5}$", _("Enter five digits."))],
+        help_text=_("Five digits; employee user names start with c and this number."),
+    )
+    mfa_required = models.BooleanField(_("two-factor authentication required"), default=False)
+    allowed_authenticator_types = models.JSONField(
+        _("allowed authenticator types"),
+        default=list,
+        blank=True,
+        help_text=_("Empty means every type is allowed."),
+    )
+    password_max_age_days = models.PositiveIntegerField(
+        _("maximum password age (days)"),
+        null=True,
+        blank=True,
+        help_text=_("Empty uses the portal default; 0 means passwords never expire."),
+    )
+    trust_browser_allowed = models.BooleanField(_("“trust this browser” allowed"), default=False)
+    created_at = models.DateTimeField(_("created"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("company")
+        verbose_name_plural = _("companies")
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.customer_number})"
+
+    @property
+    def effective_password_max_age_days(self) -> int:
+        if self.password_max_age_days is None:
+            return settings.PASSWORD_MAX_AGE_DAYS
+        return self.password_max_age_days
+
+
+class PortalUserManager(UserManager):
+    def get_by_natural_key(self, username):
+        return self.get(username__iexact=username)
+
+    def find_by_identifier(self, identifier: str):
+        """The user an identifier (user name or email, any case) names, or None."""
+        identifier = (identifier or "").strip()
+        if not identifier:
+            return None
+        if "@" in identifier:
+            return self.filter(email__iexact=identifier).order_by("date_joined").first()
+        return self.filter(username__iexact=identifier).first()
+
+
+class User(AbstractUser):
+    class Language(models.TextChoices):
+        ENGLISH = "en", "English"
+        GERMAN = "de", "Deutsch"
+        SPANISH = "es", "Español"
+
+    email = models.EmailField(_("email address"), blank=True, db_index=True)
+    email_verified = models.BooleanField(_("email verified"), default=False)
+    phone = PhoneNumberField(_("phone"), blank=True)
+    preferred_language = models.CharField(
+        _("preferred language"), max_length=8, choices=Language.choices, default=Language.ENGLISH
+    )
+    time_zone = models.CharField(_("time zone"), max_length=64, default="Europe/Berlin")
+    company = models.ForeignKey(
+        Company,
+        verbose_name=_("company"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="users",
+    )
+    password_changed_at = models.DateTimeField(_("password changed"), null=True, blank=True)
+    must_change_password = models.BooleanField(_("must change password"), default=False)
+    password_compromised = models.BooleanField(
+        _("password compromised"),
+        default=False,
+        help_text=_("Forces a password change at the next sign-in."),
+    )
+    initial_password_expires_at = models.DateTimeField(
+        _("initial password expires"), null=True, blank=True
+    )
+    failed_login_count = models.PositiveIntegerField(_("failed sign-ins in a row"), default=0)
+    blocked_at = models.DateTimeField(_("blocked since"), null=True, blank=True)
+    terms_version = models.CharField(_("accepted terms version"), max_length=20, blank=True)
+    terms_accepted_at = models.DateTimeField(_("terms accepted"), null=True, blank=True)
+
+    objects = PortalUserManager()
+
+    class Meta:
+        verbose_name = _("user")
+        verbose_name_plural = _("users")
+        constraints = [
+            models.UniqueConstraint(Lower("username"), name="user_username_ci_unique"),
+        ]
+
+    def __str__(self) -> str:
+        return self.username
+
+    @property
+    def is_blocked(self) -> bool:
+        return self.blocked_at is not None
+
+    @property
+    def password_max_age_days(self) -> int:
+        if self.company_id is None:
+            return settings.PASSWORD_MAX_AGE_DAYS
+        return self.company.effective_password_max_age_days
+
+    @property
+    def password_expires_at(self):
+        max_age = self.password_max_age_days
+        if not max_age or self.password_changed_at is None:
+            return None
+        return self.password_changed_at + timedelta(days=max_age)
+
+    def password_has_expired(self, now=None) -> bool:
+        expires = self.password_expires_at
+        return expires is not None and (now or timezone.now()) >= expires
+
+    def set_password(self, raw_password):
+        super().set_password(raw_password)
+        self.password_changed_at = timezone.now()
+
+
+class SecurityEvent(models.Model):
+    """One entry of the security log: what happened to whose account, by whom, from where."""
+
+    class Kind(models.TextChoices):
+        REGISTERED = "registered", _("Account registered")
+        EMAIL_VERIFIED = "email_verified", _("Email address verified")
+        SIGNED_IN = "signed_in", _("Signed in")
+        SIGNED_OUT = "signed_out", _("Signed out")
+        SIGN_IN_FAILED = "sign_in_failed", _("Failed sign-in")
+        BLOCKED = "blocked", _("Account blocked")
+        UNBLOCKED = "unblocked", _("Account unblocked")
+        PASSWORD_CHANGED = "password_changed", _("Password changed")
+        PASSWORD_RESET = "password_reset", _("Password reset")
+        PASSWORD_RESET_REQUESTED = "password_reset_requested", _("Password reset requested")
+        USERNAME_REMINDER = "username_reminder", _("User name reminder sent")
+        ACCOUNT_CHECKED = "account_checked", _("Account status report sent")
+        EMAIL_CHANGED = "email_changed", _("Email address changed")
+        PROFILE_CHANGED = "profile_changed", _("Profile changed")
+        SESSION_ENDED = "session_ended", _("Session ended")
+        SESSION_EXPIRED = "session_expired", _("Signed out after inactivity")
+        AUTHENTICATOR_ADDED = "authenticator_added", _("Authenticator added")
+        AUTHENTICATOR_REMOVED = "authenticator_removed", _("Authenticator removed")
+        AUTHENTICATOR_CHANGED = "authenticator_changed", _("Authenticator changed")
+        SECOND_FACTOR_FAILED = "second_factor_failed", _("Wrong second-factor code")
+        BACKUP_CODE_USED = "backup_code_used", _("Backup code used")
+        PUSH_DENIED = "push_denied", _("Push sign-in denied")
+        ACCOUNT_CREATED = "account_created", _("Account created")
+        ACCOUNT_DEACTIVATED = "account_deactivated", _("Account deactivated")
+        ACCOUNT_REACTIVATED = "account_reactivated", _("Account reactivated")
+        ROLE_CHANGED = "role_changed", _("Role changed")
+        POLICY_CHANGED = "policy_changed", _("Company policy changed")
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("user"),
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="security_events",
+    )
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("done by"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    company = models.ForeignKey(
+        Company,
+        verbose_name=_("company"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="security_events",
+    )
+    kind = models.CharField(_("event"), max_length=40, choices=Kind.choices)
+    ip_address = models.GenericIPAddressField(_("IP address"), null=True, blank=True)
+    user_agent = models.CharField(_("browser"), max_length=300, blank=True)
+    data = models.JSONField(_("details"), default=dict, blank=True)
+    created_at = models.DateTimeField(_("time"), default=timezone.now, db_index=True)
+
+    class Meta:
+        verbose_name = _("security event")
+        verbose_name_plural = _("security events")
+        ordering = ["-created_at", "-id"]
+        indexes = [
+            models.Index(fields=["user", "-created_at"]),
+            models.Index(fields=["company", "-created_at"]),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} ({self.user_id})"

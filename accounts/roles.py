@@ -1,0 +1,55 @@
+"""Roles, decided in one place: employee, security manager, support agent, provider admin."""
+
+from __future__ import annotations
+
+SECURITY_MANAGERS = "Security managers"
+SUPPORT_AGENTS = "Support agents"
+PROVIDER_ADMINS = "Provider admins"
+ALL_GROUPS = (SECURITY_MANAGERS, SUPPORT_AGENTS, PROVIDER_ADMINS)
+
+
+def _group_names(user) -> set[str]:
+    cached = getattr(user, "_role_group_names", None)
+    if cached is None:
+        cached = set(user.groups.values_list("name", flat=True)) if user.pk else set()
+        user._role_group_names = cached
+    return cached
+
+
+def is_provider_admin(user) -> bool:
+    return bool(
+        user.is_authenticated and (user.is_superuser or PROVIDER_ADMINS in _group_names(user))
+    )
+
+
+def is_support_agent(user) -> bool:
+    return bool(
+        user.is_authenticated and (SUPPORT_AGENTS in _group_names(user) or is_provider_admin(user))
+    )
+
+
+def is_provider_staff(user) -> bool:
+    return is_support_agent(user) or is_provider_admin(user)
+
+
+def is_security_manager(user) -> bool:
+    return bool(
+        user.is_authenticated and user.company_id and SECURITY_MANAGERS in _group_names(user)
+    )
+
+
+def requires_strong_second_factor(user) -> bool:
+    """Email codes are never enough for managers, provider staff and admins."""
+    return is_security_manager(user) or is_provider_staff(user) or user.is_staff
+
+
+def role_label(user) -> str:
+    from django.utils.translation import gettext as _
+
+    if is_provider_admin(user):
+        return _("Provider admin")
+    if is_support_agent(user):
+        return _("Support agent")
+    if is_security_manager(user):
+        return _("Security manager")
+    return _("Employee") if user.company_id else _("Customer")

@@ -1,0 +1,20 @@
+from django.contrib import admin
+from django.urls import include, path
+
+from accounts import views as account_views
+
+from . import errors, health
+
+urlpatterns = [
+    path("", account_views.home, name="home"),
+    path("dashboard/", account_views.dashboard, name="dashboard"),
+    path("language/", account_views.switch_language, name="switch_language"),
+    path("healthz", health.healthz, name="healthz"),
+    path("account/", include("accounts.urls")),
+    path("admin/", admin.site.urls),
+]
+
+handler400 = errors.bad_request
+handler403 = errors.permission_denied
+handler404 = errors.page_not_found
+handler500 = errors.server_error
