@@ -18,6 +18,11 @@ from .forms import IdentifyForm, PasswordStepForm, ProfileForm, RequiredPassword
 from .models import SecurityEvent
 
 
+def _form_status(form) -> int:
+    """Bad input is answered with 400 and the form showing what is wrong."""
+    return 400 if form.is_bound and form.errors else 200
+
+
 class PortalLoginView(LoginView):
     """Identifier-first sign-in: user → password → second factor (when the user has one).
 
@@ -77,6 +82,12 @@ class PortalLoginView(LoginView):
         context["identifier"] = self.storage.data.get("identifier", "")
         context["registration_open"] = settings.REGISTRATION_OPEN
         return context
+
+    def render(self, form=None, **kwargs):
+        response = super().render(form, **kwargs)
+        if form is not None and form.is_bound and form.errors:
+            response.status_code = 400  # bad input is a 4xx, with the message on the form
+        return response
 
     def done(self, form_list, **kwargs):
         user = self.get_user()
@@ -152,7 +163,7 @@ def profile(request):
         services.record_event(SecurityEvent.Kind.PROFILE_CHANGED, request.user, request=request)
         messages.success(request, _("Your profile has been saved."))
         return redirect("accounts:profile")
-    return render(request, "accounts/profile.html", {"form": form})
+    return render(request, "accounts/profile.html", {"form": form}, status=_form_status(form))
 
 
 @login_required
@@ -176,4 +187,6 @@ def change_initial_password(request):
         services.change_password(request, user, form.cleaned_data["new_password1"])
         messages.success(request, _("Password changed. You can now use the portal."))
         return redirect("dashboard")
-    return render(request, "accounts/change_initial_password.html", {"form": form})
+    return render(
+        request, "accounts/change_initial_password.html", {"form": form}, status=_form_status(form)
+    )

@@ -1,0 +1,73 @@
+from __future__ import annotations
+
+import pytest
+from django.utils import timezone
+
+URL = "/account/password/initial/"
+
+
+@pytest.fixture
+def initial_user(employee_a):
+    employee_a.must_change_password = True
+    employee_a.save()
+    return employee_a
+
+
+@pytest.mark.django_db
+def test_nothing_else_is_reachable_until_the_initial_password_is_changed(client, initial_user):
+    client.force_login(initial_user)
+    for path in ("/dashboard/", "/account/profile/", "/account/security/"):
+        response = client.get(path)
+        assert response.status_code == 302
+        assert response["Location"] == URL
+    assert "Change the initial password" in client.get(URL).content.decode()
+
+
+@pytest.mark.django_db
+def test_the_new_password_must_differ_from_the_initial_one(client, initial_user, password):
+    client.force_login(initial_user)
+    response = client.post(URL, {"new_password1": password, "new_password2": password})
+    assert response.status_code == 400
+    assert "must differ" in response.content.decode()
+
+
+@pytest.mark.django_db
+def test_changing_it_unlocks_the_portal_and_notifies(client, initial_user, mailoutbox):
+    client.force_login(initial_user)
+    new = "a-brand-new-passphrase-77"
+    response = client.post(URL, {"new_password1": new, "new_password2": new})
+    assert response["Location"] == "/dashboard/"
+    initial_user.refresh_from_db()
+    assert not initial_user.must_change_password
+    assert initial_user.check_password(new)
+    assert client.get("/dashboard/").status_code == 200  # still signed in
+    assert mailoutbox[-1].subject == "Your password was changed"
+
+
+@pytest.mark.django_db
+def test_short_passwords_are_refused_with_a_message(client, initial_user):
+    client.force_login(initial_user)
+    response = client.post(URL, {"new_password1": "short1", "new_password2": "short1"})
+    assert response.status_code == 400
+    assert "too short" in response.content.decode()
+
+
+@pytest.mark.django_db
+def test_an_expired_password_leads_to_the_same_page(client, employee_a):
+    employee_a.password_changed_at = timezone.now() - timezone.timedelta(days=91)
+    employee_a.save()
+    client.force_login(employee_a)
+    assert client.get("/dashboard/")["Location"] == URL
+    assert "Your password has expired" in client.get(URL).content.decode()
+
+
+@pytest.mark.django_db
+def test_logout_stays_reachable(client, initial_user):
+    client.force_login(initial_user)
+    assert client.post("/account/logout/").status_code == 302
+
+
+@pytest.mark.django_db
+def test_without_a_required_change_the_page_sends_you_home(client, employee_a):
+    client.force_login(employee_a)
+    assert client.get(URL)["Location"] == "/dashboard/"

@@ -1,0 +1,33 @@
+from __future__ import annotations
+
+import re
+
+import pytest
+from django.core.management import call_command
+
+from accounts import roles
+from accounts.models import Company, User
+from accounts.models import USERNAME_PATTERN
+
+
+@pytest.mark.django_db
+def test_seed_demo_is_idempotent_and_prints_the_sign_ins(capsys):
+    call_command("seed_demo")
+    first = (User.objects.count(), Company.objects.count())
+    call_command("seed_demo")
+    assert (User.objects.count(), Company.objects.count()) == first
+    out = capsys.readouterr().out
+    assert "c10234.jd" in out and "support.agent" in out and "Password" in out
+
+
+@pytest.mark.django_db
+def test_seed_demo_creates_the_demo_world():
+    call_command("seed_demo")
+    assert Company.objects.count() == 2
+    customers = User.objects.filter(company__isnull=False)
+    assert all(re.match(USERNAME_PATTERN, u.username) for u in customers)
+    managers = [u for u in customers if roles.is_security_manager(u)]
+    assert {m.company.customer_number for m in managers} == {"10234", "20417"}
+    assert roles.is_support_agent(User.objects.get(username="support.agent"))
+    assert roles.is_provider_admin(User.objects.get(username="portal.admin"))
+    assert User.objects.filter(must_change_password=True).exists()

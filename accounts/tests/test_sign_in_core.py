@@ -1,0 +1,188 @@
+"""The identifier-first sign-in, lockout counting and sign-out of the foundation."""
+
+from __future__ import annotations
+
+import pytest
+from django.core.cache import cache
+
+from accounts.models import SecurityEvent, User
+
+LOGIN = "/account/login/"
+
+
+def identify(client, identifier):
+    return client.post(
+        LOGIN, {"login_view-current_step": "identify", "identify-username": identifier}
+    )
+
+
+def enter_password(client, password, **extra):
+    return client.post(
+        LOGIN, {"login_view-current_step": "auth", "auth-password": password, **extra}
+    )
+
+
+@pytest.mark.django_db
+def test_first_page_asks_only_for_the_user(client):
+    content = client.get(LOGIN).content.decode()
+    assert 'name="identify-username"' in content
+    assert 'autocomplete="username"' in content
+    assert 'type="password"' not in content
+
+
+@pytest.mark.django_db
+def test_second_page_shows_who_is_signing_in_and_asks_for_the_password(client, employee_a):
+    response = identify(client, employee_a.username)
+    content = response.content.decode()
+    assert response.status_code == 200
+    assert employee_a.username in content
+    assert 'name="auth-password"' in content
+    assert "Not you?" in content
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("identifier", ["c10001.ea", "C10001.EA", "c10001_ea@EXAMPLE.com"])
+def test_it_signs_in_by_user_name_or_email_in_any_case(client, employee_a, password, identifier):
+    identify(client, identifier)
+    response = enter_password(client, password)
+    assert response.status_code == 302
+    assert response["Location"] == "/dashboard/"
+    assert client.get("/dashboard/").wsgi_request.user == employee_a
+
+
+@pytest.mark.django_db
+def test_unknown_user_and_wrong_password_get_the_same_answer(client, employee_a):
+    known = identify(client, employee_a.username)
+    unknown = identify(client, "c55555.zz")
+    assert known.status_code == unknown.status_code == 200
+    assert known.templates[0].name == unknown.templates[0].name
+
+    wrong = enter_password(client, "not-the-password")
+    identify(client, employee_a.username)
+    wrong_known = enter_password(client, "not-the-password")
+    assert wrong.status_code == wrong_known.status_code == 400
+    assert "Invalid user name or password." in wrong.content.decode()
+    assert "Invalid user name or password." in wrong_known.content.decode()
+
+
+@pytest.mark.django_db
+def test_not_you_goes_back_to_the_first_page(client, employee_a):
+    identify(client, employee_a.username)
+    response = client.post(
+        LOGIN, {"login_view-current_step": "auth", "wizard_goto_step": "identify"}
+    )
+    assert 'name="identify-username"' in response.content.decode()
+
+
+@pytest.mark.django_db
+def test_the_account_is_blocked_after_five_failures_and_then_refuses_the_right_password(
+    client, employee_a, password, mailoutbox
+):
+    for _ in range(5):
+        identify(client, employee_a.username)
+        enter_password(client, "wrong-password-123")
+    employee_a.refresh_from_db()
+    assert employee_a.is_blocked
+    assert employee_a.failed_login_count == 5
+    assert [m.subject for m in mailoutbox] == ["Your account has been blocked"]
+
+    identify(client, employee_a.username)
+    response = enter_password(client, password)
+    assert response.status_code == 400
+    assert "Invalid user name or password." in response.content.decode()
+    assert SecurityEvent.objects.filter(user=employee_a, kind="blocked").count() == 1
+
+
+@pytest.mark.django_db
+def test_a_successful_sign_in_resets_the_failure_counter(client, employee_a, password):
+    for _ in range(3):
+        identify(client, employee_a.username)
+        enter_password(client, "wrong-password-123")
+    identify(client, employee_a.username)
+    enter_password(client, password)
+    employee_a.refresh_from_db()
+    assert employee_a.failed_login_count == 0
+
+
+@pytest.mark.django_db
+def test_too_many_failures_from_one_address_get_429_with_retry_after(client, settings):
+    settings.LOGIN_IP_FAILURE_LIMIT = 3
+    cache.clear()
+    for _ in range(3):
+        identify(client, "c55555.zz")
+        enter_password(client, "whatever-password")
+    identify(client, "c55555.zz")
+    response = enter_password(client, "whatever-password")
+    assert response.status_code == 429
+    assert int(response["Retry-After"]) > 0
+
+
+@pytest.mark.django_db
+def test_sign_in_records_an_event_and_applies_the_preferred_language(
+    client, employee_a, password
+):
+    employee_a.preferred_language = "de"
+    employee_a.save()
+    identify(client, employee_a.username)
+    response = enter_password(client, password)
+    assert response.cookies["django_language"].value == "de"
+    assert SecurityEvent.objects.filter(user=employee_a, kind="signed_in").exists()
+    assert "Sicherheit" in client.get("/dashboard/").content.decode()
+
+
+@pytest.mark.django_db
+def test_sign_in_rotates_the_session_key(client, employee_a, password):
+    client.get(LOGIN)
+    identify(client, employee_a.username)
+    before = client.session.session_key
+    enter_password(client, password)
+    assert client.session.session_key != before
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("target", ["https://evil.example/", "//evil.example/x"])
+def test_next_never_leaves_our_host(client, employee_a, password, target):
+    client.get(LOGIN, {"next": target})
+    identify(client, employee_a.username)
+    response = client.post(
+        f"{LOGIN}?next={target}",
+        {"login_view-current_step": "auth", "auth-password": password},
+    )
+    assert response["Location"] == "/dashboard/"
+
+
+@pytest.mark.django_db
+def test_next_on_our_host_is_followed(client, employee_a, password):
+    identify(client, employee_a.username)
+    response = client.post(
+        f"{LOGIN}?next=/account/security/",
+        {"login_view-current_step": "auth", "auth-password": password},
+    )
+    assert response["Location"] == "/account/security/"
+
+
+@pytest.mark.django_db
+def test_logout_is_post_only_and_ends_the_session(client, employee_a):
+    client.force_login(employee_a)
+    assert client.get("/account/logout/").status_code == 405
+    response = client.post("/account/logout/", follow=True)
+    assert "You have been signed out." in response.content.decode()
+    assert not response.wsgi_request.user.is_authenticated
+    assert SecurityEvent.objects.filter(user=employee_a, kind="signed_out").exists()
+
+
+@pytest.mark.django_db
+def test_hashes_with_other_parameters_are_upgraded_at_sign_in(client, employee_a, password, settings):
+    from django.contrib.auth.hashers import Argon2PasswordHasher, make_password
+
+    settings.PASSWORD_HASHERS = [
+        "accounts.hashers.PortalArgon2PasswordHasher",
+        "django.contrib.auth.hashers.Argon2PasswordHasher",
+    ]
+    User.objects.filter(pk=employee_a.pk).update(
+        password=make_password(password, hasher=Argon2PasswordHasher())
+    )
+    identify(client, employee_a.username)
+    enter_password(client, password)
+    employee_a.refresh_from_db()
+    assert "$m=19456,t=2,p=1$" in employee_a.password

@@ -1,0 +1,96 @@
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+from unittest import mock
+
+import pytest
+from django.conf import settings
+
+BASE = Path(__file__).resolve().parents[2]
+PRODUCTION_ENV = {
+    "DEBUG": "False",
+    "SECRET_KEY": "x" * 64 + "production-like-secret-for-the-deploy-check",
+    "ALLOWED_HOSTS": "portal.example.com",
+    "CSRF_TRUSTED_ORIGINS": "https://portal.example.com",
+    "SITE_URL": "https://portal.example.com",
+    "DATABASE_URL": "sqlite:////tmp/portal-deploy-check.sqlite3",
+}
+
+
+def _manage(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess:
+    clean = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "REDIS_URL", "DJANGO_ALLOW_ASYNC_UNSAFE")}
+    return subprocess.run(
+        [sys.executable, "manage.py", *args],
+        cwd=BASE,
+        env={**clean, **env},
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+
+
+def test_check_deploy_reports_nothing_with_production_settings():
+    result = _manage("check", "--deploy", "--fail-level", "WARNING", env=PRODUCTION_ENV)
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_it_refuses_to_start_without_a_secret_key_when_debug_is_off():
+    env = {**PRODUCTION_ENV, "SECRET_KEY": ""}
+    result = _manage("check", env=env)
+    assert result.returncode != 0
+    assert "SECRET_KEY must be set" in result.stderr
+
+
+@pytest.mark.django_db
+def test_healthz_reports_each_component(client):
+    response = client.get("/healthz")
+    assert response.status_code == 200
+    body = json.loads(response.content)
+    assert body["database"] == "ok"
+    assert body["cache"] == "ok"
+    assert body["broker"] in ("ok", "eager")
+
+
+@pytest.mark.django_db
+def test_healthz_answers_503_when_the_database_is_down(client):
+    with mock.patch("portal.health.connection.cursor", side_effect=Exception("down")):
+        response = client.get("/healthz")
+    assert response.status_code == 503
+    assert json.loads(response.content)["database"] == "down"
+
+
+@pytest.mark.django_db
+def test_healthz_refuses_post(client):
+    assert client.post("/healthz").status_code == 405
+
+
+def test_celery_is_configured_for_reliable_json_tasks():
+    from portal.celery import app
+
+    assert app.conf.task_serializer == "json"
+    assert app.conf.accept_content == ["json"]
+    assert app.conf.task_acks_late is True
+    assert app.conf.task_reject_on_worker_lost is True
+    assert app.conf.task_time_limit and app.conf.task_soft_time_limit
+    assert "purge-expired-sessions" in app.conf.beat_schedule
+
+
+def test_redis_socket_timeouts_are_at_most_one_second():
+    if not settings.REDIS_URL:
+        pytest.skip("REDIS_URL is not set in this run")
+    options = settings.CACHES["default"]["OPTIONS"]
+    assert options["socket_timeout"] <= 1
+    assert options["socket_connect_timeout"] <= 1
+    assert settings.CELERY_BROKER_TRANSPORT_OPTIONS["socket_timeout"] <= 1
+
+
+def test_postgres_connections_are_persistent_and_health_checked():
+    database = settings.DATABASES["default"]
+    if database["ENGINE"] != "django.db.backends.postgresql":
+        pytest.skip("not running on PostgreSQL")
+    assert database["CONN_MAX_AGE"] > 0
+    assert database["CONN_HEALTH_CHECKS"] is True
