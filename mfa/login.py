@@ -75,8 +75,9 @@ class SecondFactorLoginMixin:
         return super().get_form(step=step, **kwargs)
 
     def process_step(self, form):
+        step = self.steps.current  # read first: the auth step resets the wizard's storage
         result = super().process_step(form)
-        if self.steps.current == LoginView.AUTH_STEP:
+        if step == LoginView.AUTH_STEP:
             services.new_login_attempt(self.request)
         return result
 
