@@ -21,7 +21,9 @@ ALWAYS_ALLOWED = {
 def _required_action_url(user) -> str | None:
     if services.password_change_required(user):
         return "accounts:change_initial_password"
-    return None
+    from mfa.services import required_action_url_name
+
+    return required_action_url_name(user)
 
 
 class RequiredActionsMiddleware:

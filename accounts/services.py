@@ -161,3 +161,12 @@ def change_password(request, user: User, new_password: str) -> None:
         update_session_auth_hash(request, user)
     record_event(Kind.PASSWORD_CHANGED, user, request=request)
     send_email_to_user(user, "password_changed")
+
+
+def register_second_factor_failure(request, user: User) -> None:
+    """A wrong second-factor code: logged, and counted toward the same lockout as a password."""
+    record_event(Kind.SECOND_FACTOR_FAILED, user, request=request)
+    with transaction.atomic():
+        locked = User.objects.select_for_update().get(pk=user.pk)
+        _register_failure(request, locked)
+    _count_ip_failure(request)

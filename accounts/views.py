@@ -13,6 +13,8 @@ from django.views.decorators.http import require_POST
 from django_otp import user_has_device
 from two_factor.views import LoginView
 
+from mfa.login import SecondFactorLoginMixin
+
 from . import roles, services
 from .forms import IdentifyForm, PasswordStepForm, ProfileForm, RequiredPasswordChangeForm
 from .models import SecurityEvent
@@ -23,7 +25,7 @@ def _form_status(form) -> int:
     return 400 if form.is_bound and form.errors else 200
 
 
-class PortalLoginView(LoginView):
+class PortalLoginView(SecondFactorLoginMixin, LoginView):
     """Identifier-first sign-in: user → password → second factor (when the user has one).
 
     Built on django-two-factor-auth's wizard so that the MFA steps slot in after the password.

@@ -47,7 +47,7 @@ SITE_URL = env.str("SITE_URL", default="http://127.0.0.1:8000").rstrip("/")
 SITE_NAME = env.str("SITE_NAME", default="Cloud Service Portal")
 
 INSTALLED_APPS = [
-    "django.contrib.admin",
+    "mfa.admin_apps.PortalAdminConfig",
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",

@@ -11,6 +11,7 @@ urlpatterns = [
     path("language/", account_views.switch_language, name="switch_language"),
     path("healthz", health.healthz, name="healthz"),
     path("account/", include("accounts.urls")),
+    path("", include("mfa.urls")),
     path("admin/", admin.site.urls),
 ]
 

@@ -1,0 +1,290 @@
+from __future__ import annotations
+
+import re
+import time
+
+import pytest
+import time_machine
+from django.utils import timezone
+
+from accounts.models import SecurityEvent
+from mfa import services
+from mfa.tests.conftest import LOGIN, choose_device, current_code, token_post
+
+Kind = SecurityEvent.Kind
+
+
+def _signed_in(client) -> bool:
+    return client.get("/dashboard/").status_code == 200
+
+
+def test_it_asks_for_a_code_after_the_password_when_the_user_has_any_authenticator(
+    client, employee_a, totp_device, to_token_step
+):
+    totp_device(employee_a, name="My phone app")
+    response = to_token_step(employee_a)
+    assert response.status_code == 200
+    body = response.content.decode()
+    assert "My phone app" in body
+    assert 'autocomplete="one-time-code"' in body
+    assert 'inputmode="numeric"' in body
+    assert not _signed_in(client)
+
+
+def test_it_signs_in_without_a_code_when_the_user_has_no_authenticator(client, employee_a, sign_in):
+    response = sign_in(employee_a)
+    assert response.status_code == 302
+    assert _signed_in(client)
+
+
+def test_a_valid_totp_code_signs_in_and_verifies_the_session(
+    client, employee_a, totp_device, to_token_step
+):
+    device = totp_device(employee_a)
+    to_token_step(employee_a)
+    response = token_post(client, current_code(device))
+    assert response.status_code == 302
+    assert _signed_in(client)
+    assert client.session["otp_device_id"] == device.persistent_id
+    device.refresh_from_db()
+    assert device.last_used_at is not None
+
+
+def test_a_used_totp_code_is_refused_on_replay(client, employee_a, totp_device, to_token_step):
+    device = totp_device(employee_a)
+    code = current_code(device)
+    to_token_step(employee_a)
+    assert token_post(client, code).status_code == 302
+    client.post("/account/logout/")
+    to_token_step(employee_a)
+    response = token_post(client, code)
+    assert response.status_code == 400
+    assert "not valid" in response.content.decode()
+    assert not _signed_in(client)
+
+
+def test_the_same_totp_code_is_accepted_only_once_by_the_verifier(employee_a, totp_device):
+    device = totp_device(employee_a)
+    code = current_code(device)
+    results = [services.verify_code(device, code), services.verify_code(device, code)]
+    assert results == [True, False]
+
+
+def test_wrong_codes_are_throttled_and_logged_and_count_toward_the_lockout(
+    client, employee_a, totp_device, to_token_step, settings
+):
+    device = totp_device(employee_a)
+    to_token_step(employee_a)
+    token_post(client, "000000")
+    employee_a.refresh_from_db()
+    assert employee_a.failed_login_count == 1
+    assert SecurityEvent.objects.filter(user=employee_a, kind=Kind.SECOND_FACTOR_FAILED).exists()
+    # Within the throttle delay even the right code is refused.
+    response = token_post(client, current_code(device))
+    assert "Too many wrong codes" in response.content.decode()
+    assert not _signed_in(client)
+
+
+def test_enough_wrong_codes_block_the_account(
+    client, employee_a, totp_device, to_token_step, settings, mailoutbox
+):
+    settings.LOGIN_FAILURE_LIMIT = 3
+    device = totp_device(employee_a)
+    to_token_step(employee_a)
+    for _ in range(3):
+        device.refresh_from_db()
+        type(device).objects.filter(pk=device.pk).update(throttling_failure_count=0)
+        token_post(client, "000000")
+    employee_a.refresh_from_db()
+    assert employee_a.is_blocked
+    type(device).objects.filter(pk=device.pk).update(throttling_failure_count=0)
+    response = token_post(client, current_code(device))
+    assert "blocked" in response.content.decode()
+    assert not _signed_in(client)
+
+
+def test_the_half_signed_in_state_expires_after_ten_minutes(
+    client, employee_a, totp_device, to_token_step
+):
+    device = totp_device(employee_a)
+    to_token_step(employee_a)
+    with time_machine.travel(time.time() + 601, tick=False):
+        response = token_post(client, current_code(device))
+    assert response.status_code == 200
+    assert "timed out" in response.content.decode()
+    assert not _signed_in(client)
+
+
+def test_it_offers_the_users_default_and_lets_them_switch(
+    client, employee_a, totp_device, email_device, to_token_step, mailoutbox
+):
+    totp = totp_device(employee_a, name="App")
+    email = email_device(employee_a, name="Mailbox")
+    services.mfa_settings(employee_a).__class__.objects.filter(user=employee_a).update(
+        default_device=email.persistent_id
+    )
+    response = to_token_step(employee_a)
+    assert "emailed" in response.content.decode()
+    assert len(mailoutbox) == 1
+    response = choose_device(client, totp)
+    assert "authenticator application “App”" in response.content.decode()
+    assert token_post(client, current_code(totp)).status_code == 302
+
+
+def test_email_code_signs_in_once_and_resend_respects_the_cooldown(
+    client, employee_a, email_device, to_token_step, mailoutbox
+):
+    device = email_device(employee_a)
+    to_token_step(employee_a)
+    assert len(mailoutbox) == 1
+    code = re.search(r"\b(\d{6})\b", mailoutbox[0].body).group(1)
+    response = choose_device(client, device)  # "Send a new code" within 60 s
+    assert len(mailoutbox) == 1
+    assert "less than a minute" in response.content.decode()
+    assert token_post(client, code).status_code == 302
+    client.post("/account/logout/")
+    to_token_step(employee_a)  # cooldown still running: no new mail, the old code is used
+    assert token_post(client, code).status_code == 400
+
+
+def test_an_email_code_expires_after_five_minutes(
+    client, employee_a, email_device, to_token_step, mailoutbox
+):
+    email_device(employee_a)
+    to_token_step(employee_a)
+    code = re.search(r"\b(\d{6})\b", mailoutbox[0].body).group(1)
+    with time_machine.travel(timezone.now() + timezone.timedelta(seconds=301)):
+        response = token_post(client, code)
+    assert response.status_code == 400
+    assert not _signed_in(client)
+
+
+def test_a_backup_code_signs_in_once_and_is_logged_and_notified(
+    client, employee_a, totp_device, to_token_step, mailoutbox
+):
+    totp_device(employee_a)
+    codes = services.regenerate_backup_codes(None, employee_a)
+    mailoutbox.clear()
+    to_token_step(employee_a)
+    client.post(LOGIN, {"login_view-current_step": "token", "wizard_goto_step": "backup"})
+    response = token_post(client, codes[0], step="backup")
+    assert response.status_code == 302
+    assert SecurityEvent.objects.filter(user=employee_a, kind=Kind.BACKUP_CODE_USED).exists()
+    assert "backup code was just used" in mailoutbox[-1].body
+    client.post("/account/logout/")
+    to_token_step(employee_a)
+    client.post(LOGIN, {"login_view-current_step": "token", "wizard_goto_step": "backup"})
+    assert token_post(client, codes[0], step="backup").status_code == 400
+
+
+def test_push_sign_in_needs_the_matching_number_and_is_single_use(
+    client, employee_a, phone, to_token_step
+):
+    handset = phone(employee_a)
+    response = to_token_step(employee_a)
+    number = response.context["push_number"]
+    assert f"<strong>{number}</strong>" in response.content.decode()
+    # Not approved yet: "I approved it" is refused.
+    assert token_post(client, "").status_code == 400
+    challenge = handset.pending(client).json()["challenges"][0]
+    assert number in challenge["choices"]
+    assert handset.answer(
+        client, challenge["id"], {"decision": "approve", "number": number}
+    ).json() == {"status": "approved"}
+    assert client.get("/mfa/push/sign-in-status/").json() == {"status": "approved"}
+    response = client.post(LOGIN, {"login_view-current_step": "token"})
+    assert response.status_code == 302
+    assert _signed_in(client)
+    assert client.get("/mfa/push/sign-in-status/").json() == {"status": "none"}
+
+
+def test_a_wrong_number_refuses_the_sign_in_logs_and_emails(
+    client, employee_a, phone, to_token_step, mailoutbox
+):
+    handset = phone(employee_a)
+    response = to_token_step(employee_a)
+    number = response.context["push_number"]
+    challenge = handset.pending(client).json()["challenges"][0]
+    wrong = next(n for n in challenge["choices"] if n != number)
+    answer = handset.answer(client, challenge["id"], {"decision": "approve", "number": wrong})
+    assert answer.json() == {"status": "denied"}
+    response = client.post(LOGIN, {"login_view-current_step": "token"})
+    assert "denied on your phone" in response.content.decode()
+    assert not _signed_in(client)
+    assert SecurityEvent.objects.filter(user=employee_a, kind=Kind.PUSH_DENIED).exists()
+    assert "denied from your phone" in mailoutbox[-1].subject
+
+
+def test_an_approval_of_another_attempt_does_not_sign_this_browser_in(
+    client, employee_a, phone, to_token_step, django_user_model
+):
+    from django.test import Client
+
+    handset = phone(employee_a)
+    attacker = Client()
+    to_token_step(employee_a, c=attacker)
+    response = to_token_step(employee_a)
+    number = response.context["push_number"]
+    mine = next(c for c in handset.pending(client).json()["challenges"] if number in c["choices"])
+    handset.answer(client, mine["id"], {"decision": "approve", "number": number})
+    assert attacker.post(LOGIN, {"login_view-current_step": "token"}).status_code == 400
+    assert attacker.get("/dashboard/").status_code == 302
+
+
+def test_push_challenges_expire_after_two_minutes(client, employee_a, phone, to_token_step):
+    handset = phone(employee_a)
+    response = to_token_step(employee_a)
+    number = response.context["push_number"]
+    challenge = handset.pending(client).json()["challenges"][0]
+    with time_machine.travel(timezone.now() + timezone.timedelta(seconds=121)):
+        answer = handset.answer(client, challenge["id"], {"decision": "approve", "number": number})
+    assert answer.status_code in (401, 409)
+
+
+@pytest.mark.parametrize("allowed", [True, False])
+def test_trust_this_browser_only_where_the_company_allows_it(
+    client, employee_a, totp_device, to_token_step, allowed
+):
+    employee_a.company.trust_browser_allowed = allowed
+    employee_a.company.save()
+    device = totp_device(employee_a)
+    response = to_token_step(employee_a)
+    assert ("Trust this browser" in response.content.decode()) is allowed
+    if not allowed:
+        return
+    response = client.post(
+        LOGIN,
+        {
+            "login_view-current_step": "token",
+            "token-otp_token": current_code(device),
+            "token-remember": "on",
+        },
+    )
+    assert services.TRUST_COOKIE in response.cookies
+    client.post("/account/logout/")
+    assert to_token_step(employee_a).status_code == 302  # no second factor asked
+    # An authenticator change invalidates the trust.
+    services.invalidate_trusted_browsers(employee_a)
+    client.post("/account/logout/")
+    assert to_token_step(employee_a).status_code == 200
+
+
+def test_a_password_change_ends_the_trust(client, employee_a, totp_device, to_token_step):
+    employee_a.company.trust_browser_allowed = True
+    employee_a.company.save()
+    device = totp_device(employee_a)
+    to_token_step(employee_a)
+    client.post(
+        LOGIN,
+        {
+            "login_view-current_step": "token",
+            "token-otp_token": current_code(device),
+            "token-remember": "on",
+        },
+    )
+    client.post("/account/logout/")
+    employee_a.set_password("another-long-password-7")
+    employee_a.save()
+    response = to_token_step(employee_a, password="another-long-password-7")
+    assert response.status_code == 200
+    assert response.context["device"] == device

@@ -1,0 +1,116 @@
+"""Browser journeys for two-factor sign-in, with the reference authenticator as the phone."""
+
+from __future__ import annotations
+
+import re
+import time
+
+import pytest
+from django_otp.plugins.otp_email.models import EmailDevice
+from playwright.sync_api import expect
+
+from conftest import PASSWORD
+from mfa import authenticator
+
+pytestmark = pytest.mark.e2e
+
+
+@pytest.fixture
+def portal(live_server, settings):
+    # Enrollment URIs and API URLs point at the live server.
+    settings.SITE_URL = live_server.url
+    return live_server.url
+
+
+def sign_in_to_second_factor(page, portal, user):
+    page.goto(f"{portal}/account/login/")
+    page.fill("#id_identify-username", user.username)
+    page.click("button[type=submit]:has-text('Next')")
+    page.fill("#id_auth-password", PASSWORD)
+    page.click("button[type=submit]:has-text('Next')")
+
+
+def sign_out(page):
+    page.click("details.user-menu summary")
+    page.click("button:has-text('Log out')")
+
+
+def test_totp_enrolment_then_sign_in_with_a_code_from_the_reference_authenticator(
+    page, portal, employee_a
+):
+    sign_in_to_second_factor(page, portal, employee_a)
+    page.goto(f"{portal}/account/security/")
+    page.click("text=Manage two-factor authentication")
+    page.click("text=Add authenticator")
+    page.click("text=Add authenticator app")
+    page.fill("#id_name", "TOTP")
+    page.click("button:has-text('Continue')")
+    page.set_viewport_size({"width": 360, "height": 800})
+    page.screenshot(path="test-results/mfa-totp-setup-360.png", full_page=True)
+    key = page.inner_text("#totp-secret").strip()
+    uri = f"otpauth://totp/Portal:{employee_a.username}?secret={key}&issuer=Portal"
+    page.fill("#id_code", authenticator.totp_code(uri))
+    page.click("button:has-text('Activate')")
+    expect(page.locator("table")).to_contain_text("TOTP")
+    page.screenshot(path="test-results/mfa-index-360.png", full_page=True)
+    sign_out(page)
+
+    sign_in_to_second_factor(page, portal, employee_a)
+    expect(page.locator("#id_token-otp_token")).to_have_attribute("autocomplete", "one-time-code")
+    # The next time step: the activation code itself may not be used again.
+    page.fill("#id_token-otp_token", authenticator.totp_code(uri, at=time.time() + 30))
+    page.click("#second-factor-submit")
+    expect(page).to_have_url(re.compile(r"/dashboard/$"))
+
+
+def _enrol_push(page, portal, user, keys):
+    sign_in_to_second_factor(page, portal, user)
+    page.goto(f"{portal}/account/security/two-factor/setup/push/")
+    page.fill("#id_name", "push")
+    page.click("button:has-text('Show QR code')")
+    expect(page.locator("#push-waiting")).to_be_visible()
+    page.screenshot(path="test-results/mfa-push-setup.png", full_page=True)
+    uri = page.locator("#push-uri").text_content().strip()
+    authenticator.enroll(uri, "push", str(keys))
+    # The page completes by itself (polling) once the phone has enrolled.
+    expect(page).to_have_url(re.compile(r"/two-factor/$"), timeout=10_000)
+    expect(page.locator("table")).to_contain_text("Smartphone push")
+    sign_out(page)
+
+
+def test_push_enrolment_and_sign_in_approved_with_the_matching_number(
+    page, portal, employee_a, tmp_path
+):
+    keys = tmp_path / "keys.json"
+    _enrol_push(page, portal, employee_a, keys)
+    sign_in_to_second_factor(page, portal, employee_a)
+    number = int(page.inner_text("#push-number strong"))
+    page.screenshot(path="test-results/mfa-push-sign-in.png", full_page=True)
+    challenges = authenticator.pending(str(keys))
+    assert number in challenges[0]["choices"]
+    assert authenticator.approve(number, str(keys)) == "approved"
+    expect(page).to_have_url(re.compile(r"/dashboard/$"), timeout=10_000)
+
+
+def test_push_sign_in_with_the_wrong_number_is_refused(page, portal, employee_a, tmp_path):
+    keys = tmp_path / "keys.json"
+    _enrol_push(page, portal, employee_a, keys)
+    sign_in_to_second_factor(page, portal, employee_a)
+    number = int(page.inner_text("#push-number strong"))
+    choices = authenticator.pending(str(keys))[0]["choices"]
+    wrong = next(n for n in choices if n != number)
+    assert authenticator.approve(wrong, str(keys)) == "denied"
+    expect(page.get_by_role("alert")).to_contain_text("denied on your phone", timeout=10_000)
+    assert "/dashboard/" not in page.url
+
+
+def test_email_code_sign_in(page, portal, employee_a, mailoutbox):
+    EmailDevice.objects.create(
+        user=employee_a, name="Email", email=employee_a.email, confirmed=True
+    )
+    sign_in_to_second_factor(page, portal, employee_a)
+    expect(page.locator("#id_token-otp_token")).to_be_visible()
+    code = re.search(r"\b(\d{6})\b", mailoutbox[-1].body).group(1)
+    page.fill("#id_token-otp_token", code)
+    page.click("#second-factor-submit")
+    expect(page).to_have_url(re.compile(r"/dashboard/$"))
