@@ -209,6 +209,13 @@ def _invalid_link(request):
     return render(request, "accounts/link_invalid.html", status=400)
 
 
+def _report_resend(request, sent: bool) -> None:
+    if sent:
+        messages.success(request, _("We have sent the email again."))
+    else:
+        messages.warning(request, _("Please wait a minute before asking again."))
+
+
 def terms(request):
     return render(request, "accounts/terms.html", {"version": settings.TERMS_VERSION})
 
@@ -241,12 +248,8 @@ def verification_sent(request):
     """'Email verification': check your inbox; offers a throttled resend."""
     email = request.session.get(REGISTRATION_EMAIL_SESSION_KEY, "")
     if request.method == "POST":
-        if not email:
-            pass
-        elif services.resend_registration_email(request, email):
-            messages.success(request, _("We have sent the email again."))
-        else:
-            messages.warning(request, _("Please wait a minute before asking again."))
+        if email:
+            _report_resend(request, services.resend_registration_email(request, email))
         return redirect("accounts:verification_sent")
     return render(request, "accounts/verification_sent.html", {"email": email})
 
@@ -283,10 +286,7 @@ def verify_email_required(request):
     if request.user.email_verified:
         return redirect("dashboard")
     if request.method == "POST":
-        if services.resend_verification_email(request, request.user):
-            messages.success(request, _("We have sent you a new verification email."))
-        else:
-            messages.warning(request, _("Please wait a minute before asking again."))
+        _report_resend(request, services.resend_verification_email(request, request.user))
         return redirect("accounts:verify_email_required")
     return render(request, "accounts/verify_email_required.html")
 
