@@ -15,12 +15,16 @@ ALWAYS_ALLOWED = {
     "switch_language",
     "healthz",
     "javascript-catalog",
+    "accounts:verify_email",
+    "accounts:password_changed",
 }
 
 
 def _required_action_url(user) -> str | None:
     if services.password_change_required(user):
         return "accounts:change_initial_password"
+    if user.email and not user.email_verified:
+        return "accounts:verify_email_required"
     from mfa.services import required_action_url_name
 
     return required_action_url_name(user)

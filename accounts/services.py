@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import timedelta
 
 from django.conf import settings
 from django.contrib.auth.hashers import make_password
@@ -10,7 +11,7 @@ from django.core.cache import cache
 from django.db import transaction
 from django.utils import timezone
 
-from .emails import send_email_to_user
+from .emails import send_email, send_email_to_user
 from .models import SecurityEvent, User
 
 Kind = SecurityEvent.Kind
@@ -123,7 +124,9 @@ def _register_failure(request, user: User) -> None:
         user.blocked_at = timezone.now()
         fields.append("blocked_at")
         record_event(Kind.BLOCKED, user, request=request, reason="failed_sign_ins")
-        send_email_to_user(user, "account_blocked", {"ip": client_ip(request)})
+        send_email_to_user(
+            user, "account_blocked", {"ip": client_ip(request), "unblock_url": unblock_url(user)}
+        )
     user.save(update_fields=fields)
 
 
@@ -170,3 +173,310 @@ def register_second_factor_failure(request, user: User) -> None:
         locked = User.objects.select_for_update().get(pk=user.pk)
         _register_failure(request, locked)
     _count_ip_failure(request)
+
+
+# --- Emailed links ---------------------------------------------------------------------------
+
+_LINK_URL_NAMES = {
+    "verify": "accounts:verify_email",
+    "unblock": "accounts:unblock_account",
+    "reset": "accounts:password_reset_confirm",
+}
+
+
+def _link_url(purpose: str, user: User) -> str:
+    from django.urls import reverse
+
+    from . import tokens
+
+    generator = {
+        "verify": tokens.email_verification_token,
+        "unblock": tokens.unblock_token,
+        "reset": tokens.password_reset_token,
+    }[purpose]
+    path = reverse(
+        _LINK_URL_NAMES[purpose],
+        kwargs={"uidb64": tokens.encode_uid(user), "token": generator.make_token(user)},
+    )
+    return settings.SITE_URL + path
+
+
+def unblock_url(user: User) -> str:
+    return _link_url("unblock", user)
+
+
+def _take_email_slot(purpose: str, address: str, *, limit: int, window: int) -> bool:
+    """Count one email of ``purpose`` to ``address``; False once ``limit`` per ``window``
+    is used up. Known and unknown addresses are counted alike, so it reveals nothing."""
+    import hashlib
+
+    digest = hashlib.sha256(address.strip().lower().encode()).hexdigest()
+    key = f"email-slot:{purpose}:{digest}"
+    if cache.add(key, 1, window):
+        return True
+    try:
+        return cache.incr(key) <= limit
+    except ValueError:  # expired between add and incr
+        cache.set(key, 1, window)
+        return True
+
+
+def _request_language() -> str:
+    from django.utils import translation
+
+    language = translation.get_language() or settings.LANGUAGE_CODE
+    return language if language in dict(settings.LANGUAGES) else settings.LANGUAGE_CODE
+
+
+def _send_no_account_email(address: str, action: str) -> None:
+    send_email("no_account", address, {"action": action}, language=_request_language())
+
+
+# --- Registration ------------------------------------------------------------------------------
+
+REGISTRATION_RESEND_COOLDOWN = 60
+REGISTRATION_RESEND_PER_HOUR = 5
+
+
+def _initial(name: str) -> str:
+    import unicodedata
+
+    folded = unicodedata.normalize("NFKD", name).encode("ascii", "ignore").decode().lower()
+    return next((ch for ch in folded if "a" <= ch <= "z"), "x")
+
+
+def generate_username(first_name: str, last_name: str) -> str:
+    """A free user name in the provider's format: c + 5 digits + . + the two initials.
+
+    Numbers that are a company's customer number are skipped: those belong to its employees.
+    """
+    import secrets
+
+    from .models import Company
+
+    suffix = _initial(first_name) + _initial(last_name)
+    for _ in range(200):
+        digits = f"{secrets.randbelow(100_000):05d}"
+        candidate = f"c{digits}.{suffix}"
+        if Company.objects.filter(customer_number=digits).exists():
+            continue
+        if not User.objects.filter(username__iexact=candidate).exists():
+            return candidate
+    raise RuntimeError("No free user name found.")
+
+
+def send_verification_email(user: User) -> None:
+    send_email_to_user(user, "verify_email", {"verify_url": _link_url("verify", user)})
+
+
+def _send_registration_notice(address: str, users: list[User]) -> None:
+    send_email(
+        "registration_exists",
+        address,
+        {"usernames": [u.username for u in users]},
+        users[0].preferred_language,
+    )
+
+
+def register_user(
+    request,
+    *,
+    first_name: str,
+    last_name: str,
+    email: str,
+    password: str,
+    phone="",
+) -> User | None:
+    """Create an unverified account and email the verification link.
+
+    An address that already has an account gets a notice instead (and None is returned);
+    the caller answers both cases the same way.
+    """
+    from django.db import IntegrityError
+
+    email = User.objects.normalize_email(email.strip())
+    existing = list(User.objects.filter(email__iexact=email).order_by("date_joined"))
+    if existing:
+        make_password(password)  # spend the time creating an account would take
+        _send_registration_notice(existing[0].email, existing)
+        return None
+    for attempt in range(5):
+        user = User(
+            username=generate_username(first_name, last_name),
+            first_name=first_name,
+            last_name=last_name,
+            email=email,
+            phone=phone or "",
+            email_verified=False,
+            preferred_language=_request_language(),
+            terms_version=settings.TERMS_VERSION,
+            terms_accepted_at=timezone.now(),
+        )
+        user.set_password(password)
+        try:
+            with transaction.atomic():
+                user.save()
+            break
+        except IntegrityError:  # two registrations drew the same user name
+            if attempt == 4:
+                raise
+    record_event(Kind.REGISTERED, user, request=request, terms_version=settings.TERMS_VERSION)
+    send_verification_email(user)
+    return user
+
+
+def resend_registration_email(request, email: str) -> bool:
+    """Send the verification email (or the notice) again; False when throttled."""
+    if not _take_email_slot("resend-cooldown", email, limit=1, window=REGISTRATION_RESEND_COOLDOWN):
+        return False
+    if not _take_email_slot("resend-hour", email, limit=REGISTRATION_RESEND_PER_HOUR, window=3600):
+        return False
+    users = list(User.objects.filter(email__iexact=email.strip()).order_by("date_joined"))
+    unverified = [u for u in users if not u.email_verified]
+    for user in unverified:
+        send_verification_email(user)
+    if users and not unverified:
+        _send_registration_notice(users[0].email, users)
+    return True
+
+
+def resend_verification_email(request, user: User) -> bool:
+    """The signed-in user's own resend; False when throttled."""
+    return resend_registration_email(request, user.email)
+
+
+def verify_email(request, user: User) -> None:
+    """Mark the address verified; a new account also gets the welcome email."""
+    user.email_verified = True
+    user.save(update_fields=["email_verified"])
+    record_event(Kind.EMAIL_VERIFIED, user, request=request, email=user.email)
+    if user.last_login is None:
+        send_email_to_user(user, "welcome")
+
+
+def can_sign_in_without_second_factor(user: User) -> bool:
+    from django_otp import user_has_device
+
+    return user.is_active and not user.is_blocked and not user_has_device(user)
+
+
+def sign_in_by_link(request, user: User) -> None:
+    """Sign in after proving control of the mailbox (only for users without a second factor)."""
+    from django.contrib.auth import login
+
+    login(request, user, backend=settings.AUTHENTICATION_BACKENDS[0])
+    record_sign_in(request, user)
+
+
+# --- Check and unblock your account ----------------------------------------------------------
+
+ACCOUNT_STATUS_EMAILS_PER_HOUR = 3
+
+
+def authenticator_kinds(user: User) -> list[str]:
+    """Names of the kinds of second factor a user has set up (never their secrets)."""
+    from django.utils.translation import gettext_lazy as _
+    from django_otp import devices_for_user
+
+    labels = {
+        "totpdevice": _("Authenticator app"),
+        "staticdevice": _("Backup codes"),
+        "emaildevice": _("Codes by email"),
+    }
+    kinds = []
+    for device in devices_for_user(user, confirmed=True):
+        label = labels.get(device._meta.model_name, device._meta.verbose_name)
+        if label not in kinds:
+            kinds.append(label)
+    return kinds
+
+
+def _users_for_identifier(identifier: str) -> list[User]:
+    identifier = (identifier or "").strip()
+    if not identifier:
+        return []
+    if "@" in identifier:
+        return list(User.objects.filter(email__iexact=identifier).order_by("date_joined"))
+    return list(User.objects.filter(username__iexact=identifier))
+
+
+def send_account_status(request, identifier: str) -> None:
+    """Email the account's status report (and an unblock link when it is blocked).
+
+    At most ACCOUNT_STATUS_EMAILS_PER_HOUR per account; the caller always answers alike.
+    """
+    users = _users_for_identifier(identifier)
+    if not users and "@" in identifier:
+        if _take_email_slot("account-status", identifier, limit=3, window=3600):
+            _send_no_account_email(identifier.strip(), "check")
+        return
+    since = timezone.now() - timedelta(hours=1)
+    for user in users:
+        sent = user.security_events.filter(kind=Kind.ACCOUNT_CHECKED, created_at__gte=since)
+        if not user.email or sent.count() >= ACCOUNT_STATUS_EMAILS_PER_HOUR:
+            continue
+        context = {
+            "authenticators": authenticator_kinds(user),
+            "unblock_url": unblock_url(user) if user.is_blocked else "",
+        }
+        send_email_to_user(user, "account_status", context)
+        record_event(Kind.ACCOUNT_CHECKED, user, request=request, blocked=user.is_blocked)
+
+
+# --- Forgotten password and user name ----------------------------------------------------------
+
+RECOVERY_EMAILS_PER_HOUR = 5
+
+
+def request_password_reset(request, email: str) -> None:
+    """Queue a reset email for each active account with this address, or a 'no account'
+    email; the caller answers alike either way."""
+    email = (email or "").strip()
+    if not _take_email_slot("password-reset", email, limit=RECOVERY_EMAILS_PER_HOUR, window=3600):
+        return
+    users = [u for u in User.objects.filter(email__iexact=email) if u.is_active]
+    if not users:
+        _send_no_account_email(email, "password")
+        return
+    for user in users:
+        context = {"reset_url": _link_url("reset", user)}
+        send_email_to_user(user, "password_reset", context)
+        record_event(Kind.PASSWORD_RESET_REQUESTED, user, request=request)
+
+
+def reset_password(request, user: User, new_password: str) -> bool:
+    """Set the password from a reset link: lifts a block, ends every other session (their
+    session hash no longer matches), notifies the user and signs them in unless a second
+    factor is still required. Returns whether the user is now signed in."""
+    was_blocked = user.is_blocked
+    user.set_password(new_password)
+    user.must_change_password = False
+    user.password_compromised = False
+    user.initial_password_expires_at = None
+    user.failed_login_count = 0
+    user.blocked_at = None
+    user.email_verified = True  # the link reached the mailbox
+    user.save()
+    record_event(Kind.PASSWORD_RESET, user, request=request)
+    if was_blocked:
+        record_event(Kind.UNBLOCKED, user, request=request, reason="password_reset")
+    send_email_to_user(user, "password_changed")
+    if not can_sign_in_without_second_factor(user):
+        return False
+    sign_in_by_link(request, user)
+    return True
+
+
+def send_username_reminder(request, email: str) -> None:
+    """Email the user names registered with this address (or a 'no account' email)."""
+    email = (email or "").strip()
+    if not _take_email_slot("username", email, limit=RECOVERY_EMAILS_PER_HOUR, window=3600):
+        return
+    users = list(User.objects.filter(email__iexact=email, is_active=True).order_by("username"))
+    if not users:
+        _send_no_account_email(email, "username")
+        return
+    context = {"usernames": [u.username for u in users]}
+    send_email_to_user(users[0], "username_reminder", context)
+    for user in users:
+        record_event(Kind.USERNAME_REMINDER, user, request=request)

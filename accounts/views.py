@@ -4,19 +4,29 @@ from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import logout
 from django.contrib.auth.decorators import login_required
-from django.http import HttpResponseRedirect
+from django.contrib.auth.forms import SetPasswordForm
+from django.http import Http404, HttpResponseRedirect
 from django.shortcuts import redirect, render
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import check_for_language
 from django.utils.translation import gettext as _
+from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
 from django_otp import user_has_device
 from two_factor.views import LoginView
 
 from mfa.login import SecondFactorLoginMixin
 
-from . import roles, services
-from .forms import IdentifyForm, PasswordStepForm, ProfileForm, RequiredPasswordChangeForm
+from . import roles, services, tokens
+from .forms import (
+    AccountIdentifierForm,
+    EmailAddressForm,
+    IdentifyForm,
+    PasswordStepForm,
+    ProfileForm,
+    RegistrationForm,
+    RequiredPasswordChangeForm,
+)
 from .models import SecurityEvent
 
 
@@ -154,7 +164,11 @@ def dashboard(request):
 
 
 def login_help(request):
-    return render(request, "accounts/login_help.html")
+    ctx = {
+        "registration_open": settings.REGISTRATION_OPEN,
+        "LOGIN_FAILURE_LIMIT": settings.LOGIN_FAILURE_LIMIT,
+    }
+    return render(request, "accounts/login_help.html", ctx)
 
 
 @login_required
@@ -187,8 +201,194 @@ def change_initial_password(request):
     form = RequiredPasswordChangeForm(user, request.POST or None)
     if request.method == "POST" and form.is_valid():
         services.change_password(request, user, form.cleaned_data["new_password1"])
-        messages.success(request, _("Password changed. You can now use the portal."))
-        return redirect("dashboard")
+        return redirect("accounts:password_changed")
     return render(
         request, "accounts/change_initial_password.html", {"form": form}, status=_form_status(form)
     )
+
+
+# --- Registration -----------------------------------------------------------------------------
+
+REGISTRATION_EMAIL_SESSION_KEY = "registration_email"
+
+
+def _check_link(uidb64: str, token: str, generator):
+    """The user an emailed link names, or None when it is unknown, used or expired."""
+    user = tokens.user_from_uid(uidb64)
+    if user is None or not generator.check_token(user, token):
+        return None
+    return user
+
+
+def _invalid_link(request):
+    return render(request, "accounts/link_invalid.html", status=400)
+
+
+def _report_resend(request, sent: bool) -> None:
+    if sent:
+        messages.success(request, _("We have sent the email again."))
+    else:
+        messages.warning(request, _("Please wait a minute before asking again."))
+
+
+def terms(request):
+    return render(request, "accounts/terms.html", {"version": settings.TERMS_VERSION})
+
+
+@never_cache
+def register(request):
+    if not settings.REGISTRATION_OPEN:
+        raise Http404
+    if request.user.is_authenticated:
+        return redirect("dashboard")
+    form = RegistrationForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        services.register_user(
+            request,
+            first_name=data["first_name"],
+            last_name=data["last_name"],
+            email=data["email"],
+            password=data["password1"],
+            phone=data["phone"],
+        )
+        request.session[REGISTRATION_EMAIL_SESSION_KEY] = data["email"]
+        return redirect("accounts:verification_sent")
+    status = 400 if form.errors else 200
+    return render(request, "accounts/register.html", {"form": form}, status=status)
+
+
+@never_cache
+def verification_sent(request):
+    """'Email verification': check your inbox; offers a throttled resend."""
+    email = request.session.get(REGISTRATION_EMAIL_SESSION_KEY, "")
+    if request.method == "POST":
+        if email:
+            _report_resend(request, services.resend_registration_email(request, email))
+        return redirect("accounts:verification_sent")
+    return render(request, "accounts/verification_sent.html", {"email": email})
+
+
+@never_cache
+def verify_email(request, uidb64: str, token: str):
+    """An emailed verification link: GET confirms, POST verifies and signs in."""
+    user = _check_link(uidb64, token, tokens.email_verification_token)
+    if user is None:
+        return _invalid_link(request)
+    if request.method != "POST":
+        return render(request, "accounts/verify_email.html", {"account": user})
+    services.verify_email(request, user)
+    request.session.pop(REGISTRATION_EMAIL_SESSION_KEY, None)
+    if request.user.is_authenticated and request.user.pk == user.pk:
+        return redirect("accounts:email_verified")
+    if not services.can_sign_in_without_second_factor(user):
+        messages.success(request, _("Your email address is verified. Please sign in."))
+        return redirect("accounts:login")
+    services.sign_in_by_link(request, user)
+    return redirect("accounts:email_verified")
+
+
+@never_cache
+@login_required
+def email_verified(request):
+    return render(request, "accounts/email_verified.html")
+
+
+@never_cache
+@login_required
+def verify_email_required(request):
+    """The required action of a signed-in user whose email address is not verified yet."""
+    if request.user.email_verified:
+        return redirect("dashboard")
+    if request.method == "POST":
+        _report_resend(request, services.resend_verification_email(request, request.user))
+        return redirect("accounts:verify_email_required")
+    return render(request, "accounts/verify_email_required.html")
+
+
+# --- Check and unblock your account ------------------------------------------------------------
+
+
+@never_cache
+def check_account(request):
+    form = AccountIdentifierForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        services.send_account_status(request, form.cleaned_data["identifier"])
+        return redirect("accounts:check_account_sent")
+    status = 400 if form.errors else 200
+    return render(request, "accounts/check_account.html", {"form": form}, status=status)
+
+
+def check_account_sent(request):
+    return render(request, "accounts/check_inbox.html", {"flow": "check"})
+
+
+@never_cache
+def unblock_account(request, uidb64: str, token: str):
+    """An emailed unblock link: GET confirms, POST unblocks (without signing in)."""
+    user = _check_link(uidb64, token, tokens.unblock_token)
+    if user is None:
+        return _invalid_link(request)
+    if request.method != "POST":
+        return render(request, "accounts/unblock_account.html", {"account": user})
+    services.unblock_user(user, request=request)
+    messages.success(request, _("Your account is unblocked. You can sign in again."))
+    return redirect("accounts:login")
+
+
+# --- Forgotten password and user name ----------------------------------------------------------
+
+
+@never_cache
+def password_reset(request):
+    form = EmailAddressForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        services.request_password_reset(request, form.cleaned_data["email"])
+        return redirect("accounts:password_reset_sent")
+    status = 400 if form.errors else 200
+    return render(request, "accounts/password_reset.html", {"form": form}, status=status)
+
+
+def password_reset_sent(request):
+    return render(request, "accounts/check_inbox.html", {"flow": "password"})
+
+
+@never_cache
+def password_reset_confirm(request, uidb64: str, token: str):
+    """'Update password' from an emailed reset link."""
+    user = _check_link(uidb64, token, tokens.password_reset_token)
+    if user is None or not user.is_active:
+        return _invalid_link(request)
+    form = SetPasswordForm(user, request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        if services.reset_password(request, user, form.cleaned_data["new_password1"]):
+            messages.success(request, _("Your password has been changed. You are signed in."))
+            return redirect("dashboard")
+        messages.success(
+            request, _("Your password has been changed. Sign in with your new password.")
+        )
+        return redirect("accounts:login")
+    status = 400 if form.errors else 200
+    ctx = {"form": form, "account": user}
+    return render(request, "accounts/password_reset_confirm.html", ctx, status=status)
+
+
+@never_cache
+def username_reminder(request):
+    form = EmailAddressForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        services.send_username_reminder(request, form.cleaned_data["email"])
+        return redirect("accounts:username_reminder_sent")
+    status = 400 if form.errors else 200
+    return render(request, "accounts/username_reminder.html", {"form": form}, status=status)
+
+
+def username_reminder_sent(request):
+    return render(request, "accounts/check_inbox.html", {"flow": "username"})
+
+
+@never_cache
+@login_required
+def password_changed(request):
+    """'Password changed → continue' after the forced password change."""
+    return render(request, "accounts/password_changed.html")

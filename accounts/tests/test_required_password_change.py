@@ -36,7 +36,7 @@ def test_changing_it_unlocks_the_portal_and_notifies(client, initial_user, mailo
     client.force_login(initial_user)
     new = "a-brand-new-passphrase-77"
     response = client.post(URL, {"new_password1": new, "new_password2": new})
-    assert response["Location"] == "/dashboard/"
+    assert response["Location"] == "/account/password/changed/"
     initial_user.refresh_from_db()
     assert not initial_user.must_change_password
     assert initial_user.check_password(new)

@@ -22,7 +22,7 @@ def test_emails_are_rendered_in_the_recipients_language_with_text_and_html(emplo
 @pytest.mark.django_db
 def test_links_use_site_url_never_the_request_host(employee_a, mailoutbox, settings):
     settings.SITE_URL = "https://portal.example.com"
-    send_email_to_user(employee_a, "account_blocked")
+    send_email_to_user(employee_a, "password_changed")
     assert "https://portal.example.com/account/login/help/" in mailoutbox[0].body
 
 

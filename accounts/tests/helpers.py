@@ -1,0 +1,33 @@
+"""Small helpers shared by the account tests."""
+
+from __future__ import annotations
+
+import re
+
+from django.core import mail
+
+LINK = re.compile(r"http://portal\.test(/account/[\w/-]+/)")
+
+
+def link_in(message, prefix: str) -> str:
+    """The path of the first portal link in an email starting with ``prefix``."""
+    for path in LINK.findall(message.body):
+        if path.startswith(prefix):
+            return path
+    raise AssertionError(f"No {prefix} link in: {message.body}")
+
+
+def sent_to(address: str) -> list:
+    return [m for m in mail.outbox if address in m.to]
+
+
+CSRF = re.compile(r'name="csrfmiddlewaretoken" value="[^"]+"')
+
+
+def page_text(response, *replace: str) -> str:
+    """The page without its per-response CSRF token and with ``replace`` strings blanked,
+    for comparing the answers for an existing and an unknown account."""
+    text = CSRF.sub("", response.content.decode())
+    for value in replace:
+        text = text.replace(value, "X")
+    return text

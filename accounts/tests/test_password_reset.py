@@ -1,0 +1,169 @@
+"""Forgotten password: same answer always, reset link, Update password page."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+import time_machine
+from django.test import Client
+from django.utils import timezone
+from django_otp.plugins.otp_totp.models import TOTPDevice
+
+from accounts import tokens
+from accounts.models import SecurityEvent
+from conftest import make_user
+
+from .helpers import link_in, page_text
+
+pytestmark = pytest.mark.django_db
+
+URL = "/account/password/forgot/"
+NEW = "a-brand-new-passphrase-7"
+
+
+def _reset_link(user) -> str:
+    token = tokens.password_reset_token.make_token(user)
+    return f"/account/password/reset/{tokens.encode_uid(user)}/{token}/"
+
+
+def _new_password(client, link, password=NEW, confirm=None):
+    return client.post(link, {"new_password1": password, "new_password2": confirm or password})
+
+
+def test_known_and_unknown_addresses_get_the_same_page_and_an_email_each(
+    client, outsider, mailoutbox
+):
+    known = client.post(URL, {"email": outsider.email}, follow=True)
+    unknown = client.post(URL, {"email": "nobody@example.org"}, follow=True)
+    assert known.status_code == unknown.status_code == 200
+    assert (
+        known.redirect_chain == unknown.redirect_chain == [("/account/password/forgot/sent/", 302)]
+    )
+    assert page_text(known) == page_text(unknown)
+    assert [m.to for m in mailoutbox] == [[outsider.email], ["nobody@example.org"]]
+    assert mailoutbox[0].subject == mailoutbox[1].subject == "Reset password"
+    assert link_in(mailoutbox[0], "/account/password/reset/")
+    assert "/account/password/reset/" not in mailoutbox[1].body
+    assert SecurityEvent.objects.filter(user=outsider, kind="password_reset_requested").exists()
+
+
+def test_bad_input_is_a_form_error(client, mailoutbox):
+    response = client.post(URL, {"email": "not-an-address"})
+    assert response.status_code == 400
+    assert 'value="not-an-address"' in response.content.decode()
+    assert mailoutbox == []
+
+
+def test_requests_per_address_are_limited(client, outsider, mailoutbox):
+    for _ in range(7):
+        assert client.post(URL, {"email": outsider.email}).status_code == 302
+    assert len(mailoutbox) == 5
+
+
+def test_the_link_shows_the_update_password_page(client, outsider):
+    response = client.get(_reset_link(outsider))
+    assert response.status_code == 200
+    assert b"Update password" in response.content
+    assert outsider.username.encode() in response.content
+
+
+def test_updating_sets_the_password_notifies_and_signs_in(client, outsider, mailoutbox):
+    response = _new_password(client, _reset_link(outsider))
+    assert response["Location"] == "/dashboard/"
+    outsider.refresh_from_db()
+    assert outsider.check_password(NEW)
+    assert client.session["_auth_user_id"] == str(outsider.pk)
+    assert mailoutbox[-1].subject == "Your password was changed"
+    kinds = set(SecurityEvent.objects.filter(user=outsider).values_list("kind", flat=True))
+    assert {"password_reset", "signed_in"} <= kinds
+
+
+def test_updating_ends_every_other_session(client, outsider, sign_in):
+    other = Client()
+    sign_in(outsider, c=other)
+    assert other.get("/dashboard/").status_code == 200
+    outsider.refresh_from_db()
+    assert _new_password(client, _reset_link(outsider)).status_code == 302
+    response = other.get("/dashboard/")
+    assert response.status_code == 302
+    assert response["Location"].startswith("/account/login/")
+
+
+def test_updating_lifts_a_block(client, outsider):
+    outsider.blocked_at = timezone.now()
+    outsider.failed_login_count = 7
+    outsider.save()
+    _new_password(client, _reset_link(outsider))
+    outsider.refresh_from_db()
+    assert not outsider.is_blocked
+    assert outsider.failed_login_count == 0
+    assert SecurityEvent.objects.filter(user=outsider, kind="unblocked").exists()
+
+
+def test_a_user_with_a_second_factor_must_still_pass_it(client, outsider):
+    TOTPDevice.objects.create(user=outsider, name="default", confirmed=True)
+    response = _new_password(client, _reset_link(outsider))
+    assert response["Location"] == "/account/login/"
+    assert "_auth_user_id" not in client.session
+    outsider.refresh_from_db()
+    assert outsider.check_password(NEW)
+
+
+def test_an_initial_password_flag_is_cleared(client, outsider):
+    outsider.must_change_password = True
+    outsider.save()
+    _new_password(client, _reset_link(outsider))
+    outsider.refresh_from_db()
+    assert not outsider.must_change_password
+    assert client.get("/dashboard/").status_code == 200
+
+
+def test_the_link_works_once(client, outsider):
+    link = _reset_link(outsider)
+    _new_password(client, link)
+    client.post("/account/logout/")
+    assert client.get(link).status_code == 400
+    assert _new_password(client, link, "yet-another-passphrase-9").status_code == 400
+
+
+def test_the_link_expires_after_an_hour(client, outsider):
+    with time_machine.travel(timezone.now(), tick=False) as traveller:
+        link = _reset_link(outsider)
+        traveller.shift(timedelta(minutes=59))
+        assert client.get(link).status_code == 200
+        traveller.shift(timedelta(minutes=2))
+        assert _new_password(client, link).status_code == 400
+    outsider.refresh_from_db()
+    assert not outsider.check_password(NEW)
+
+
+def test_a_deactivated_account_cannot_use_a_link(client, outsider):
+    link = _reset_link(outsider)
+    outsider.is_active = False
+    outsider.save(update_fields=["is_active"])
+    assert client.get(link).status_code == 400
+
+
+@pytest.mark.parametrize(
+    ("password", "confirm"),
+    [("short", "short"), (NEW, "something-else-entirely"), ("123456789012345", "123456789012345")],
+)
+def test_weak_or_mismatched_passwords_are_form_errors(client, outsider, password, confirm):
+    link = _reset_link(outsider)
+    response = _new_password(client, link, password, confirm)
+    assert response.status_code == 400
+    assert response.context["form"].errors
+    outsider.refresh_from_db()
+    assert not outsider.check_password(password)
+    assert client.get(link).status_code == 200  # still usable after a typo
+
+
+def test_every_account_with_the_address_gets_its_own_link(client, company_a, mailoutbox):
+    make_user("c10001.xa", company=company_a, email="shared@example.org")
+    make_user("c10001.xb", company=company_a, email="shared@example.org")
+    client.post(URL, {"email": "Shared@Example.org"})
+    assert len(mailoutbox) == 2
+    assert {"c10001.xa", "c10001.xb"} == {
+        name for m in mailoutbox for name in ("c10001.xa", "c10001.xb") if name in m.body
+    }

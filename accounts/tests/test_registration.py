@@ -1,0 +1,173 @@
+from __future__ import annotations
+
+import re
+
+import pytest
+import time_machine
+from django.conf import settings
+from django.utils import timezone
+
+from accounts import services
+from accounts.models import Company, SecurityEvent, User
+from conftest import make_user
+
+from .helpers import link_in, page_text
+
+URL = "/account/register/"
+GOOD = {
+    "first_name": "Jane",
+    "last_name": "Doe",
+    "email": "jane.doe@example.org",
+    "phone": "+49 30 1234567",
+    "password1": "a-long-and-fine-passphrase",
+    "password2": "a-long-and-fine-passphrase",
+    "accept_terms": "on",
+}
+
+pytestmark = pytest.mark.django_db
+
+
+def test_it_shows_the_form_with_a_terms_link(client):
+    response = client.get(URL)
+    assert response.status_code == 200
+    assert b'href="/account/terms/"' in response.content
+    assert (
+        response["Cache-Control"].startswith("max-age=0") or "no-store" in response["Cache-Control"]
+    )
+
+
+def test_the_terms_page_shows_the_current_version(client):
+    response = client.get("/account/terms/")
+    assert response.status_code == 200
+    assert settings.TERMS_VERSION in response.content.decode()
+
+
+def test_it_creates_an_unverified_account_with_a_generated_user_name(client, mailoutbox):
+    response = client.post(URL, GOOD)
+    assert response.status_code == 302
+    assert response["Location"] == "/account/register/check-email/"
+    user = User.objects.get(email="jane.doe@example.org")
+    assert re.fullmatch(r"c\d{5}\.jd", user.username)
+    assert not user.email_verified
+    assert user.check_password(GOOD["password1"])
+    assert user.terms_version == settings.TERMS_VERSION
+    assert user.terms_accepted_at is not None
+    assert str(user.phone) == "+49301234567"
+    assert SecurityEvent.objects.filter(user=user, kind="registered").exists()
+    assert len(mailoutbox) == 1
+    assert mailoutbox[0].subject == "Verify email"
+    assert link_in(mailoutbox[0], "/account/verify/")
+
+
+def test_it_does_not_sign_the_new_user_in_before_verification(client):
+    client.post(URL, GOOD)
+    assert "_auth_user_id" not in client.session
+
+
+def test_the_verification_page_asks_to_check_inbox_and_spam(client):
+    response = client.post(URL, GOOD, follow=True)
+    text = response.content.decode()
+    assert "Email verification" in text
+    assert "jane.doe@example.org" in text
+    assert "spam folder" in text
+
+
+def test_an_existing_address_gets_the_same_page_and_a_notice_email(client, mailoutbox, outsider):
+    data = {**GOOD, "email": outsider.email.upper()}
+    existing = client.post(URL, data, follow=True)
+    new = client.post(URL, {**GOOD, "email": "someone.new@example.org"}, follow=True)
+    assert existing.status_code == new.status_code == 200
+    assert existing.templates[0].name == new.templates[0].name
+    assert page_text(existing, outsider.email.upper()) == page_text(new, "someone.new@example.org")
+    assert User.objects.filter(email__iexact=outsider.email).count() == 1
+    notice = [m for m in mailoutbox if m.to == [outsider.email]]
+    assert len(notice) == 1
+    assert notice[0].subject == "You already have an account"
+    assert outsider.username in notice[0].body
+
+
+@pytest.mark.parametrize(
+    ("change", "field"),
+    [
+        ({"first_name": ""}, "first_name"),
+        ({"email": "not-an-email"}, "email"),
+        ({"phone": "0301234"}, "phone"),
+        ({"password2": "something-else-entirely"}, "password2"),
+        ({"password1": "short", "password2": "short"}, "password1"),
+        ({"password1": "123456789012345", "password2": "123456789012345"}, "password1"),
+        ({"accept_terms": ""}, "accept_terms"),
+    ],
+)
+def test_bad_input_is_a_form_error_keeping_what_was_entered(client, change, field, mailoutbox):
+    data = {**GOOD, **change}
+    response = client.post(URL, data)
+    assert response.status_code == 400
+    assert field in response.context["form"].errors
+    text = response.content.decode()
+    if field != "first_name":
+        assert 'value="Jane"' in text
+    assert GOOD["password1"] not in text
+    assert not User.objects.filter(email="jane.doe@example.org").exists()
+    assert mailoutbox == []
+
+
+def test_a_password_like_the_name_is_refused(client):
+    data = {**GOOD, "password1": "jane.doe@example.org", "password2": "jane.doe@example.org"}
+    response = client.post(URL, data)
+    assert response.status_code == 400
+    assert "password1" in response.context["form"].errors
+
+
+def test_registration_can_be_switched_off(client, settings):
+    settings.REGISTRATION_OPEN = False
+    assert client.get(URL).status_code == 404
+    assert client.post(URL, GOOD).status_code == 404
+    assert "/account/register/" not in client.get("/").content.decode()
+    assert not User.objects.exists()
+
+
+def test_the_home_and_sign_in_pages_link_to_registration(client):
+    assert b'href="/account/register/"' in client.get("/").content
+    assert b'href="/account/register/"' in client.get("/account/login/").content
+
+
+def test_a_signed_in_user_is_sent_to_the_dashboard(client, outsider, sign_in):
+    sign_in(outsider)
+    response = client.get(URL)
+    assert response.status_code == 302
+    assert response["Location"] == "/dashboard/"
+
+
+def test_resend_sends_the_verification_again_and_is_throttled(client, mailoutbox):
+    client.post(URL, GOOD)
+    with time_machine.travel(timezone.now(), tick=False):
+        first = client.post("/account/register/check-email/", follow=True)
+        second = client.post("/account/register/check-email/", follow=True)
+    assert "We have sent the email again." in first.content.decode()
+    assert "Please wait a minute" in second.content.decode()
+    assert [m.subject for m in mailoutbox] == ["Verify email", "Verify email"]
+
+
+def test_resend_without_a_registration_in_this_session_sends_nothing(client, mailoutbox):
+    response = client.post("/account/register/check-email/")
+    assert response.status_code == 302
+    assert mailoutbox == []
+
+
+def test_generated_user_names_follow_the_provider_format():
+    assert re.fullmatch(r"c\d{5}\.zo", services.generate_username("Żaneta", "Öztürk"))
+    assert re.fullmatch(r"c\d{5}\.xx", services.generate_username("李", "王"))
+
+
+def test_generated_user_names_avoid_taken_names_and_customer_numbers(monkeypatch):
+    Company.objects.create(name="Taken", customer_number="00001")
+    make_user("c00002.jd")
+    draws = iter([1, 2, 3])
+    monkeypatch.setattr("secrets.randbelow", lambda n: next(draws))
+    assert services.generate_username("Jane", "Doe") == "c00003.jd"
+
+
+def test_the_new_account_takes_the_language_of_the_page(client):
+    client.cookies[settings.LANGUAGE_COOKIE_NAME] = "de"
+    client.post(URL, GOOD)
+    assert User.objects.get(email=GOOD["email"]).preferred_language == "de"

@@ -1,0 +1,193 @@
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+import time_machine
+from django.utils import timezone
+from django_otp.plugins.otp_totp.models import TOTPDevice
+
+from accounts import services, tokens
+from accounts.models import SecurityEvent
+from conftest import make_user
+
+from .helpers import link_in
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def newcomer(db):
+    return make_user("c55555.nn", email="newcomer@example.org", email_verified=False)
+
+
+def _link(user) -> str:
+    return f"/account/verify/{tokens.encode_uid(user)}/{tokens.email_verification_token.make_token(user)}/"
+
+
+def test_the_link_opens_a_confirmation_page_that_changes_nothing(client, newcomer):
+    response = client.get(_link(newcomer))
+    assert response.status_code == 200
+    assert b"Verify email" in response.content
+    newcomer.refresh_from_db()
+    assert not newcomer.email_verified
+    assert "_auth_user_id" not in client.session
+
+
+def test_confirming_verifies_signs_in_and_shows_the_user_name(client, newcomer, mailoutbox):
+    response = client.post(_link(newcomer))
+    assert response.status_code == 302
+    assert response["Location"] == "/account/verify/done/"
+    newcomer.refresh_from_db()
+    assert newcomer.email_verified
+    assert client.session["_auth_user_id"] == str(newcomer.pk)
+    page = client.get("/account/verify/done/")
+    assert newcomer.username in page.content.decode()
+    welcome = mailoutbox[-1]
+    assert welcome.to == ["newcomer@example.org"]
+    assert newcomer.username in welcome.body
+    kinds = set(SecurityEvent.objects.filter(user=newcomer).values_list("kind", flat=True))
+    assert {"email_verified", "signed_in"} <= kinds
+
+
+def test_the_link_works_once(client, newcomer):
+    link = _link(newcomer)
+    client.post(link)
+    client.post("/account/logout/")
+    assert client.get(link).status_code == 400
+    assert client.post(link).status_code == 400
+
+
+def test_the_link_expires_after_24_hours(client, newcomer):
+    with time_machine.travel(timezone.now(), tick=False) as traveller:
+        link = _link(newcomer)
+        traveller.shift(timedelta(hours=23, minutes=59))
+        assert client.get(link).status_code == 200
+        traveller.shift(timedelta(minutes=2))
+        assert client.get(link).status_code == 400
+        assert client.post(link).status_code == 400
+    newcomer.refresh_from_db()
+    assert not newcomer.email_verified
+
+
+@pytest.mark.parametrize(
+    "link", ["/account/verify/xx/1-abc/", "/account/verify/MQ/zzzz/", "/account/verify/!!/a-b/"]
+)
+def test_a_forged_link_is_refused(client, newcomer, link):
+    response = client.post(link)
+    assert response.status_code == 400
+    assert b"invalid or has expired" in response.content
+
+
+def test_a_link_for_another_purpose_is_refused(client, newcomer):
+    token = tokens.password_reset_token.make_token(newcomer)
+    response = client.post(f"/account/verify/{tokens.encode_uid(newcomer)}/{token}/")
+    assert response.status_code == 400
+
+
+def test_a_user_with_a_second_factor_is_not_signed_in_by_the_link(client, newcomer):
+    TOTPDevice.objects.create(user=newcomer, name="default", confirmed=True)
+    response = client.post(_link(newcomer))
+    assert response["Location"] == "/account/login/"
+    newcomer.refresh_from_db()
+    assert newcomer.email_verified
+    assert "_auth_user_id" not in client.session
+
+
+def test_a_blocked_user_is_verified_but_not_signed_in(client, newcomer):
+    newcomer.blocked_at = timezone.now()
+    newcomer.save()
+    response = client.post(_link(newcomer))
+    assert response["Location"] == "/account/login/"
+    assert "_auth_user_id" not in client.session
+
+
+def test_register_then_verify_end_to_end(client, mailoutbox):
+    client.post(
+        "/account/register/",
+        {
+            "first_name": "Max",
+            "last_name": "Muster",
+            "email": "max@example.org",
+            "password1": "a-long-and-fine-passphrase",
+            "password2": "a-long-and-fine-passphrase",
+            "accept_terms": "on",
+        },
+    )
+    link = link_in(mailoutbox[0], "/account/verify/")
+    client.post(link)
+    response = client.get("/dashboard/")
+    assert response.status_code == 200
+
+
+# --- the required action after sign-in ---------------------------------------------------------
+
+
+def test_an_unverified_user_must_verify_after_signing_in(client, newcomer, sign_in):
+    sign_in(newcomer)
+    response = client.get("/dashboard/")
+    assert response.status_code == 302
+    assert response["Location"] == "/account/verify/required/"
+    page = client.get("/account/verify/required/")
+    assert b"Verify your email address" in page.content
+    assert b"newcomer@example.org" in page.content
+
+
+def test_the_unverified_address_is_not_mentioned_before_a_correct_password(client, newcomer):
+    client.post(
+        "/account/login/",
+        {"login_view-current_step": "identify", "identify-username": newcomer.username},
+    )
+    response = client.post(
+        "/account/login/", {"login_view-current_step": "auth", "auth-password": "wrong-one-123"}
+    )
+    text = response.content.decode().lower()
+    assert "verif" not in text
+    assert "invalid user name or password" in text
+
+
+def test_the_required_action_page_sends_a_throttled_link(client, newcomer, sign_in, mailoutbox):
+    sign_in(newcomer)
+    with time_machine.travel(timezone.now(), tick=False):
+        client.post("/account/verify/required/")
+        second = client.post("/account/verify/required/", follow=True)
+        assert "Please wait a minute" in second.content.decode()
+        assert len(mailoutbox) == 1
+        client.post(link_in(mailoutbox[0], "/account/verify/"))
+    newcomer.refresh_from_db()
+    assert newcomer.email_verified
+    assert client.get("/dashboard/").status_code == 200
+
+
+def test_a_signed_in_user_with_a_second_factor_stays_signed_in_when_verifying(
+    client, newcomer, sign_in
+):
+    sign_in(newcomer)
+    response = client.post(_link(newcomer))
+    assert response["Location"] == "/account/verify/done/"
+    assert client.session["_auth_user_id"] == str(newcomer.pk)
+
+
+def test_a_verified_user_on_the_required_page_goes_to_the_dashboard(client, outsider, sign_in):
+    sign_in(outsider)
+    assert client.get("/account/verify/required/")["Location"] == "/dashboard/"
+
+
+def test_the_required_page_needs_sign_in(client):
+    response = client.get("/account/verify/required/")
+    assert response.status_code == 302
+    assert response["Location"].startswith("/account/login/")
+
+
+def test_the_initial_password_change_comes_before_verification(client, newcomer, sign_in):
+    newcomer.must_change_password = True
+    newcomer.save()
+    sign_in(newcomer)
+    assert client.get("/dashboard/")["Location"] == "/account/password/initial/"
+
+
+def test_the_welcome_email_is_only_sent_to_new_accounts(newcomer, mailoutbox):
+    newcomer.last_login = timezone.now()
+    newcomer.save()
+    services.verify_email(None, newcomer)
+    assert mailoutbox == []
