@@ -20,10 +20,17 @@ MIN_TOKEN_LENGTH = 3
 
 
 class MinimumLengthValidator(password_validation.MinimumLengthValidator):
-    """Django's validator with the portal minimum (PASSWORD_MIN_LENGTH) as default."""
+    """Django's validator with the portal minimum (PASSWORD_MIN_LENGTH) as default.
+
+    The setting is read at each validation: Django caches the validator instances.
+    """
 
     def __init__(self, min_length: int | None = None):
-        super().__init__(min_length or settings.PASSWORD_MIN_LENGTH)
+        self._min_length = min_length
+
+    @property
+    def min_length(self) -> int:
+        return self._min_length or settings.PASSWORD_MIN_LENGTH
 
 
 class MaximumLengthValidator:
