@@ -284,8 +284,9 @@ SESSION_IDLE_WARNING = env.int("SESSION_IDLE_WARNING", default=300)
 EMAIL_CHANGE_TIMEOUT = 24 * 3600
 SIGN_IN_REPORT_TIMEOUT = 7 * 24 * 3600
 BROWSER_COOKIE_NAME = "portal_browser"
+# After MessageMiddleware: the sign-in page says why the session ended.
 MIDDLEWARE.insert(
-    MIDDLEWARE.index("accounts.middleware.RequiredActionsMiddleware"),
+    MIDDLEWARE.index("django.contrib.messages.middleware.MessageMiddleware") + 1,
     "accounts.middleware.SessionActivityMiddleware",
 )
 if REDIS_URL:
