@@ -176,7 +176,7 @@ def profile(request):
             )
         return redirect("accounts:profile")
     ctx = {"form": form, "pending_change": email_change.pending_email_change(request.user)}
-    return render(request, "accounts/profile.html", ctx)
+    return render(request, "accounts/profile.html", ctx, status=400 if form.errors else 200)
 
 
 @login_required
