@@ -59,9 +59,7 @@ def test_after_five_minutes_it_asks_to_reauthenticate_first(client, sign_in, emp
         assert client.get("/dashboard/").status_code == 200  # tracking followed the new key
 
 
-def test_a_wrong_password_at_reauthentication_is_refused_and_counted(
-    client, sign_in, employee_a
-):
+def test_a_wrong_password_at_reauthentication_is_refused_and_counted(client, sign_in, employee_a):
     with time_machine.travel(START, tick=False) as traveller:
         sign_in(employee_a)
         traveller.shift(timedelta(minutes=6))

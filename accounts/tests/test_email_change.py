@@ -90,6 +90,7 @@ def test_the_link_expires(client, sign_in, employee_a, mailoutbox):
     sign_in(employee_a)
     request_change(client)
     link = confirm_link(mailoutbox)
+    client.post("/account/logout/")
     with time_machine.travel(timezone.now() + timedelta(hours=24, minutes=1)):
         sign_in(employee_a)
         assert client.post(link).status_code == 404

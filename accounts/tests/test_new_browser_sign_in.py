@@ -34,9 +34,7 @@ def test_a_new_browser_sends_was_this_you(client, sign_in, employee_a, mailoutbo
     assert "/account/sign-in/report/" in mail.body
 
 
-def test_this_wasnt_me_ends_all_sessions_and_sends_a_reset(
-    client, sign_in, employee_a, mailoutbox
-):
+def test_this_wasnt_me_ends_all_sessions_and_sends_a_reset(client, sign_in, employee_a, mailoutbox):
     sign_in(employee_a)
     intruder = Client()
     sign_in(employee_a, c=intruder)
