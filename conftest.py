@@ -146,9 +146,6 @@ def pytest_collection_modifyitems(config, items):
         if "e2e" in item.keywords:
             item.add_marker(skip)
 
-            # Added by the lead while you work: on_commit callbacks (emails) run at once in tests.
-            item.add_marker(skip)
-
 
 @pytest.fixture(autouse=True)
 def _run_on_commit_callbacks_immediately(request, monkeypatch):
