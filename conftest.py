@@ -41,7 +41,7 @@ def make_user(username: str, *, company=None, group: str | None = None, **fields
     user.set_password(PASSWORD)
     user.save()
     if group:
-        user.groups.add(Group.objects.get(name=group))
+        user.groups.add(Group.objects.get_or_create(name=group)[0])
     return user
 
 
@@ -157,3 +157,34 @@ def _run_on_commit_callbacks_immediately(request, monkeypatch):
     from django.db import transaction
 
     monkeypatch.setattr(transaction, "on_commit", lambda func, using=None, robust=False: func())
+
+
+@pytest.fixture
+def verified_login(client):
+    """Sign a user in with a verified second factor (a TOTP device is created if needed):
+    what security managers, provider staff and the admin require."""
+
+    def _login(user: User, c=None):
+        from django_otp import DEVICE_ID_SESSION_KEY
+        from django_otp.plugins.otp_totp.models import TOTPDevice
+
+        c = c or client
+        device = TOTPDevice.objects.filter(user=user, confirmed=True).first()
+        if device is None:
+            device = TOTPDevice.objects.create(user=user, name="TOTP", confirmed=True)
+        c.force_login(user)
+        session = c.session
+        session[DEVICE_ID_SESSION_KEY] = device.persistent_id
+        session.save()
+        return device
+
+    return _login
+
+
+@pytest.fixture
+def admin_client(client, admin_user, verified_login):
+    """pytest-django's admin_client, verified: the Django admin requires a second factor."""
+    admin_user.email_verified = True
+    admin_user.save(update_fields=["email_verified"])
+    verified_login(admin_user)
+    return client

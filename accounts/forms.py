@@ -3,7 +3,7 @@ from __future__ import annotations
 from django import forms
 from django.conf import settings
 from django.contrib.auth import password_validation
-from django.contrib.auth.forms import SetPasswordForm
+from django.contrib.auth.forms import PasswordChangeForm, SetPasswordForm
 from django.urls import reverse
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
@@ -199,3 +199,74 @@ class AccountIdentifierForm(forms.Form):
 
     def clean_identifier(self) -> str:
         return self.cleaned_data["identifier"].strip()
+
+
+# --- Accounts II: re-authentication, password change, profile email --------------------------
+
+
+class ReauthenticationForm(forms.Form):
+    """The password again, counted like a sign-in attempt (failures block the account)."""
+
+    password = forms.CharField(
+        label=_("Password"),
+        strip=False,
+        widget=forms.PasswordInput(attrs={"autocomplete": "current-password", "autofocus": True}),
+    )
+
+    def __init__(self, *args, request, **kwargs):
+        self.request = request
+        super().__init__(*args, **kwargs)
+
+    def clean_password(self) -> str:
+        password = self.cleaned_data["password"]
+        result = services.check_sign_in_password(self.request, self.request.user.username, password)
+        if result.user is None or result.user.pk != self.request.user.pk:
+            raise forms.ValidationError(_("Your password was not correct."), code="invalid")
+        return password
+
+
+class PortalPasswordChangeForm(PasswordChangeForm, RequiredPasswordChangeForm):
+    """Current password, new password, confirmation; wrong current passwords are counted."""
+
+    def __init__(self, user, *args, request=None, **kwargs):
+        self.request = request
+        super().__init__(user, *args, **kwargs)
+
+    def clean_old_password(self) -> str:
+        password = self.cleaned_data["old_password"]
+        result = services.check_sign_in_password(self.request, self.user.username, password)
+        if result.user is None or result.user.pk != self.user.pk:
+            raise forms.ValidationError(
+                self.error_messages["password_incorrect"], code="password_incorrect"
+            )
+        return password
+
+
+class ProfileWithEmailForm(ProfileForm):
+    """The profile plus the personal email; a new email only applies once confirmed."""
+
+    email = forms.EmailField(
+        label=_("Personal email"),
+        max_length=254,
+        help_text=_(
+            "Mandatory: we send password reminders and account recovery links here. "
+            "A new address applies once you confirm it from the link we send to it."
+        ),
+        widget=forms.EmailInput(attrs={"autocomplete": "email"}),
+    )
+    field_order = ["first_name", "last_name", "email"]
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["email"].initial = self.instance.email
+
+    def clean_email(self) -> str:
+        return self.cleaned_data["email"].strip()
+
+    @property
+    def new_email(self) -> str | None:
+        """The address to confirm, when it differs from the current one."""
+        email = self.cleaned_data.get("email", "")
+        if email and email.lower() != (self.instance.email or "").lower():
+            return email
+        return None

@@ -53,3 +53,33 @@ class RequiredActionsMiddleware:
                 if name != target and name not in ALWAYS_ALLOWED:
                     return redirect(target)
         return self.get_response(request)
+
+
+class SessionActivityMiddleware:
+    """Idle and absolute session limits and revocation, enforced on the server.
+
+    Runs for signed-in requests: a session idle for SESSION_IDLE_TIMEOUT, older than
+    SESSION_ABSOLUTE_TIMEOUT or ended from "Active sessions" is signed out and the request
+    goes to the sign-in page with the reason.
+    """
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        from django.contrib.auth.views import redirect_to_login
+
+        from . import sessions_service
+
+        user = getattr(request, "user", None)
+        if user is None or not user.is_authenticated:
+            return self.get_response(request)
+        reason = sessions_service.check_request(request)
+        if reason is not None:
+            sessions_service.end_current_session(request, reason)
+            next_url = request.get_full_path() if request.method == "GET" else ""
+            return redirect_to_login(next_url) if next_url else redirect(settings.LOGIN_URL)
+        key_at_start = request.session.session_key
+        response = self.get_response(request)
+        sessions_service.after_response(request, key_at_start)
+        return response

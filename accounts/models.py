@@ -175,6 +175,10 @@ class SecurityEvent(models.Model):
         ACCOUNT_REACTIVATED = "account_reactivated", _("Account reactivated")
         ROLE_CHANGED = "role_changed", _("Role changed")
         POLICY_CHANGED = "policy_changed", _("Company policy changed")
+        PASSWORD_COMPROMISED = "password_compromised", _("Password marked as compromised")
+        EMAIL_CHANGE_REQUESTED = "email_change_requested", _("Email address change requested")
+        SIGN_IN_REPORTED = "sign_in_reported", _("Sign-in reported as not me")
+        REAUTHENTICATED = "reauthenticated", _("Identity confirmed again")
 
     user = models.ForeignKey(
         settings.AUTH_USER_MODEL,
@@ -217,3 +221,113 @@ class SecurityEvent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_kind_display()} ({self.user_id})"
+
+
+# --- Accounts II: password reminders, sessions, email changes ---------------------------------
+
+
+class PasswordReminder(models.Model):
+    """One expiry reminder sent (or being sent). The unique constraint is the idempotence:
+    the row is inserted before the email is queued, so concurrent runs never send twice."""
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("user"),
+        on_delete=models.CASCADE,
+        related_name="password_reminders",
+    )
+    threshold_days = models.PositiveSmallIntegerField(_("days before expiry"))
+    expires_at = models.DateTimeField(_("password expires"))
+    run_id = models.UUIDField(_("run"), editable=False)
+    created_at = models.DateTimeField(_("sent"), default=timezone.now)
+
+    class Meta:
+        verbose_name = _("password expiry reminder")
+        verbose_name_plural = _("password expiry reminders")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["user", "threshold_days", "expires_at"], name="password_reminder_once"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user_id}: {self.threshold_days} d before {self.expires_at:%Y-%m-%d}"
+
+
+class UserSessionQuerySet(models.QuerySet):
+    def active(self, now=None):
+        """Sessions not ended and within the idle and absolute limits."""
+        now = now or timezone.now()
+        return self.filter(
+            ended_at__isnull=True,
+            last_activity_at__gte=now - timedelta(seconds=settings.SESSION_IDLE_TIMEOUT),
+            created_at__gte=now - timedelta(seconds=settings.SESSION_ABSOLUTE_TIMEOUT),
+        )
+
+
+class UserSession(models.Model):
+    """A signed-in session as the user sees it on "Active sessions".
+
+    The session store stays the authority for the session's data; this row is the authority
+    for whether it may still be used (``ended_at``), checked on every request, so that a
+    session revoked while the store was unreachable never comes back.
+    """
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("user"),
+        on_delete=models.CASCADE,
+        related_name="tracked_sessions",
+    )
+    # SHA-256 of the session key: a copy of this table cannot be used to hijack a session.
+    session_key_hash = models.CharField(_("session key hash"), max_length=64, db_index=True)
+    # SHA-256 of the long-lived browser cookie, to recognise browsers seen before.
+    browser_key_hash = models.CharField(_("browser key hash"), max_length=64, blank=True)
+    user_agent = models.CharField(_("user agent"), max_length=300, blank=True)
+    browser = models.CharField(_("browser"), max_length=100, blank=True)
+    os = models.CharField(_("operating system"), max_length=100, blank=True)
+    ip_address = models.GenericIPAddressField(_("IP address"), null=True, blank=True)
+    created_at = models.DateTimeField(_("signed in"), default=timezone.now)
+    last_activity_at = models.DateTimeField(_("last activity"), default=timezone.now)
+    ended_at = models.DateTimeField(_("ended"), null=True, blank=True)
+    end_reason = models.CharField(_("end reason"), max_length=40, blank=True)
+    reported_at = models.DateTimeField(_("reported as not me"), null=True, blank=True)
+
+    objects = UserSessionQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("session")
+        verbose_name_plural = _("sessions")
+        ordering = ["-last_activity_at", "-id"]
+        indexes = [models.Index(fields=["user", "ended_at"])]
+
+    def __str__(self) -> str:
+        return f"{self.user_id}: {self.browser} / {self.os}"
+
+
+class EmailChangeRequest(models.Model):
+    """A pending change of a user's email; applies only when confirmed from the new address."""
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("user"),
+        on_delete=models.CASCADE,
+        related_name="email_change_requests",
+    )
+    new_email = models.EmailField(_("new email address"))
+    key_hash = models.CharField(_("key hash"), max_length=64)
+    created_at = models.DateTimeField(_("requested"), default=timezone.now)
+    used_at = models.DateTimeField(_("confirmed"), null=True, blank=True)
+    superseded = models.BooleanField(_("superseded"), default=False)
+
+    class Meta:
+        verbose_name = _("email change request")
+        verbose_name_plural = _("email change requests")
+
+    def __str__(self) -> str:
+        return f"{self.user_id} → {self.new_email}"
+
+    def is_usable(self, now=None) -> bool:
+        now = now or timezone.now()
+        age = (now - self.created_at).total_seconds()
+        return self.used_at is None and not self.superseded and age <= settings.EMAIL_CHANGE_TIMEOUT

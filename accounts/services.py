@@ -162,6 +162,9 @@ def change_password(request, user: User, new_password: str) -> None:
     user.save()
     if request is not None:
         update_session_auth_hash(request, user)
+    from .sessions_service import end_other_sessions
+
+    end_other_sessions(request, user, reason="password_changed")
     record_event(Kind.PASSWORD_CHANGED, user, request=request)
     send_email_to_user(user, "password_changed")
 
@@ -480,3 +483,10 @@ def send_username_reminder(request, email: str) -> None:
     send_email_to_user(users[0], "username_reminder", context)
     for user in users:
         record_event(Kind.USERNAME_REMINDER, user, request=request)
+
+
+def mark_password_compromised(user: User, *, request=None, actor: User | None = None) -> None:
+    """Staff: force a password change at the next request or sign-in, whatever the policy."""
+    user.password_compromised = True
+    user.save(update_fields=["password_compromised"])
+    record_event(Kind.PASSWORD_COMPROMISED, user, request=request, actor=actor)

@@ -16,3 +16,11 @@ def purge_expired_sessions() -> None:
     from django.core.management import call_command
 
     call_command("clearsessions")
+
+
+@shared_task(acks_late=True)
+def send_password_reminders() -> int:
+    """Daily: email users whose password expires soon (idempotent, see accounts.reminders)."""
+    from .reminders import send_password_reminders as run
+
+    return run()

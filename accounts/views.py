@@ -5,29 +5,34 @@ from django.contrib import messages
 from django.contrib.auth import logout
 from django.contrib.auth.decorators import login_required
 from django.contrib.auth.forms import SetPasswordForm
+from django.core.paginator import Paginator
 from django.http import Http404, HttpResponseRedirect
-from django.shortcuts import redirect, render
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import Resolver404, resolve, reverse
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import check_for_language
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
-from django_otp import user_has_device
 from two_factor.views import LoginView
 
 from mfa.login import SecondFactorLoginMixin
+from mfa.services import authenticator_types
 
-from . import roles, services, tokens
+from . import email_change, roles, services, sessions_service, tokens
 from .forms import (
     AccountIdentifierForm,
     EmailAddressForm,
     IdentifyForm,
     PasswordStepForm,
-    ProfileForm,
+    PortalPasswordChangeForm,
+    ProfileWithEmailForm,
+    ReauthenticationForm,
     RegistrationForm,
     RequiredPasswordChangeForm,
 )
-from .models import SecurityEvent
+from .models import SecurityEvent, UserSession
+from .reauth import mark_authenticated, reauthentication_required
 
 
 def _form_status(form) -> int:
@@ -105,6 +110,7 @@ class PortalLoginView(SecondFactorLoginMixin, LoginView):
         user = self.get_user()
         response = super().done(form_list, **kwargs)
         services.record_sign_in(self.request, user)
+        sessions_service.start_session(self.request, user, response)
         response.set_cookie(
             settings.LANGUAGE_COOKIE_NAME,
             user.preferred_language,
@@ -154,6 +160,7 @@ def home(request):
 
 
 @login_required
+@never_cache
 def dashboard(request):
     user = request.user
     ctx = {
@@ -172,27 +179,41 @@ def login_help(request):
 
 
 @login_required
+@never_cache
 def profile(request):
-    form = ProfileForm(request.POST or None, instance=request.user)
+    form = ProfileWithEmailForm(request.POST or None, instance=request.user)
     if request.method == "POST" and form.is_valid():
         form.save()
         services.record_event(SecurityEvent.Kind.PROFILE_CHANGED, request.user, request=request)
         messages.success(request, _("Your profile has been saved."))
+        if form.new_email:
+            email_change.request_email_change(request, request.user, form.new_email)
+            messages.info(
+                request,
+                _(
+                    "We sent a confirmation link to %(email)s. The new address applies once you confirm it."
+                )
+                % {"email": form.new_email},
+            )
         return redirect("accounts:profile")
-    return render(request, "accounts/profile.html", {"form": form}, status=_form_status(form))
+    ctx = {"form": form, "pending_change": email_change.pending_email_change(request.user)}
+    return render(request, "accounts/profile.html", ctx, status=_form_status(form))
 
 
 @login_required
+@never_cache
 def security(request):
     user = request.user
+    events = user.security_events.order_by("-created_at", "-id")
     ctx = {
-        "events": user.security_events.order_by("-created_at")[:20],
-        "has_second_factor": user_has_device(user),
+        "events": Paginator(events, 20).get_page(request.GET.get("page")),
+        "has_second_factor": bool(authenticator_types(user)),
     }
     return render(request, "accounts/security.html", ctx)
 
 
 @login_required
+@never_cache
 def change_initial_password(request):
     """The required action of an account with an initial, expired or compromised password."""
     user = request.user
@@ -392,3 +413,116 @@ def username_reminder_sent(request):
 def password_changed(request):
     """'Password changed → continue' after the forced password change."""
     return render(request, "accounts/password_changed.html")
+
+
+# --- Accounts II: re-authentication, password change, sessions, email change ------------------
+
+
+def _safe_next(request, default: str) -> str:
+    next_url = request.POST.get("next") or request.GET.get("next") or ""
+    if next_url and url_has_allowed_host_and_scheme(
+        next_url, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    ):
+        return next_url
+    return reverse(default)
+
+
+# Pages a re-authentication leads to, named in the explanation shown to the user.
+REAUTH_DESTINATIONS = {"accounts:change_password": _("Update password")}
+
+
+@login_required
+@never_cache
+def reauthenticate(request):
+    next_url = _safe_next(request, "accounts:security")
+    form = ReauthenticationForm(request.POST or None, request=request)
+    if request.method == "POST" and form.is_valid():
+        request.session.cycle_key()
+        mark_authenticated(request)
+        services.record_event(SecurityEvent.Kind.REAUTHENTICATED, request.user, request=request)
+        return redirect(next_url)
+    try:
+        match = resolve(next_url.split("?")[0])
+        destination = REAUTH_DESTINATIONS.get(f"{match.namespace}:{match.url_name}")
+    except Resolver404:
+        destination = None
+    ctx = {"form": form, "next": next_url, "destination": destination}
+    return render(request, "accounts/reauthenticate.html", ctx, status=400 if form.errors else 200)
+
+
+@login_required
+@never_cache
+@reauthentication_required
+def change_password(request):
+    form = PortalPasswordChangeForm(request.user, request.POST or None, request=request)
+    if request.method == "POST" and form.is_valid():
+        services.change_password(request, request.user, form.cleaned_data["new_password1"])
+        messages.success(
+            request, _("Your password has been changed. Your other sessions were signed out.")
+        )
+        return redirect("accounts:security")
+    status = 400 if form.errors else 200
+    return render(request, "accounts/change_password.html", {"form": form}, status=status)
+
+
+@login_required
+@never_cache
+def sessions(request):
+    rows = UserSession.objects.filter(user=request.user).active().order_by("-last_activity_at")
+    ctx = {"sessions": rows, "current_id": request.session.get(sessions_service.TRACKED_ID)}
+    return render(request, "accounts/sessions.html", ctx)
+
+
+@require_POST
+@login_required
+def end_session(request, pk: int):
+    row = get_object_or_404(UserSession.objects.filter(user=request.user), pk=pk)
+    sessions_service.end_session(request, row)
+    if row.pk == request.session.get(sessions_service.TRACKED_ID):
+        logout(request)
+        messages.success(request, _("You have been signed out."))
+        return redirect("accounts:login")
+    messages.success(request, _("The session has been signed out."))
+    return redirect("accounts:sessions")
+
+
+@require_POST
+@login_required
+def end_other_sessions(request):
+    count = sessions_service.end_other_sessions(request, request.user)
+    messages.success(request, _("Other sessions signed out: %(count)d.") % {"count": count})
+    return redirect("accounts:sessions")
+
+
+@require_POST
+@login_required
+def keep_alive(request):
+    """The "stay signed in" button: any request counts as activity; this one always does."""
+    sessions_service.touch(request)
+    return redirect(_safe_next(request, "dashboard"))
+
+
+@login_required
+@never_cache
+def confirm_email_change(request, token: str):
+    change = email_change.load_email_change(token, request.user)
+    if change is None:
+        return render(request, "accounts/confirm_email_change.html", {"invalid": True}, status=404)
+    if request.method == "POST":
+        if email_change.confirm_email_change(request, change):
+            messages.success(request, _("Your email address has been changed."))
+        return redirect("accounts:profile")
+    return render(request, "accounts/confirm_email_change.html", {"change": change})
+
+
+@never_cache
+def report_sign_in(request, token: str):
+    """ "This wasn't me" from the new-browser email: on POST, end all sessions and reset."""
+    row = sessions_service.load_sign_in_report(token)
+    if row is None:
+        raise Http404
+    if request.method == "POST":
+        done = sessions_service.report_sign_in(request, row)
+        return render(request, "accounts/report_sign_in_done.html", {"already": not done})
+    ctx = {"session": row, "already": row.reported_at is not None}
+    return render(request, "accounts/report_sign_in.html", ctx)

@@ -179,14 +179,16 @@ PASSWORD_HASHERS = [
     "django.contrib.auth.hashers.PBKDF2PasswordHasher",
 ]
 PASSWORD_MIN_LENGTH = env.int("PASSWORD_MIN_LENGTH", default=12)
+# The password policy, in one place (accounts/password_policy.py); no composition rules.
 AUTH_PASSWORD_VALIDATORS = [
-    {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
+    {"NAME": "accounts.password_policy.MinimumLengthValidator"},
     {
-        "NAME": "django.contrib.auth.password_validation.MinimumLengthValidator",
-        "OPTIONS": {"min_length": PASSWORD_MIN_LENGTH},
+        "NAME": "accounts.password_policy.MaximumLengthValidator",
+        "OPTIONS": {"max_length": 128},
     },
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
-    {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+    {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
+    {"NAME": "accounts.password_policy.PersonalInformationValidator"},
 ]
 PASSWORD_RESET_TIMEOUT = 3600
 PASSWORD_MAX_AGE_DAYS = env.int("PASSWORD_MAX_AGE_DAYS", default=90)
@@ -271,3 +273,29 @@ LOGGING = {
     "loggers": {"django.db.backends": {"level": "WARNING"}},
 }
 CSRF_FAILURE_VIEW = "portal.errors.csrf_failure"
+
+# --- Accounts II: password expiry reminders, re-authentication, sessions --------------------
+# Days before expiry at which a reminder is emailed (one email per threshold and expiry date).
+PASSWORD_EXPIRY_REMINDER_DAYS = env.list(
+    "PASSWORD_EXPIRY_REMINDER_DAYS", cast=int, default=[14, 7, 3, 1]
+)
+PASSWORD_REMINDER_BATCH_SIZE = 500
+# Security pages ask for the password again when the last authentication is older than this.
+REAUTHENTICATION_MAX_AGE = 300
+# The "you will be signed out soon" notice appears this many seconds before the idle limit.
+SESSION_IDLE_WARNING = env.int("SESSION_IDLE_WARNING", default=300)
+EMAIL_CHANGE_TIMEOUT = 24 * 3600
+SIGN_IN_REPORT_TIMEOUT = 7 * 24 * 3600
+BROWSER_COOKIE_NAME = "portal_browser"
+# After MessageMiddleware: the sign-in page says why the session ended.
+MIDDLEWARE.insert(
+    MIDDLEWARE.index("django.contrib.messages.middleware.MessageMiddleware") + 1,
+    "accounts.middleware.SessionActivityMiddleware",
+)
+if REDIS_URL:
+    # Revocation does not depend on the store: SessionActivityMiddleware checks UserSession.
+    SESSION_ENGINE = env.str("SESSION_ENGINE", default="django.contrib.sessions.backends.cache")
+CELERY_BEAT_SCHEDULE["send-password-reminders"] = {
+    "task": "accounts.tasks.send_password_reminders",
+    "schedule": crontab(hour=6, minute=5),
+}

@@ -94,7 +94,7 @@ def test_an_existing_address_gets_the_same_page_and_a_notice_email(client, mailo
         ({"phone": "0301234"}, "phone"),
         ({"password2": "something-else-entirely"}, "password2"),
         ({"password1": "short", "password2": "short"}, "password1"),
-        ({"password1": "123456789012345", "password2": "123456789012345"}, "password1"),
+        ({"password1": "qwerty123456", "password2": "qwerty123456"}, "password1"),
         ({"accept_terms": ""}, "accept_terms"),
     ],
 )

@@ -23,7 +23,7 @@ def test_it_lists_the_users_authenticators_with_type_name_and_dates(
     email_device(employee_a, name="Mailbox")
     totp_device(employee_a2, name="Colleague's app")
     client.force_login(employee_a)
-    with django_assert_max_num_queries(15):
+    with django_assert_max_num_queries(19):
         response = client.get(INDEX)
     body = response.content.decode()
     assert "Phone app" in body and "Mailbox" in body

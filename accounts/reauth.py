@@ -1,0 +1,36 @@
+"""Recent authentication: security pages ask for the password again after a few minutes."""
+
+from __future__ import annotations
+
+import time
+from functools import wraps
+from urllib.parse import urlencode
+
+from django.conf import settings
+from django.shortcuts import redirect
+from django.urls import reverse
+
+AUTH_AT = "portal_auth_at"
+
+
+def mark_authenticated(request) -> None:
+    """Remember when this session last proved who it is (sign-in or re-authentication)."""
+    request.session[AUTH_AT] = time.time()
+
+
+def recently_authenticated(request) -> bool:
+    auth_at = request.session.get(AUTH_AT)
+    return auth_at is not None and time.time() - auth_at <= settings.REAUTHENTICATION_MAX_AGE
+
+
+def reauthentication_required(view):
+    """Send the user to re-authenticate first when their last authentication is too old."""
+
+    @wraps(view)
+    def wrapper(request, *args, **kwargs):
+        if not recently_authenticated(request):
+            query = urlencode({"next": request.get_full_path()})
+            return redirect(f"{reverse('accounts:reauthenticate')}?{query}")
+        return view(request, *args, **kwargs)
+
+    return wrapper

@@ -1,0 +1,320 @@
+"""Signed-in sessions: tracking, idle and absolute limits, revocation, new-browser alerts.
+
+Each signed-in session has a ``UserSession`` row whose id is kept in the session. The row,
+not the session store, decides whether the session may still be used, so revocation holds
+with database sessions and with Redis-backed cache sessions alike (a revoked session whose
+cache entry survives is still refused).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+import time
+from datetime import UTC, datetime
+
+from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth import logout
+from django.contrib.auth.tokens import default_token_generator
+from django.core import signing
+from django.db import transaction
+from django.urls import NoReverseMatch, reverse
+from django.utils import timezone
+from django.utils.encoding import force_bytes
+from django.utils.http import urlsafe_base64_encode
+from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
+from user_agents import parse as parse_user_agent
+
+from . import reauth
+from .emails import send_email_to_user
+from .models import SecurityEvent, User, UserSession
+from .services import client_ip, record_event
+
+Kind = SecurityEvent.Kind
+
+SIGNED_IN_AT = "portal_signed_in_at"
+LAST_ACTIVITY = "portal_last_activity"
+TRACKED_ID = "portal_session_id"
+REPORT_SALT = "accounts.sign-in-report"
+
+IDLE, ABSOLUTE, REVOKED = "idle", "absolute", "revoked"
+
+
+def hash_key(key: str | None) -> str:
+    return hashlib.sha256((key or "").encode()).hexdigest()
+
+
+def describe_user_agent(user_agent: str) -> tuple[str, str]:
+    """("Chrome 120", "Windows 10") from a User-Agent header."""
+    parsed = parse_user_agent(user_agent or "")
+    browser = " ".join(
+        filter(
+            None,
+            [
+                parsed.browser.family,
+                str(parsed.browser.version[0]) if parsed.browser.version else "",
+            ],
+        )
+    )
+    os_name = " ".join(filter(None, [parsed.os.family, parsed.os.version_string]))
+    return browser[:100], os_name[:100]
+
+
+def _activity_interval() -> float:
+    """How often last activity is written: often enough for the idle limit to be precise."""
+    return min(60.0, settings.SESSION_IDLE_TIMEOUT / 20)
+
+
+def _dt(timestamp: float) -> datetime:
+    return datetime.fromtimestamp(timestamp, tz=UTC)
+
+
+# --- Sign-in -------------------------------------------------------------------------------
+
+
+def _create_row(request, user: User, browser_key_hash: str = "") -> UserSession:
+    user_agent = request.META.get("HTTP_USER_AGENT", "")[:300]
+    browser, os_name = describe_user_agent(user_agent)
+    now = time.time()
+    row = UserSession.objects.create(
+        user=user,
+        session_key_hash=hash_key(request.session.session_key),
+        browser_key_hash=browser_key_hash,
+        user_agent=user_agent,
+        browser=browser,
+        os=os_name,
+        ip_address=client_ip(request),
+        created_at=_dt(now),
+        last_activity_at=_dt(now),
+    )
+    request.session[TRACKED_ID] = row.pk
+    request.session.setdefault(SIGNED_IN_AT, now)
+    request.session[LAST_ACTIVITY] = now
+    request.tracked_session = row
+    return row
+
+
+def start_session(request, user: User, response) -> UserSession:
+    """Called once the sign-in completed (after ``login()`` rotated the session key)."""
+    previous = getattr(request, "tracked_session", None)
+    if previous is not None:
+        _end_rows(UserSession.objects.filter(pk=previous.pk), "signed_out")
+    now = time.time()
+    request.session[SIGNED_IN_AT] = now
+    reauth.mark_authenticated(request)
+
+    browser_token = request.COOKIES.get(settings.BROWSER_COOKIE_NAME, "")
+    if len(browser_token) < 32:
+        browser_token = secrets.token_urlsafe(32)
+    browser_key_hash = hash_key(browser_token)
+    seen_before = UserSession.objects.filter(user=user)
+    is_new_browser = (
+        seen_before.exists() and not seen_before.filter(browser_key_hash=browser_key_hash).exists()
+    )
+    row = _create_row(request, user, browser_key_hash)
+    response.set_cookie(
+        settings.BROWSER_COOKIE_NAME,
+        browser_token,
+        max_age=400 * 24 * 3600,
+        httponly=True,
+        samesite="Lax",
+        secure=settings.SESSION_COOKIE_SECURE,
+    )
+    if is_new_browser:
+        _send_new_browser_alert(user, row)
+    return row
+
+
+def _send_new_browser_alert(user: User, row: UserSession) -> None:
+    token = signing.dumps({"s": row.pk, "u": user.pk}, salt=REPORT_SALT)
+    url = settings.SITE_URL + reverse("accounts:report_sign_in", kwargs={"token": token})
+    with timezone.override(user.time_zone):
+        send_email_to_user(user, "new_sign_in", {"session": row, "report_url": url})
+
+
+# --- Every request --------------------------------------------------------------------------
+
+
+def check_request(request) -> str | None:
+    """Why this signed-in request's session must end (IDLE, ABSOLUTE, REVOKED), or None.
+
+    Refreshes the last activity (at most every few seconds) when the session may go on.
+    """
+    session = request.session
+    now = time.time()
+    last = session.get(LAST_ACTIVITY)
+    started = session.get(SIGNED_IN_AT)
+    if last is not None and now - last > settings.SESSION_IDLE_TIMEOUT:
+        return IDLE
+    if started is not None and now - started > settings.SESSION_ABSOLUTE_TIMEOUT:
+        return ABSOLUTE
+
+    row_id = session.get(TRACKED_ID)
+    if row_id is None:
+        # A session from before tracking existed (or force_login in tests): adopt it.
+        _create_row(request, request.user)
+        return None
+    row = UserSession.objects.filter(pk=row_id, user_id=request.user.pk).first()
+    if (
+        row is None
+        or row.ended_at is not None
+        or row.session_key_hash != hash_key(session.session_key)
+    ):
+        return REVOKED
+    request.tracked_session = row
+    if last is None or now - last >= _activity_interval():
+        touch(request)
+    return None
+
+
+def touch(request) -> None:
+    """Record activity now: in the session (the idle clock) and on the tracking row."""
+    now = time.time()
+    request.session[LAST_ACTIVITY] = now
+    row = getattr(request, "tracked_session", None)
+    if row is not None:
+        row.last_activity_at = _dt(now)
+        UserSession.objects.filter(pk=row.pk).update(last_activity_at=row.last_activity_at)
+
+
+def after_response(request, key_at_start: str | None) -> None:
+    """Follow what the view did: a logout ends the row, a rotated key moves with it."""
+    row = getattr(request, "tracked_session", None)
+    if row is None:
+        return
+    user = getattr(request, "user", None)
+    if user is None or not user.is_authenticated:
+        _end_rows(UserSession.objects.filter(pk=row.pk), "signed_out")
+        return
+    key = request.session.session_key
+    if key and key != key_at_start and hash_key(key) != row.session_key_hash:
+        row.session_key_hash = hash_key(key)
+        UserSession.objects.filter(pk=row.pk).update(session_key_hash=row.session_key_hash)
+
+
+def idle_duration_text(seconds: int | None = None) -> str:
+    """ "two hours", "30 minutes", "5 seconds": the idle limit in words."""
+    seconds = settings.SESSION_IDLE_TIMEOUT if seconds is None else seconds
+    words = {
+        1: _("one"),
+        2: _("two"),
+        3: _("three"),
+        4: _("four"),
+        5: _("five"),
+        6: _("six"),
+        7: _("seven"),
+        8: _("eight"),
+        9: _("nine"),
+        10: _("ten"),
+        11: _("eleven"),
+        12: _("twelve"),
+    }
+    if seconds % 3600 == 0:
+        count = seconds // 3600
+        text = ngettext("%(count)s hour", "%(count)s hours", count)
+    elif seconds % 60 == 0:
+        count = seconds // 60
+        text = ngettext("%(count)s minute", "%(count)s minutes", count)
+    else:
+        count = seconds
+        text = ngettext("%(count)s second", "%(count)s seconds", count)
+    return text % {"count": words.get(count, count)}
+
+
+def end_current_session(request, reason: str) -> None:
+    """Sign this request's session out because of ``reason`` and say why on the sign-in page."""
+    user = request.user
+    row_id = request.session.get(TRACKED_ID)
+    if reason in (IDLE, ABSOLUTE):
+        record_event(Kind.SESSION_EXPIRED, user, request=request, reason=reason)
+    if row_id is not None:
+        _end_rows(UserSession.objects.filter(pk=row_id), reason)
+    request.tracked_session = None
+    logout(request)
+    if reason == IDLE:
+        text = _("You were signed out after %(duration)s of inactivity.") % {
+            "duration": idle_duration_text()
+        }
+    elif reason == ABSOLUTE:
+        text = _("You were signed out because you had been signed in for %(duration)s.") % {
+            "duration": idle_duration_text(settings.SESSION_ABSOLUTE_TIMEOUT)
+        }
+    else:
+        text = _("Your session was ended. Please sign in again.")
+    messages.info(request, text)
+
+
+# --- Ending sessions -----------------------------------------------------------------------
+
+
+def _end_rows(rows, reason: str) -> int:
+    return rows.filter(ended_at__isnull=True).update(ended_at=timezone.now(), end_reason=reason)
+
+
+def end_session(request, row: UserSession) -> None:
+    """End one of the user's sessions from the Active sessions page."""
+    if _end_rows(UserSession.objects.filter(pk=row.pk), "revoked"):
+        record_event(Kind.SESSION_ENDED, row.user, request=request, browser=row.browser, os=row.os)
+
+
+def end_other_sessions(request, user: User, reason: str = "revoked") -> int:
+    """End every session of the user except the one making this request."""
+    current = request.session.get(TRACKED_ID) if request is not None else None
+    count = _end_rows(UserSession.objects.filter(user=user).exclude(pk=current), reason)
+    if count and reason == "revoked":
+        record_event(Kind.SESSION_ENDED, user, request=request, count=count, others=True)
+    return count
+
+
+def end_all_sessions(user: User, reason: str) -> int:
+    return _end_rows(UserSession.objects.filter(user=user), reason)
+
+
+# --- "This wasn't me" ------------------------------------------------------------------------
+
+
+def load_sign_in_report(token: str) -> UserSession | None:
+    try:
+        data = signing.loads(token, salt=REPORT_SALT, max_age=settings.SIGN_IN_REPORT_TIMEOUT)
+    except signing.BadSignature:
+        return None
+    return (
+        UserSession.objects.select_related("user")
+        .filter(pk=data.get("s"), user_id=data.get("u"))
+        .first()
+    )
+
+
+def password_reset_url(user: User) -> str:
+    """The emailed password-reset link (view built by Accounts I); help page until it exists."""
+    try:
+        path = reverse(
+            "accounts:password_reset_confirm",
+            kwargs={
+                "uidb64": urlsafe_base64_encode(force_bytes(user.pk)),
+                "token": default_token_generator.make_token(user),
+            },
+        )
+    except NoReverseMatch:
+        path = reverse("accounts:login_help")
+    return settings.SITE_URL + path
+
+
+def report_sign_in(request, row: UserSession) -> bool:
+    """End all the user's sessions and send a password reset; False when already reported."""
+    with transaction.atomic():
+        claimed = UserSession.objects.filter(pk=row.pk, reported_at__isnull=True).update(
+            reported_at=timezone.now()
+        )
+        if not claimed:
+            return False
+        user = row.user
+        end_all_sessions(user, "reported")
+        record_event(Kind.SIGN_IN_REPORTED, user, request=request, session=row.pk)
+        record_event(Kind.PASSWORD_RESET_REQUESTED, user, request=request, reason="reported")
+        send_email_to_user(user, "sign_in_reported", {"reset_url": password_reset_url(user)})
+    if request.user.is_authenticated and request.user.pk == user.pk:
+        logout(request)
+    return True

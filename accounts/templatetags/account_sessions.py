@@ -1,0 +1,33 @@
+from __future__ import annotations
+
+from functools import lru_cache
+
+from django import template
+from django.utils.translation import gettext as _
+
+from accounts.sessions_service import describe_user_agent
+
+register = template.Library()
+
+
+@lru_cache(maxsize=512)
+def _label(user_agent: str) -> str:
+    browser, os_name = describe_user_agent(user_agent)
+    if browser and os_name:
+        return _("%(browser)s on %(os)s") % {"browser": browser, "os": os_name}
+    return browser or os_name
+
+
+@register.filter
+def browser_label(user_agent: str) -> str:
+    """ "Firefox 128 on Ubuntu" for a User-Agent header ("" when unknown)."""
+    return _label(user_agent or "") if user_agent else ""
+
+
+@register.simple_tag
+def idle_limits() -> dict:
+    """The idle limit and when the notice shows, in seconds, for static/js/idle-timeout.js."""
+    from django.conf import settings
+
+    timeout = settings.SESSION_IDLE_TIMEOUT
+    return {"timeout": timeout, "warning": min(settings.SESSION_IDLE_WARNING, timeout // 2)}

@@ -1,0 +1,123 @@
+from __future__ import annotations
+
+import re
+from datetime import timedelta
+
+import time_machine
+from django.utils import timezone
+
+from accounts.models import EmailChangeRequest, SecurityEvent
+
+PROFILE = {
+    "first_name": "Jonas",
+    "last_name": "Dietrich",
+    "phone": "",
+    "preferred_language": "en",
+    "time_zone": "Europe/Berlin",
+}
+
+
+def request_change(client, email="new.address@example.org"):
+    return client.post("/account/profile/", {**PROFILE, "email": email})
+
+
+def confirm_link(mailoutbox) -> str:
+    mail = next(m for m in mailoutbox if m.to == ["new.address@example.org"])
+    return re.search(r"http://portal\.test(/account/email/confirm/\S+/)", mail.body).group(1)
+
+
+def test_the_profile_page_requires_sign_in_and_is_not_cached(client, sign_in, employee_a):
+    assert client.get("/account/profile/").status_code == 302
+    sign_in(employee_a)
+    response = client.get("/account/profile/")
+    assert "no-store" in response["Cache-Control"]
+    assert 'value="c10001_ea@example.com"' in response.text
+
+
+def test_the_email_is_mandatory(client, sign_in, employee_a):
+    sign_in(employee_a)
+    response = client.post("/account/profile/", {**PROFILE, "email": ""})
+    assert response.status_code == 400
+    assert "This field is required." in response.text
+
+
+def test_changing_the_email_sends_a_link_to_the_new_and_a_notice_to_the_old(
+    client, sign_in, employee_a, mailoutbox
+):
+    sign_in(employee_a)
+    mailoutbox.clear()
+    response = request_change(client)
+    assert response.url == "/account/profile/"
+    employee_a.refresh_from_db()
+    assert employee_a.email == "c10001_ea@example.com"  # not yet
+    recipients = sorted(mail.to[0] for mail in mailoutbox)
+    assert recipients == ["c10001_ea@example.com", "new.address@example.org"]
+    assert "We sent a confirmation link" in client.get("/account/profile/").text
+
+
+def test_the_change_applies_only_on_post_of_the_confirmation_page(
+    client, sign_in, employee_a, mailoutbox
+):
+    sign_in(employee_a)
+    request_change(client)
+    link = confirm_link(mailoutbox)
+    mailoutbox.clear()
+    page = client.get(link)
+    assert page.status_code == 200
+    employee_a.refresh_from_db()
+    assert employee_a.email == "c10001_ea@example.com"
+    assert client.post(link).url == "/account/profile/"
+    employee_a.refresh_from_db()
+    assert employee_a.email == "new.address@example.org"
+    assert employee_a.email_verified
+    assert [mail.to for mail in mailoutbox] == [["c10001_ea@example.com"]]
+    assert mailoutbox[0].subject == "Your email address was changed"
+    assert SecurityEvent.objects.filter(
+        user=employee_a, kind=SecurityEvent.Kind.EMAIL_CHANGED
+    ).exists()
+
+
+def test_the_link_works_once(client, sign_in, employee_a, mailoutbox):
+    sign_in(employee_a)
+    request_change(client)
+    link = confirm_link(mailoutbox)
+    client.post(link)
+    assert client.get(link).status_code == 404
+    assert client.post(link).status_code == 404
+
+
+def test_the_link_expires(client, sign_in, employee_a, mailoutbox):
+    sign_in(employee_a)
+    request_change(client)
+    link = confirm_link(mailoutbox)
+    client.post("/account/logout/")
+    with time_machine.travel(timezone.now() + timedelta(hours=24, minutes=1)):
+        sign_in(employee_a)
+        assert client.post(link).status_code == 404
+    employee_a.refresh_from_db()
+    assert employee_a.email == "c10001_ea@example.com"
+
+
+def test_a_newer_request_supersedes_the_older_link(client, sign_in, employee_a, mailoutbox):
+    sign_in(employee_a)
+    request_change(client)
+    first = confirm_link(mailoutbox)
+    request_change(client, email="other@example.org")
+    assert client.post(first).status_code == 404
+    assert EmailChangeRequest.objects.filter(superseded=False).count() == 1
+
+
+def test_another_user_cannot_use_the_link(client, sign_in, employee_a, employee_a2, mailoutbox):
+    sign_in(employee_a)
+    request_change(client)
+    link = confirm_link(mailoutbox)
+    client.post("/account/logout/")
+    sign_in(employee_a2)
+    assert client.post(link).status_code == 404
+
+
+def test_a_tampered_link_is_404(client, sign_in, employee_a, mailoutbox):
+    sign_in(employee_a)
+    request_change(client)
+    link = confirm_link(mailoutbox)
+    assert client.get(link.replace("/confirm/", "/confirm/x")).status_code == 404
