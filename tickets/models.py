@@ -307,8 +307,9 @@ class Ticket(models.Model):
             self.resolved_at = self.closed_at = None
         self.updated_at = now
         self.save()
-        kind = TicketEvent.Kind.REOPENED if old in (Status.RESOLVED, Status.CLOSED) else None
-        self.record(kind or TicketEvent.Kind.STATUS, by, old=old, new=status)
+        reopened = old in (Status.RESOLVED, Status.CLOSED) and status in OPEN_STATUSES
+        kind = TicketEvent.Kind.REOPENED if reopened else TicketEvent.Kind.STATUS
+        self.record(kind, by, old=old, new=status)
 
     def assign(self, assignee, by) -> None:
         if assignee == self.assignee:

@@ -44,12 +44,13 @@ def _notify_requester(ticket: Ticket, template: str, **context) -> None:
         "ticket": ticket,
         "ticket_url": _ticket_url(ticket),
         "reopen_days": settings.TICKET_REOPEN_DAYS,
+        "name": ticket.requester_label,
         **context,
     }
     if ticket.requester_id:
         send_email_to_user(ticket.requester, template, context)
     elif ticket.contact_email:
-        send_email(template, ticket.contact_email, {"name": ticket.contact_name, **context})
+        send_email(template, ticket.contact_email, context)
 
 
 def _notify_agents_of_new_ticket(ticket: Ticket) -> None:
