@@ -244,7 +244,7 @@ def queue(request):
         "rows": [(ticket, ticket.is_overdue(now)) for ticket in page],
         "status_counts": services.status_counts(Ticket.objects.all()),
         "query": _query_without_page(request),
-        "bulk_form": BulkForm(agents=agents),
+        "bulk_form": BulkForm(agents=agents_queryset()),
     }
     return render(request, "tickets/queue.html", ctx, status=status)
 
