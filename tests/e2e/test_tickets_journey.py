@@ -1,0 +1,78 @@
+"""A customer reports an incident, support triages it, the customer resolves it."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from playwright.sync_api import Page, expect
+
+from conftest import PASSWORD
+
+pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
+
+PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 40
+
+
+def sign_in(page: Page, base: str, username: str) -> None:
+    page.context.clear_cookies()
+    page.goto(f"{base}/account/login/")
+    page.locator("#id_identify-username").fill(username)
+    page.get_by_role("button", name="Next").click()
+    page.locator("#id_auth-password").fill(PASSWORD)
+    page.get_by_role("button", name="Next").click()
+    expect(page).to_have_url(re.compile("/dashboard/"))
+
+
+def test_incident_journey(page: Page, live_server, employee_a, agent, tmp_path):
+    base = live_server.url
+    screenshot = tmp_path / "screenshot.png"
+
+    # The customer reports an incident with a screenshot attached.
+    sign_in(page, base, employee_a.username)
+    page.get_by_role("link", name="New incident").first.click()
+    page.get_by_label("Subject").fill("Cloud desktop shows a black screen")
+    page.get_by_label("Category").select_option(label="Cloud desktop")
+    page.get_by_label("Description").fill("Since this morning the desktop stays black.")
+    page.get_by_label("Only me").check()
+    page.get_by_label("I cannot work at all").check()
+    page.get_by_label("Attachments").set_input_files(
+        files=[{"name": "black.png", "mimeType": "image/png", "buffer": PNG}]
+    )
+    page.set_viewport_size({"width": 360, "height": 800})
+    page.screenshot(path=str(screenshot), full_page=True)
+    page.get_by_role("button", name="Create incident").click()
+    expect(page.locator(".messages")).to_contain_text("was created")
+    reference = re.search(r"INC-\d{6}", page.locator("h1").inner_text()).group(0)
+    expect(page.get_by_role("link", name="black.png")).to_be_visible()
+
+    # The agent finds it in the queue, assigns it, adds an internal note and a public reply.
+    page.set_viewport_size({"width": 1280, "height": 900})
+    sign_in(page, base, agent.username)
+    page.goto(f"{base}/support/")
+    page.get_by_label("Search").fill(reference)
+    page.get_by_role("button", name="Apply", exact=True).click()
+    page.get_by_role("link", name=reference).click()
+    triage = page.locator("form[action$='/triage/']")
+    triage.get_by_label("Assignee").select_option(label=agent.get_full_name())
+    triage.get_by_label("Status").select_option(label="In progress")
+    triage.get_by_role("button", name="Save").click()
+    expect(page.locator(".messages")).to_contain_text("Ticket updated")
+    page.get_by_label("Your message").fill("Customer's VM is on host 7; checking the GPU driver.")
+    page.get_by_label(re.compile("Internal note")).check()
+    page.get_by_role("button", name="Send").click()
+    expect(page.locator(".internal-note")).to_contain_text("host 7")
+    page.get_by_label("Your message").fill("We restarted your desktop. Please try again.")
+    page.get_by_role("button", name="Send").click()
+    expect(page.locator(".timeline")).to_contain_text("Assignee changed")
+
+    # The customer sees the reply but not the note, and resolves the ticket.
+    sign_in(page, base, employee_a.username)
+    page.get_by_role("link", name="My tickets").first.click()
+    page.get_by_role("link", name=reference).click()
+    expect(page.locator(".conversation")).to_contain_text("We restarted your desktop")
+    expect(page.locator("body")).not_to_contain_text("host 7")
+    expect(page.locator("body")).not_to_contain_text("Internal note")
+    page.get_by_role("button", name="My problem is solved").click()
+    expect(page.locator(".messages")).to_contain_text("resolved")
+    expect(page.locator(".ticket-main .badge").first).to_have_text("Resolved")
