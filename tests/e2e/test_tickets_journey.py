@@ -9,7 +9,7 @@ from playwright.sync_api import Page, expect
 
 from conftest import PASSWORD
 
-pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
+pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True, serialized_rollback=True)]
 
 PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 40
 

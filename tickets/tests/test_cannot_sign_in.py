@@ -41,6 +41,7 @@ def test_it_answers_the_same_whatever_was_entered(client, employee_a):
     known = client.post(URL, _data(), follow=True)
     unknown = client.post(URL, _data(username="c99999.zz", email="x@y.org"), follow=True)
     assert known.status_code == unknown.status_code == 200
+
     def strip(response):
         return re.sub(r'value="[^"]{64}"', "", response.content.decode())
 

@@ -51,7 +51,7 @@ def test_references_are_unique_across_many_tickets(make_ticket, employee_a):
     assert len({t.reference for t in tickets}) == 30
 
 
-@pytest.mark.django_db(transaction=True)
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
 @pytest.mark.skipif(connection.vendor != "postgresql", reason="needs concurrent connections")
 def test_references_are_unique_when_created_concurrently(company_a):
     from conftest import make_user
@@ -164,7 +164,9 @@ def test_security_managers_see_their_company_tickets(
     assert set(Ticket.objects.visible_to(manager_a).values_list("pk", flat=True)) == mine
 
 
-def test_agents_and_admins_see_all_tickets(make_ticket, employee_a, employee_b, agent, provider_admin):
+def test_agents_and_admins_see_all_tickets(
+    make_ticket, employee_a, employee_b, agent, provider_admin
+):
     make_ticket(employee_a)
     make_ticket(employee_b)
     assert Ticket.objects.visible_to(agent).count() == 2

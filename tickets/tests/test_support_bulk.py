@@ -25,8 +25,12 @@ def test_it_assigns_many_tickets(client, make_ticket, employee_a, agent):
     client.force_login(agent)
     response = client.post(
         URL,
-        {"tickets": [t.pk for t in tickets[:2]], "action": "assign", "assignee": agent.pk,
-         "next": "/support/?status=all"},
+        {
+            "tickets": [t.pk for t in tickets[:2]],
+            "action": "assign",
+            "assignee": agent.pk,
+            "next": "/support/?status=all",
+        },
     )
     assert response.status_code == 302
     assert response["Location"] == "/support/?status=all"
@@ -40,7 +44,8 @@ def test_it_changes_status_and_refuses_invalid_moves(client, make_ticket, employ
     fresh = make_ticket(employee_a)
     client.force_login(agent)
     response = client.post(
-        URL, {"tickets": [waiting.pk, fresh.pk], "action": "status", "status": "in_progress"},
+        URL,
+        {"tickets": [waiting.pk, fresh.pk], "action": "status", "status": "in_progress"},
         follow=True,
     )
     content = response.content.decode()
@@ -56,8 +61,13 @@ def test_it_changes_status_and_refuses_invalid_moves(client, make_ticket, employ
 def test_it_ignores_an_outside_next_url(client, ticket_a, agent):
     client.force_login(agent)
     response = client.post(
-        URL, {"tickets": [ticket_a.pk], "action": "assign", "assignee": agent.pk,
-              "next": "https://evil.example/"},
+        URL,
+        {
+            "tickets": [ticket_a.pk],
+            "action": "assign",
+            "assignee": agent.pk,
+            "next": "https://evil.example/",
+        },
     )
     assert response["Location"] == "/support/"
 

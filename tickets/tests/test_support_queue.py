@@ -18,7 +18,7 @@ def test_anonymous_is_sent_to_sign_in(client):
 
 
 @pytest.mark.parametrize("role", ["employee_a", "manager_a", "outsider"])
-def test_customers_get_403(client, request, role):
+def test_customers_get_403(client, db, request, role):
     client.force_login(request.getfixturevalue(role))
     assert client.get(URL).status_code == 403
 
@@ -28,7 +28,9 @@ def test_post_is_405(client, agent):
     assert client.post(URL).status_code == 405
 
 
-def test_agents_see_open_tickets_of_every_company(client, make_ticket, employee_a, employee_b, agent):
+def test_agents_see_open_tickets_of_every_company(
+    client, make_ticket, employee_a, employee_b, agent
+):
     make_ticket(employee_a, subject="Alpha problem")
     make_ticket(employee_b, subject="Beta problem")
     done = make_ticket(employee_b, subject="Solved problem")
@@ -112,7 +114,9 @@ def test_bad_filters_are_a_400(client, agent):
 
 
 @pytest.mark.parametrize("count", [10, 1000])
-def test_the_query_count_is_constant(client, employee_a, agent, count, django_assert_max_num_queries):
+def test_the_query_count_is_constant(
+    client, employee_a, agent, count, django_assert_max_num_queries
+):
     bulk_tickets(employee_a, count)
     client.force_login(agent)
     with django_assert_max_num_queries(10):

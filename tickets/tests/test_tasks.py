@@ -33,10 +33,10 @@ def test_it_reminds_once_even_when_run_twice(
 ):
     settings.TICKET_WAITING_REMINDER_DAYS = 3
     _waiting(ticket_a, agent)
-    with time_machine.travel(timezone.now() + timedelta(days=3, hours=1)):
-        with django_capture_on_commit_callbacks(execute=True):
-            tasks.process_waiting_tickets.delay()
-            tasks.process_waiting_tickets.delay()
+    later = timezone.now() + timedelta(days=3, hours=1)
+    with time_machine.travel(later), django_capture_on_commit_callbacks(execute=True):
+        tasks.process_waiting_tickets.delay()
+        tasks.process_waiting_tickets.delay()
     assert [m.to for m in mailoutbox] == [[employee_a.email]]
     assert ticket_a.reference in mailoutbox[0].subject
     ticket_a.refresh_from_db()

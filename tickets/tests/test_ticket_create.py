@@ -95,7 +95,14 @@ def test_missing_fields_are_form_errors(client, employee_a):
 
 @pytest.mark.parametrize(("impact", "emails"), [("high", 1), ("low", 0)])
 def test_agents_hear_of_new_high_priority_tickets(
-    client, employee_a, agent, category, mailoutbox, django_capture_on_commit_callbacks, impact, emails
+    client,
+    employee_a,
+    agent,
+    category,
+    mailoutbox,
+    django_capture_on_commit_callbacks,
+    impact,
+    emails,
 ):
     client.force_login(employee_a)
     with django_capture_on_commit_callbacks(execute=True):

@@ -60,7 +60,9 @@ def test_customers_do_not_see_triage(client, ticket_a, employee_a):
     assert "Internal note" not in content
 
 
-def test_internal_notes_are_never_shown_to_customers(client, ticket_a, employee_a, manager_a, agent):
+def test_internal_notes_are_never_shown_to_customers(
+    client, ticket_a, employee_a, manager_a, agent
+):
     services.add_reply(ticket_a, agent, "SECRET-NOTE about the customer", internal=True)
     services.add_reply(ticket_a, agent, "Public answer")
     for user in (employee_a, manager_a):
