@@ -8,10 +8,28 @@ import pytest
 from playwright.sync_api import Page, expect
 
 from conftest import PASSWORD
+from tickets.models import DEFAULT_CATEGORY_LABELS
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True, serialized_rollback=True)]
 
 PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 40
+
+
+@pytest.fixture
+def reference_data(transactional_db):
+    """Rows of data migrations (role groups, categories), which an earlier transactional
+    test's flush may have removed."""
+    from django.contrib.auth.models import Group
+
+    from accounts import roles
+    from tickets.models import Category
+
+    for name in roles.ALL_GROUPS:
+        Group.objects.get_or_create(name=name)
+    for position, (code, label) in enumerate(DEFAULT_CATEGORY_LABELS.items()):
+        Category.objects.get_or_create(
+            code=code, defaults={"name": str(label), "position": position}
+        )
 
 
 def sign_in(page: Page, base: str, username: str) -> None:
@@ -24,7 +42,7 @@ def sign_in(page: Page, base: str, username: str) -> None:
     expect(page).to_have_url(re.compile("/dashboard/"))
 
 
-def test_incident_journey(page: Page, live_server, employee_a, agent, tmp_path):
+def test_incident_journey(reference_data, page: Page, live_server, employee_a, agent, tmp_path):
     base = live_server.url
     screenshot = tmp_path / "screenshot.png"
 
