@@ -45,6 +45,14 @@ def make_user(username: str, *, company=None, group: str | None = None, **fields
     return user
 
 
+def with_strong_factor(user: User) -> User:
+    """Managers, provider staff and admins must have TOTP or push (mfa enforces it)."""
+    from django_otp.plugins.otp_totp.models import TOTPDevice
+
+    TOTPDevice.objects.create(user=user, name="TOTP", confirmed=True)
+    return user
+
+
 @pytest.fixture
 def password() -> str:
     return PASSWORD
@@ -62,7 +70,9 @@ def company_b(db) -> Company:
 
 @pytest.fixture
 def manager_a(company_a) -> User:
-    return make_user("c10001.ma", company=company_a, group=roles.SECURITY_MANAGERS)
+    return with_strong_factor(
+        make_user("c10001.ma", company=company_a, group=roles.SECURITY_MANAGERS)
+    )
 
 
 @pytest.fixture
@@ -77,7 +87,9 @@ def employee_a2(company_a) -> User:
 
 @pytest.fixture
 def manager_b(company_b) -> User:
-    return make_user("c20002.mb", company=company_b, group=roles.SECURITY_MANAGERS)
+    return with_strong_factor(
+        make_user("c20002.mb", company=company_b, group=roles.SECURITY_MANAGERS)
+    )
 
 
 @pytest.fixture
@@ -87,12 +99,14 @@ def employee_b(company_b) -> User:
 
 @pytest.fixture
 def agent(db) -> User:
-    return make_user("support.sam", group=roles.SUPPORT_AGENTS, is_staff=True)
+    return with_strong_factor(make_user("support.sam", group=roles.SUPPORT_AGENTS, is_staff=True))
 
 
 @pytest.fixture
 def provider_admin(db) -> User:
-    return make_user("admin.alex", group=roles.PROVIDER_ADMINS, is_staff=True, is_superuser=True)
+    return with_strong_factor(
+        make_user("admin.alex", group=roles.PROVIDER_ADMINS, is_staff=True, is_superuser=True)
+    )
 
 
 @pytest.fixture

@@ -299,3 +299,22 @@ CELERY_BEAT_SCHEDULE["send-password-reminders"] = {
     "task": "accounts.tasks.send_password_reminders",
     "schedule": crontab(hour=6, minute=5),
 }
+# --- Tickets -------------------------------------------------------------------------------
+# Service levels per priority, in hours: first response and resolution targets.
+TICKET_SERVICE_LEVELS = {
+    "critical": {"first_response": 1, "resolution": 8},
+    "high": {"first_response": 4, "resolution": 24},
+    "medium": {"first_response": 8, "resolution": 72},
+    "low": {"first_response": 24, "resolution": 168},
+}
+TICKET_REOPEN_DAYS = env.int("TICKET_REOPEN_DAYS", default=14)
+TICKET_WAITING_REMINDER_DAYS = env.int("TICKET_WAITING_REMINDER_DAYS", default=3)
+TICKET_WAITING_AUTO_RESOLVE_DAYS = env.int("TICKET_WAITING_AUTO_RESOLVE_DAYS", default=7)
+TICKET_ATTACHMENT_MAX_BYTES = 10 * 1024 * 1024
+TICKET_ATTACHMENTS_PER_MESSAGE = 5
+TICKET_HELP_REQUEST_LIMIT = env.int("TICKET_HELP_REQUEST_LIMIT", default=5)
+TICKET_HELP_REQUEST_WINDOW = 3600
+CELERY_BEAT_SCHEDULE["tickets-waiting-for-customer"] = {
+    "task": "tickets.tasks.process_waiting_tickets",
+    "schedule": crontab(minute=40),
+}

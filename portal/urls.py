@@ -12,6 +12,8 @@ urlpatterns = [
     path("healthz", health.healthz, name="healthz"),
     path("account/", include("accounts.urls")),
     path("", include("mfa.urls")),
+    path("tickets/", include("tickets.urls")),
+    path("support/", include("tickets.support_urls")),
     path("admin/", admin.site.urls),
 ]
 

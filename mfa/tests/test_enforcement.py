@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+from django_otp.plugins.otp_totp.models import TOTPDevice
+
 from mfa.tests.conftest import current_code, token_post
 
 SETUP = "/account/security/two-factor/setup/"
@@ -38,6 +40,7 @@ def test_users_without_the_policy_are_not_forced(client, employee_a, sign_in):
 def test_security_managers_need_totp_or_push_not_email(
     client, manager_a, email_device, totp_device, sign_in
 ):
+    TOTPDevice.objects.filter(user=manager_a).delete()
     email_device(manager_a)
     client.force_login(manager_a)
     assert client.get("/dashboard/")["Location"] == SETUP
@@ -52,12 +55,13 @@ def test_security_managers_need_totp_or_push_not_email(
 
 def test_support_staff_and_admins_must_enrol_a_strong_factor(client, agent, provider_admin):
     for user in (agent, provider_admin):
+        TOTPDevice.objects.filter(user=user).delete()
         client.force_login(user)
         assert client.get("/dashboard/")["Location"] == SETUP
 
 
 def test_the_admin_requires_a_verified_second_factor(client, provider_admin, totp_device, sign_in):
-    device = totp_device(provider_admin)
+    device = TOTPDevice.objects.get(user=provider_admin)
     client.force_login(provider_admin)  # a session without a second factor
     response = client.get("/admin/")
     assert response.status_code == 302

@@ -96,3 +96,6 @@ class Command(BaseCommand):
 
     def _seed_other_apps(self) -> None:
         """Other apps add their demo data here through their own services."""
+        from tickets.services import seed_demo_tickets
+
+        seed_demo_tickets()

@@ -1,0 +1,103 @@
+"""A customer reports an incident, support triages it, the customer resolves it."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from django_otp.oath import totp
+from django_otp.plugins.otp_totp.models import TOTPDevice
+from playwright.sync_api import Page, expect
+
+from conftest import PASSWORD
+from tickets.models import DEFAULT_CATEGORY_LABELS
+
+pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True, serialized_rollback=True)]
+
+PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 40
+
+
+@pytest.fixture
+def reference_data(transactional_db):
+    """Rows of data migrations (role groups, categories), which an earlier transactional
+    test's flush may have removed."""
+    from django.contrib.auth.models import Group
+
+    from accounts import roles
+    from tickets.models import Category
+
+    for name in roles.ALL_GROUPS:
+        Group.objects.get_or_create(name=name)
+    for position, (code, label) in enumerate(DEFAULT_CATEGORY_LABELS.items()):
+        Category.objects.get_or_create(
+            code=code, defaults={"name": str(label), "position": position}
+        )
+
+
+def sign_in(page: Page, base: str, username: str) -> None:
+    page.context.clear_cookies()
+    page.goto(f"{base}/account/login/")
+    page.locator("#id_identify-username").fill(username)
+    page.get_by_role("button", name="Next").click()
+    page.locator("#id_auth-password").fill(PASSWORD)
+    page.get_by_role("button", name="Next").click()
+    device = TOTPDevice.objects.filter(user__username=username, confirmed=True).first()
+    if device is not None:  # agents must have a strong second factor
+        code = str(totp(device.bin_key, device.step, device.t0, device.digits)).zfill(6)
+        page.locator("#id_token-otp_token").fill(code)
+        page.locator("#second-factor-submit").click()
+    expect(page).to_have_url(re.compile("/dashboard/"))
+
+
+def test_incident_journey(reference_data, page: Page, live_server, employee_a, agent, tmp_path):
+    base = live_server.url
+    screenshot = tmp_path / "screenshot.png"
+
+    # The customer reports an incident with a screenshot attached.
+    sign_in(page, base, employee_a.username)
+    page.get_by_role("link", name="New incident").first.click()
+    page.get_by_label("Subject").fill("Cloud desktop shows a black screen")
+    page.get_by_label("Category").select_option(label="Cloud desktop")
+    page.get_by_label("Description").fill("Since this morning the desktop stays black.")
+    page.get_by_label("Only me").check()
+    page.get_by_label("I cannot work at all").check()
+    page.get_by_label("Attachments").set_input_files(
+        files=[{"name": "black.png", "mimeType": "image/png", "buffer": PNG}]
+    )
+    page.set_viewport_size({"width": 360, "height": 800})
+    page.screenshot(path=str(screenshot), full_page=True)
+    page.get_by_role("button", name="Create incident").click()
+    expect(page.locator(".messages")).to_contain_text("was created")
+    reference = re.search(r"INC-\d{6}", page.locator("h1").inner_text()).group(0)
+    expect(page.get_by_role("link", name="black.png")).to_be_visible()
+
+    # The agent finds it in the queue, assigns it, adds an internal note and a public reply.
+    page.set_viewport_size({"width": 1280, "height": 900})
+    sign_in(page, base, agent.username)
+    page.goto(f"{base}/support/")
+    page.get_by_label("Search").fill(reference)
+    page.get_by_role("button", name="Apply", exact=True).click()
+    page.get_by_role("link", name=reference).click()
+    triage = page.locator("form[action$='/triage/']")
+    triage.get_by_label("Assignee").select_option(label=agent.get_full_name())
+    triage.get_by_label("Status").select_option(label="In progress")
+    triage.get_by_role("button", name="Save").click()
+    expect(page.locator(".messages")).to_contain_text("Ticket updated")
+    page.get_by_label("Your message").fill("Customer's VM is on host 7; checking the GPU driver.")
+    page.get_by_label(re.compile("Internal note")).check()
+    page.get_by_role("button", name="Send").click()
+    expect(page.locator(".internal-note")).to_contain_text("host 7")
+    page.get_by_label("Your message").fill("We restarted your desktop. Please try again.")
+    page.get_by_role("button", name="Send").click()
+    expect(page.locator(".timeline")).to_contain_text("Assignee changed")
+
+    # The customer sees the reply but not the note, and resolves the ticket.
+    sign_in(page, base, employee_a.username)
+    page.get_by_role("link", name="My tickets").first.click()
+    page.get_by_role("link", name=reference).click()
+    expect(page.locator(".conversation")).to_contain_text("We restarted your desktop")
+    expect(page.locator("body")).not_to_contain_text("host 7")
+    expect(page.locator("body")).not_to_contain_text("Internal note")
+    page.get_by_role("button", name="My problem is solved").click()
+    expect(page.locator(".messages")).to_contain_text("resolved")
+    expect(page.locator(".ticket-main .badge").first).to_have_text("Resolved")

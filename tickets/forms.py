@@ -1,0 +1,364 @@
+from __future__ import annotations
+
+import codecs
+import zipfile
+from pathlib import PurePath
+
+from django import forms
+from django.conf import settings
+from django.contrib.auth import get_user_model
+from django.core.cache import cache
+from django.core.exceptions import ValidationError
+from django.template.defaultfilters import filesizeformat
+from django.utils.translation import gettext_lazy as _
+
+from accounts import roles
+from accounts.models import Company
+from accounts.services import client_ip
+
+from .models import Category, Impact, Priority, Status, Ticket, Urgency
+
+# --- Attachments: an allow-list checked by content ---------------------------------------
+
+OFFICE_TYPES = {
+    ".docx": "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+    ".xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+    ".pptx": "application/vnd.openxmlformats-officedocument.presentationml.presentation",
+}
+MAGIC_TYPES = [
+    (b"%PDF-", {".pdf": "application/pdf"}),
+    (b"\x89PNG\r\n\x1a\n", {".png": "image/png"}),
+    (b"\xff\xd8\xff", {".jpg": "image/jpeg", ".jpeg": "image/jpeg"}),
+    (b"GIF87a", {".gif": "image/gif"}),
+    (b"GIF89a", {".gif": "image/gif"}),
+]
+TEXT_TYPES = {".txt": "text/plain", ".log": "text/plain", ".csv": "text/csv"}
+ALLOWED_EXTENSIONS = sorted(
+    {ext for _magic, types in MAGIC_TYPES for ext in types} | set(OFFICE_TYPES) | set(TEXT_TYPES)
+)
+
+
+def _is_text(upload) -> bool:
+    decoder = codecs.getincrementaldecoder("utf-8")()
+    upload.seek(0)
+    for chunk in upload.chunks(64 * 1024):
+        if b"\x00" in chunk:
+            return False
+        try:
+            decoder.decode(chunk)
+        except UnicodeDecodeError:
+            return False
+    try:
+        decoder.decode(b"", final=True)
+    except UnicodeDecodeError:
+        return False
+    return True
+
+
+def _is_office_zip(upload) -> bool:
+    upload.seek(0)
+    try:
+        with zipfile.ZipFile(upload) as archive:
+            return "[Content_Types].xml" in archive.namelist()
+    except (zipfile.BadZipFile, OSError, ValueError):
+        return False
+
+
+def sniff_content_type(upload) -> str | None:
+    """The content type of an upload whose bytes match its extension, or None."""
+    extension = PurePath(upload.name or "").suffix.lower()
+    upload.seek(0)
+    head = upload.read(16)
+    upload.seek(0)
+    for magic, types in MAGIC_TYPES:
+        if head.startswith(magic):
+            return types.get(extension)
+    if head.startswith(b"PK\x03\x04") and extension in OFFICE_TYPES:
+        return OFFICE_TYPES[extension] if _is_office_zip(upload) else None
+    if extension in TEXT_TYPES and _is_text(upload):
+        return TEXT_TYPES[extension]
+    return None
+
+
+class MultipleFileInput(forms.ClearableFileInput):
+    allow_multiple_selected = True
+
+
+class AttachmentsField(forms.FileField):
+    """Up to TICKET_ATTACHMENTS_PER_MESSAGE files; cleans to a list of (upload, content type)."""
+
+    widget = MultipleFileInput
+
+    def __init__(self, **kwargs):
+        kwargs.setdefault("required", False)
+        kwargs.setdefault("label", _("Attachments"))
+        kwargs.setdefault(
+            "help_text",
+            _(
+                "Up to %(count)s files of at most %(size)s each: PDF, PNG, JPEG, GIF, text, "
+                "CSV, Word, Excel or PowerPoint."
+            )
+            % {
+                "count": settings.TICKET_ATTACHMENTS_PER_MESSAGE,
+                "size": filesizeformat(settings.TICKET_ATTACHMENT_MAX_BYTES),
+            },
+        )
+        super().__init__(**kwargs)
+        self.widget.attrs["accept"] = ",".join(ALLOWED_EXTENSIONS)
+
+    def clean(self, data, initial=None):
+        uploads = [f for f in (data if isinstance(data, list | tuple) else [data]) if f]
+        if len(uploads) > settings.TICKET_ATTACHMENTS_PER_MESSAGE:
+            raise ValidationError(
+                _("Attach at most %(count)s files to one message."),
+                code="too_many",
+                params={"count": settings.TICKET_ATTACHMENTS_PER_MESSAGE},
+            )
+        cleaned, errors = [], []
+        for upload in uploads:
+            upload = super().clean(upload, initial)
+            if upload.size > settings.TICKET_ATTACHMENT_MAX_BYTES:
+                errors.append(
+                    ValidationError(
+                        _("%(name)s is larger than %(size)s."),
+                        code="too_large",
+                        params={
+                            "name": upload.name,
+                            "size": filesizeformat(settings.TICKET_ATTACHMENT_MAX_BYTES),
+                        },
+                    )
+                )
+                continue
+            content_type = sniff_content_type(upload)
+            if content_type is None:
+                errors.append(
+                    ValidationError(
+                        _("%(name)s is not a file type we accept, or its content does not match."),
+                        code="bad_type",
+                        params={"name": upload.name},
+                    )
+                )
+                continue
+            cleaned.append((upload, content_type))
+        if errors:
+            raise ValidationError(errors)
+        return cleaned
+
+
+class CategoryChoiceField(forms.ModelChoiceField):
+    def label_from_instance(self, obj: Category) -> str:
+        return obj.label
+
+
+# --- Customers ---------------------------------------------------------------------------
+
+
+class TicketForm(forms.ModelForm):
+    category = CategoryChoiceField(
+        label=_("Category"), queryset=Category.objects.filter(is_active=True), empty_label=None
+    )
+    impact = forms.ChoiceField(
+        label=_("Who is affected?"), choices=Impact.choices, widget=forms.RadioSelect
+    )
+    urgency = forms.ChoiceField(
+        label=_("How much does it stop your work?"),
+        choices=Urgency.choices,
+        widget=forms.RadioSelect,
+    )
+    attachments = AttachmentsField()
+
+    class Meta:
+        model = Ticket
+        fields = ["subject", "category", "description", "impact", "urgency"]
+        help_texts = {
+            "description": _("What happened, since when, and what you have tried already.")
+        }
+
+
+class ReplyForm(forms.Form):
+    body = forms.CharField(label=_("Your message"), widget=forms.Textarea, max_length=20000)
+    attachments = AttachmentsField()
+    internal = forms.BooleanField(
+        label=_("Internal note (never shown to the customer)"), required=False
+    )
+
+    def __init__(self, *args, staff: bool = False, **kwargs):
+        super().__init__(*args, **kwargs)
+        if not staff:
+            del self.fields["internal"]
+
+
+class MyTicketsFilterForm(forms.Form):
+    status = forms.ChoiceField(
+        label=_("Status"),
+        required=False,
+        choices=[("", _("All")), ("open", _("Open")), *Status.choices],
+    )
+    q = forms.CharField(label=_("Search"), required=False, max_length=200)
+
+
+class CannotSignInForm(forms.Form):
+    """A request for help from someone who cannot sign in; throttled per IP address."""
+
+    name = forms.CharField(label=_("Your name"), max_length=200)
+    email = forms.EmailField(label=_("Your email address"))
+    username = forms.CharField(label=_("Your user name"), max_length=150)
+    description = forms.CharField(
+        label=_("What happens when you try to sign in?"), widget=forms.Textarea, max_length=5000
+    )
+
+    def __init__(self, *args, request, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.request = request
+
+    @property
+    def throttled(self) -> bool:
+        return self.has_error(forms.forms.NON_FIELD_ERRORS, "throttled")
+
+    def clean(self):
+        key = f"tickets-help-requests:{client_ip(self.request) or 'unknown'}"
+        window = settings.TICKET_HELP_REQUEST_WINDOW
+        if not cache.add(key, 1, window):
+            try:
+                count = cache.incr(key)
+            except ValueError:
+                cache.set(key, 1, window)
+                count = 1
+            if count > settings.TICKET_HELP_REQUEST_LIMIT:
+                raise ValidationError(
+                    _("Too many requests from your network. Please try again in an hour."),
+                    code="throttled",
+                )
+        return super().clean()
+
+
+# --- Support staff -----------------------------------------------------------------------
+
+
+def agents_queryset():
+    return (
+        get_user_model()
+        .objects.filter(
+            is_active=True, groups__name__in=[roles.SUPPORT_AGENTS, roles.PROVIDER_ADMINS]
+        )
+        .distinct()
+        .order_by("first_name", "username")
+    )
+
+
+class AgentChoiceField(forms.ModelChoiceField):
+    def label_from_instance(self, obj) -> str:
+        return obj.get_full_name() or obj.username
+
+
+SORTS = {
+    "priority": ("priority", "created_at"),
+    "-created": ("-created_at", "-id"),
+    "created": ("created_at", "id"),
+    "due": ("resolution_due", "id"),
+    "-updated": ("-updated_at", "-id"),
+}
+
+
+class QueueFilterForm(forms.Form):
+    status = forms.ChoiceField(
+        label=_("Status"),
+        required=False,
+        choices=[("", _("All open")), ("all", _("All")), *Status.choices],
+    )
+    priority = forms.TypedChoiceField(
+        label=_("Priority"),
+        required=False,
+        coerce=int,
+        choices=[("", _("Any")), *Priority.choices],
+    )
+    category = CategoryChoiceField(
+        label=_("Category"), required=False, queryset=Category.objects.all(), empty_label=_("Any")
+    )
+    company = forms.ModelChoiceField(
+        label=_("Company"), required=False, queryset=Company.objects.all(), empty_label=_("Any")
+    )
+    assignee = forms.ChoiceField(label=_("Assignee"), required=False)
+    overdue = forms.BooleanField(label=_("Overdue only"), required=False)
+    q = forms.CharField(label=_("Search"), required=False, max_length=200)
+    sort = forms.ChoiceField(
+        label=_("Sort"),
+        required=False,
+        choices=[
+            ("priority", _("Priority")),
+            ("-created", _("Newest")),
+            ("created", _("Oldest")),
+            ("due", _("Due soonest")),
+            ("-updated", _("Recently updated")),
+        ],
+    )
+
+    def __init__(self, *args, agents, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["assignee"].choices = [
+            ("", _("Anyone")),
+            ("mine", _("Mine")),
+            ("unassigned", _("Unassigned")),
+            *((str(a.pk), a.get_full_name() or a.username) for a in agents),
+        ]
+
+    def filter(self, tickets, user, now):
+        data = self.cleaned_data
+        status = data.get("status")
+        if status == "":
+            tickets = tickets.open()
+        elif status != "all":
+            tickets = tickets.filter(status=status)
+        if data.get("priority"):
+            tickets = tickets.filter(priority=data["priority"])
+        if data.get("category"):
+            tickets = tickets.filter(category=data["category"])
+        if data.get("company"):
+            tickets = tickets.filter(company=data["company"])
+        assignee = data.get("assignee")
+        if assignee == "mine":
+            tickets = tickets.filter(assignee=user)
+        elif assignee == "unassigned":
+            tickets = tickets.filter(assignee__isnull=True)
+        elif assignee:
+            tickets = tickets.filter(assignee_id=int(assignee))
+        if data.get("overdue"):
+            tickets = tickets.overdue(now)
+        tickets = tickets.search(data.get("q") or "")
+        return tickets.order_by(*SORTS[data.get("sort") or "priority"])
+
+
+class TriageForm(forms.Form):
+    assignee = AgentChoiceField(
+        label=_("Assignee"), required=False, queryset=None, empty_label=_("Unassigned")
+    )
+    priority = forms.TypedChoiceField(label=_("Priority"), coerce=int, choices=Priority.choices)
+    category = CategoryChoiceField(label=_("Category"), queryset=Category.objects.all())
+    status = forms.ChoiceField(label=_("Status"), choices=Status.choices)
+
+    def __init__(self, *args, agents, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["assignee"].queryset = agents
+
+
+class BulkForm(forms.Form):
+    ACTIONS = [("assign", _("Assign")), ("status", _("Change status"))]
+
+    tickets = forms.ModelMultipleChoiceField(
+        label=_("Tickets"), queryset=Ticket.objects.all(), widget=forms.MultipleHiddenInput
+    )
+    action = forms.ChoiceField(label=_("Action"), choices=ACTIONS)
+    assignee = AgentChoiceField(
+        label=_("Assign to"), required=False, queryset=None, empty_label=_("Unassigned")
+    )
+    status = forms.ChoiceField(label=_("New status"), required=False, choices=Status.choices)
+
+    def __init__(self, *args, agents, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["assignee"].queryset = agents
+
+    def clean(self):
+        data = super().clean()
+        if data.get("action") == "status" and not data.get("status"):
+            self.add_error("status", _("Choose the new status."))
+        return data

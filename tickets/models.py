@@ -1,0 +1,453 @@
+"""Incident tickets: the ticket, its conversation, its attachments and its timeline."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime, timedelta
+from pathlib import PurePath
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from accounts import roles
+
+REFERENCE_PREFIX = "INC-"
+
+
+class Impact(models.TextChoices):
+    HIGH = "high", _("Many people or the whole company")
+    MEDIUM = "medium", _("A team or several people")
+    LOW = "low", _("Only me")
+
+
+class Urgency(models.TextChoices):
+    HIGH = "high", _("I cannot work at all")
+    MEDIUM = "medium", _("My work is severely hindered")
+    LOW = "low", _("I can work around it")
+
+
+class Priority(models.IntegerChoices):
+    # Lower numbers sort first: the queue's "most urgent first" is an ascending sort.
+    CRITICAL = 1, _("Critical")
+    HIGH = 2, _("High")
+    MEDIUM = 3, _("Medium")
+    LOW = 4, _("Low")
+
+
+# The impact × urgency matrix: the one place where a priority follows from both.
+PRIORITY_MATRIX: dict[tuple[str, str], int] = {
+    (Impact.HIGH, Urgency.HIGH): Priority.CRITICAL,
+    (Impact.HIGH, Urgency.MEDIUM): Priority.HIGH,
+    (Impact.HIGH, Urgency.LOW): Priority.MEDIUM,
+    (Impact.MEDIUM, Urgency.HIGH): Priority.HIGH,
+    (Impact.MEDIUM, Urgency.MEDIUM): Priority.MEDIUM,
+    (Impact.MEDIUM, Urgency.LOW): Priority.LOW,
+    (Impact.LOW, Urgency.HIGH): Priority.MEDIUM,
+    (Impact.LOW, Urgency.MEDIUM): Priority.LOW,
+    (Impact.LOW, Urgency.LOW): Priority.LOW,
+}
+HIGH_PRIORITIES = (Priority.CRITICAL, Priority.HIGH)
+
+
+def priority_for(impact: str, urgency: str) -> int:
+    return PRIORITY_MATRIX[(Impact(impact), Urgency(urgency))]
+
+
+class Status(models.TextChoices):
+    NEW = "new", _("New")
+    IN_PROGRESS = "in_progress", _("In progress")
+    WAITING = "waiting", _("Waiting for customer")
+    RESOLVED = "resolved", _("Resolved")
+    CLOSED = "closed", _("Closed")
+
+
+OPEN_STATUSES = (Status.NEW, Status.IN_PROGRESS, Status.WAITING)
+# Service-level clocks run while the provider has to act.
+ACTIVE_STATUSES = (Status.NEW, Status.IN_PROGRESS)
+
+# The status workflow for support staff; customers have their own, narrower rule below.
+TRANSITIONS: dict[str, tuple[str, ...]] = {
+    Status.NEW: (Status.IN_PROGRESS, Status.WAITING, Status.RESOLVED),
+    Status.IN_PROGRESS: (Status.WAITING, Status.RESOLVED),
+    Status.WAITING: (Status.IN_PROGRESS, Status.RESOLVED),
+    Status.RESOLVED: (Status.CLOSED, Status.IN_PROGRESS),
+    Status.CLOSED: (Status.IN_PROGRESS,),
+}
+
+
+class WorkflowError(Exception):
+    """An invalid status move; its message is shown to the person who tried it."""
+
+
+# Categories created by the data migration: their names are translated through their code.
+DEFAULT_CATEGORY_LABELS = {
+    "login_identity": _("Login and identity"),
+    "cloud_desktop": _("Cloud desktop"),
+    "email": _("Email"),
+    "applications": _("Applications"),
+    "other": _("Other"),
+}
+LOGIN_CATEGORY_CODE = "login_identity"
+
+
+class Category(models.Model):
+    code = models.SlugField(
+        _("code"),
+        max_length=40,
+        unique=True,
+        help_text=_("Stable identifier; the five default codes show translated names."),
+    )
+    name = models.CharField(_("name"), max_length=100)
+    is_active = models.BooleanField(_("active"), default=True)
+    position = models.PositiveSmallIntegerField(_("position"), default=100)
+
+    class Meta:
+        verbose_name = _("category")
+        verbose_name_plural = _("categories")
+        ordering = ["position", "name"]
+
+    def __str__(self) -> str:
+        return str(self.label)
+
+    @property
+    def label(self) -> str:
+        return DEFAULT_CATEGORY_LABELS.get(self.code, self.name)
+
+
+def service_targets(priority: int) -> tuple[timedelta, timedelta]:
+    """First-response and resolution targets of a priority, from TICKET_SERVICE_LEVELS."""
+    hours = settings.TICKET_SERVICE_LEVELS[Priority(priority).name.lower()]
+    return timedelta(hours=hours["first_response"]), timedelta(hours=hours["resolution"])
+
+
+class TicketQuerySet(models.QuerySet):
+    def visible_to(self, user) -> TicketQuerySet:
+        """Support staff see every ticket, security managers their company's, others their own."""
+        if not user.is_authenticated:
+            return self.none()
+        if roles.is_provider_staff(user):
+            return self
+        if roles.is_security_manager(user):
+            return self.filter(Q(company_id=user.company_id) | Q(requester=user))
+        return self.filter(requester=user)
+
+    def open(self) -> TicketQuerySet:
+        return self.filter(status__in=OPEN_STATUSES)
+
+    def overdue(self, now: datetime | None = None) -> TicketQuerySet:
+        now = now or timezone.now()
+        return self.filter(status__in=ACTIVE_STATUSES).filter(
+            Q(resolution_due__lt=now)
+            | Q(first_responded_at__isnull=True, first_response_due__lt=now)
+        )
+
+    def search(self, text: str) -> TicketQuerySet:
+        text = text.strip()
+        if not text:
+            return self
+        return self.filter(
+            Q(reference__iexact=text) | Q(subject__icontains=text) | Q(description__icontains=text)
+        )
+
+
+class Ticket(models.Model):
+    reference = models.CharField(
+        _("reference"), max_length=20, unique=True, null=True, blank=True, editable=False
+    )
+    requester = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("requester"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="tickets",
+    )
+    company = models.ForeignKey(
+        "accounts.Company",
+        verbose_name=_("company"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="tickets",
+    )
+    # Contact details of a request made without signing in.
+    contact_name = models.CharField(_("contact name"), max_length=200, blank=True)
+    contact_email = models.EmailField(_("contact email"), blank=True)
+    contact_username = models.CharField(_("user name given"), max_length=150, blank=True)
+
+    category = models.ForeignKey(
+        Category, verbose_name=_("category"), on_delete=models.PROTECT, related_name="tickets"
+    )
+    subject = models.CharField(_("subject"), max_length=200)
+    description = models.TextField(_("description"))
+    impact = models.CharField(_("impact"), max_length=10, choices=Impact.choices)
+    urgency = models.CharField(_("urgency"), max_length=10, choices=Urgency.choices)
+    priority = models.PositiveSmallIntegerField(_("priority"), choices=Priority.choices)
+    status = models.CharField(
+        _("status"), max_length=20, choices=Status.choices, default=Status.NEW
+    )
+    assignee = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("assignee"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="assigned_tickets",
+    )
+
+    created_at = models.DateTimeField(_("created"), default=timezone.now)
+    updated_at = models.DateTimeField(_("updated"), default=timezone.now)
+    first_response_due = models.DateTimeField(_("first response due"), null=True, blank=True)
+    resolution_due = models.DateTimeField(_("resolution due"), null=True, blank=True)
+    first_responded_at = models.DateTimeField(_("first response"), null=True, blank=True)
+    waiting_since = models.DateTimeField(_("waiting since"), null=True, blank=True)
+    reminder_sent_at = models.DateTimeField(_("reminder sent"), null=True, blank=True)
+    resolved_at = models.DateTimeField(_("resolved"), null=True, blank=True)
+    closed_at = models.DateTimeField(_("closed"), null=True, blank=True)
+
+    objects = TicketQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("ticket")
+        verbose_name_plural = _("tickets")
+        ordering = ["-created_at", "-id"]
+        indexes = [
+            models.Index(fields=["status", "priority", "created_at"], name="ticket_queue_idx"),
+            models.Index(fields=["priority", "created_at"], name="ticket_priority_idx"),
+            models.Index(fields=["created_at"], name="ticket_created_idx"),
+            models.Index(fields=["updated_at"], name="ticket_updated_idx"),
+            models.Index(fields=["status", "resolution_due"], name="ticket_due_idx"),
+            models.Index(fields=["status", "first_response_due"], name="ticket_first_due_idx"),
+            models.Index(fields=["assignee", "status"], name="ticket_assignee_idx"),
+            models.Index(fields=["company", "status"], name="ticket_company_idx"),
+            models.Index(fields=["category", "status"], name="ticket_category_idx"),
+            models.Index(fields=["requester", "status"], name="ticket_requester_idx"),
+            models.Index(fields=["status", "waiting_since"], name="ticket_waiting_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.reference} {self.subject}"
+
+    # --- Derived values ---------------------------------------------------------------------
+
+    @property
+    def is_open(self) -> bool:
+        return self.status in OPEN_STATUSES
+
+    def is_overdue(self, now: datetime | None = None) -> bool:
+        if self.status not in ACTIVE_STATUSES:
+            return False
+        now = now or timezone.now()
+        if self.resolution_due and self.resolution_due < now:
+            return True
+        return bool(
+            self.first_responded_at is None
+            and self.first_response_due
+            and self.first_response_due < now
+        )
+
+    @property
+    def requester_label(self) -> str:
+        if self.requester_id:
+            return self.requester.get_full_name() or self.requester.username
+        return self.contact_name or self.contact_email
+
+    def can_reopen_by_reply(self, now: datetime | None = None) -> bool:
+        if self.status != Status.RESOLVED or self.resolved_at is None:
+            return False
+        now = now or timezone.now()
+        return now - self.resolved_at <= timedelta(days=settings.TICKET_REOPEN_DAYS)
+
+    def set_service_levels(self) -> None:
+        first, resolution = service_targets(self.priority)
+        self.first_response_due = self.created_at + first
+        self.resolution_due = self.created_at + resolution
+
+    # --- State changes: each records itself on the timeline -----------------------------------
+
+    def assign_reference(self) -> None:
+        """Give a freshly inserted ticket its reference, derived from its unique primary key."""
+        self.reference = f"{REFERENCE_PREFIX}{self.pk:06d}"
+        Ticket.objects.filter(pk=self.pk).update(reference=self.reference)
+
+    def allowed_moves(self, by) -> tuple[str, ...]:
+        """The statuses ``by`` may move this ticket to: THE workflow rule."""
+        if by is None or roles.is_provider_staff(by):
+            return TRANSITIONS[self.status]
+        # Customers may declare their problem solved, or reopen a recently resolved ticket.
+        if self.is_open:
+            return (Status.RESOLVED,)
+        if self.can_reopen_by_reply():
+            return (Status.IN_PROGRESS,)
+        return ()
+
+    def move_to(self, status: str, by=None, *, now: datetime | None = None) -> None:
+        """Move along the workflow or raise WorkflowError; ``by=None`` is the system."""
+        status = Status(status)
+        if status == self.status:
+            return
+        if status not in self.allowed_moves(by):
+            raise WorkflowError(
+                _("A ticket cannot move from “%(old)s” to “%(new)s”.")
+                % {"old": self.get_status_display(), "new": status.label}
+            )
+        now = now or timezone.now()
+        old = self.status
+        self.status = status
+        self.waiting_since = now if status == Status.WAITING else None
+        self.reminder_sent_at = None
+        if status == Status.RESOLVED:
+            self.resolved_at = now
+        elif status == Status.CLOSED:
+            self.closed_at = now
+        else:
+            self.resolved_at = self.closed_at = None
+        self.updated_at = now
+        self.save()
+        reopened = old in (Status.RESOLVED, Status.CLOSED) and status in OPEN_STATUSES
+        kind = TicketEvent.Kind.REOPENED if reopened else TicketEvent.Kind.STATUS
+        self.record(kind, by, old=old, new=status)
+
+    def assign(self, assignee, by) -> None:
+        if assignee == self.assignee:
+            return
+        old = self.assignee.username if self.assignee else ""
+        self.assignee = assignee
+        self.updated_at = timezone.now()
+        self.save(update_fields=["assignee", "updated_at"])
+        self.record(
+            TicketEvent.Kind.ASSIGNED, by, old=old, new=assignee.username if assignee else ""
+        )
+
+    def set_priority(self, priority: int, by) -> None:
+        priority = Priority(int(priority))
+        if priority == self.priority:
+            return
+        old = self.priority
+        self.priority = priority
+        self.set_service_levels()
+        self.updated_at = timezone.now()
+        self.save()
+        self.record(TicketEvent.Kind.PRIORITY, by, old=old, new=int(priority))
+
+    def set_category(self, category: Category, by) -> None:
+        if category.pk == self.category_id:
+            return
+        old = self.category.code
+        self.category = category
+        self.updated_at = timezone.now()
+        self.save(update_fields=["category", "updated_at"])
+        self.record(TicketEvent.Kind.CATEGORY, by, old=old, new=category.code)
+
+    def record(self, kind: str, actor, **data) -> TicketEvent:
+        return TicketEvent.objects.create(ticket=self, kind=kind, actor=actor, data=data)
+
+
+class Message(models.Model):
+    """One entry of the conversation: a public reply or an internal note of support staff."""
+
+    ticket = models.ForeignKey(
+        Ticket, verbose_name=_("ticket"), on_delete=models.CASCADE, related_name="messages"
+    )
+    author = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("author"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    body = models.TextField(_("message"))
+    is_internal = models.BooleanField(_("internal note"), default=False)
+    created_at = models.DateTimeField(_("time"), default=timezone.now)
+
+    class Meta:
+        verbose_name = _("message")
+        verbose_name_plural = _("messages")
+        ordering = ["created_at", "id"]
+        indexes = [models.Index(fields=["ticket", "created_at"], name="message_ticket_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.ticket_id}: {self.body[:40]}"
+
+
+def attachment_path(instance: Attachment, filename: str) -> str:
+    # The stored name never contains what the uploader typed.
+    suffix = PurePath(filename).suffix.lower()[:10]
+    return f"tickets/{timezone.now():%Y/%m}/{uuid.uuid4().hex}{suffix}"
+
+
+class Attachment(models.Model):
+    message = models.ForeignKey(
+        Message, verbose_name=_("message"), on_delete=models.CASCADE, related_name="attachments"
+    )
+    file = models.FileField(_("file"), upload_to=attachment_path, max_length=200)
+    original_name = models.CharField(_("file name"), max_length=200)
+    content_type = models.CharField(_("type"), max_length=100)
+    size = models.PositiveIntegerField(_("size"))
+    created_at = models.DateTimeField(_("uploaded"), default=timezone.now)
+
+    class Meta:
+        verbose_name = _("attachment")
+        verbose_name_plural = _("attachments")
+        ordering = ["id"]
+
+    def __str__(self) -> str:
+        return self.original_name
+
+
+class TicketEvent(models.Model):
+    """The timeline: who changed what on a ticket, when."""
+
+    class Kind(models.TextChoices):
+        CREATED = "created", _("Ticket created")
+        STATUS = "status", _("Status changed")
+        REOPENED = "reopened", _("Ticket reopened")
+        ASSIGNED = "assigned", _("Assignee changed")
+        PRIORITY = "priority", _("Priority changed")
+        CATEGORY = "category", _("Category changed")
+        REPLY = "reply", _("Public reply")
+        NOTE = "note", _("Internal note")
+        REMINDER = "reminder", _("Reminder sent to the customer")
+
+    ticket = models.ForeignKey(
+        Ticket, verbose_name=_("ticket"), on_delete=models.CASCADE, related_name="events"
+    )
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("done by"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    kind = models.CharField(_("event"), max_length=20, choices=Kind.choices)
+    data = models.JSONField(_("details"), default=dict, blank=True)
+    created_at = models.DateTimeField(_("time"), default=timezone.now)
+
+    class Meta:
+        verbose_name = _("ticket event")
+        verbose_name_plural = _("ticket events")
+        ordering = ["created_at", "id"]
+        indexes = [models.Index(fields=["ticket", "created_at"], name="event_ticket_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.ticket_id}: {self.kind}"
+
+    @property
+    def change(self) -> str:
+        """The change in words, e.g. “New → In progress”."""
+        old, new = self.data.get("old"), self.data.get("new")
+        if self.kind in (self.Kind.STATUS, self.Kind.REOPENED):
+            old, new = Status(old).label, Status(new).label
+        elif self.kind == self.Kind.PRIORITY:
+            old, new = Priority(old).label, Priority(new).label
+        elif self.kind == self.Kind.CATEGORY:
+            old = DEFAULT_CATEGORY_LABELS.get(old, old)
+            new = DEFAULT_CATEGORY_LABELS.get(new, new)
+        elif self.kind != self.Kind.ASSIGNED:
+            return ""
+        return f"{old or '—'} → {new or '—'}"

@@ -1,0 +1,355 @@
+"""Ticket operations with side effects: conversation, attachments, timeline and emails."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from django.conf import settings
+from django.db import transaction
+from django.db.models import Count, Q
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from accounts import roles
+from accounts.emails import send_email, send_email_to_user
+
+from .forms import agents_queryset
+from .models import (
+    HIGH_PRIORITIES,
+    LOGIN_CATEGORY_CODE,
+    Attachment,
+    Category,
+    Impact,
+    Message,
+    Status,
+    Ticket,
+    TicketEvent,
+    Urgency,
+    WorkflowError,
+    priority_for,
+)
+
+# --- Emails ------------------------------------------------------------------------------
+
+
+def _ticket_url(ticket: Ticket) -> str:
+    from django.urls import reverse
+
+    return settings.SITE_URL + reverse("tickets:detail", args=[ticket.pk])
+
+
+def _notify_requester(ticket: Ticket, template: str, **context) -> None:
+    """Only public content ever reaches this function: internal notes are never emailed."""
+    context = {
+        "ticket": ticket,
+        "ticket_url": _ticket_url(ticket),
+        "reopen_days": settings.TICKET_REOPEN_DAYS,
+        "name": ticket.requester_label,
+        **context,
+    }
+    if ticket.requester_id:
+        send_email_to_user(ticket.requester, template, context)
+    elif ticket.contact_email:
+        send_email(template, ticket.contact_email, context)
+
+
+def _notify_agents_of_new_ticket(ticket: Ticket) -> None:
+    if ticket.priority not in HIGH_PRIORITIES:
+        return
+    agents = agents_queryset().filter(groups__name=roles.SUPPORT_AGENTS)
+    for agent in agents:
+        send_email_to_user(
+            agent, "ticket_new_high_priority", {"ticket": ticket, "ticket_url": _ticket_url(ticket)}
+        )
+
+
+# --- Customers ---------------------------------------------------------------------------
+
+
+def _save_attachments(message: Message, files: list) -> None:
+    for upload, content_type in files:
+        Attachment.objects.create(
+            message=message,
+            file=upload,
+            original_name=upload.name[:200],
+            content_type=content_type,
+            size=upload.size,
+        )
+
+
+@transaction.atomic
+def create_ticket(
+    *,
+    requester,
+    category: Category,
+    subject: str,
+    description: str,
+    impact: str,
+    urgency: str,
+    files: list | None = None,
+    now: datetime | None = None,
+    notify: bool = True,
+    **contact,
+) -> Ticket:
+    now = now or timezone.now()
+    ticket = Ticket(
+        requester=requester,
+        company_id=getattr(requester, "company_id", None),
+        category=category,
+        subject=subject,
+        description=description,
+        impact=impact,
+        urgency=urgency,
+        priority=priority_for(impact, urgency),
+        created_at=now,
+        updated_at=now,
+        **contact,
+    )
+    ticket.set_service_levels()
+    ticket.save()
+    ticket.assign_reference()
+    ticket.record(TicketEvent.Kind.CREATED, requester)
+    if files:
+        message = Message.objects.create(
+            ticket=ticket, author=requester, body=description, created_at=now
+        )
+        _save_attachments(message, files)
+    if notify:
+        _notify_agents_of_new_ticket(ticket)
+    return ticket
+
+
+def create_sign_in_help_ticket(*, name: str, email: str, username: str, description: str):
+    """A request from someone who cannot sign in; never tells whether the account exists."""
+    return create_ticket(
+        requester=None,
+        category=Category.objects.get(code=LOGIN_CATEGORY_CODE),
+        subject=_("Cannot sign in: %(username)s") % {"username": username[:150]},
+        description=description,
+        impact=Impact.LOW,
+        urgency=Urgency.HIGH,
+        contact_name=name,
+        contact_email=email,
+        contact_username=username,
+    )
+
+
+@transaction.atomic
+def add_reply(
+    ticket: Ticket, author, body: str, *, files: list | None = None, internal: bool = False
+) -> Message:
+    """A message on a ticket, with its side effects on status, timeline and emails."""
+    staff = roles.is_provider_staff(author)
+    internal = internal and staff
+    now = timezone.now()
+    ticket = Ticket.objects.select_for_update().get(pk=ticket.pk)
+    if not staff and not ticket.is_open:
+        if not ticket.can_reopen_by_reply(now):
+            raise WorkflowError(_("This ticket is closed. Please create a new incident instead."))
+        ticket.move_to(Status.IN_PROGRESS, author, now=now)
+    message = Message.objects.create(
+        ticket=ticket, author=author, body=body, is_internal=internal, created_at=now
+    )
+    _save_attachments(message, files or [])
+    ticket.record(TicketEvent.Kind.NOTE if internal else TicketEvent.Kind.REPLY, author)
+    ticket.updated_at = now
+    fields = ["updated_at"]
+    if staff and not internal and ticket.first_responded_at is None:
+        ticket.first_responded_at = now
+        fields.append("first_responded_at")
+    if not staff and ticket.status == Status.WAITING:
+        ticket.save(update_fields=fields)
+        ticket.move_to(Status.IN_PROGRESS, None, now=now)
+    else:
+        ticket.save(update_fields=fields)
+    if internal:
+        return message
+    if staff:
+        _notify_requester(ticket, "ticket_reply", message=message)
+    elif ticket.assignee_id and ticket.assignee_id != author.pk:
+        send_email_to_user(
+            ticket.assignee,
+            "ticket_customer_reply",
+            {"ticket": ticket, "message": message, "ticket_url": _ticket_url(ticket)},
+        )
+    return message
+
+
+@transaction.atomic
+def change_status(ticket: Ticket, status: str, by) -> None:
+    """Move along the workflow (raises WorkflowError) and tell the requester when resolved."""
+    ticket = Ticket.objects.select_for_update().get(pk=ticket.pk)
+    old = ticket.status
+    ticket.move_to(status, by)
+    if ticket.status == Status.RESOLVED and old != Status.RESOLVED:
+        _notify_requester(ticket, "ticket_resolved")
+
+
+def triage(ticket: Ticket, by, *, assignee, priority: int, category, status: str) -> None:
+    """Apply a support agent's triage form; an invalid status move raises WorkflowError."""
+    with transaction.atomic():
+        ticket.assign(assignee, by)
+        ticket.set_priority(priority, by)
+        ticket.set_category(category, by)
+    change_status(ticket, status, by)
+
+
+def bulk_update(tickets, by, *, action: str, assignee=None, status: str = "") -> tuple[int, int]:
+    """Assign or move many tickets; returns (changed, refused)."""
+    changed = refused = 0
+    for ticket in tickets:
+        try:
+            if action == "assign":
+                ticket.assign(assignee, by)
+            else:
+                change_status(ticket, status, by)
+            changed += 1
+        except WorkflowError:
+            refused += 1
+    return changed, refused
+
+
+# --- Reading -----------------------------------------------------------------------------
+
+
+def status_counts(tickets) -> list[tuple[str, str, int]]:
+    """(status, label, number of tickets) for every status, in one query."""
+    row = tickets.order_by().aggregate(
+        **{value: Count("pk", filter=Q(status=value)) for value in Status.values}
+    )
+    return [(value, label, row[value]) for value, label in Status.choices]
+
+
+def dashboard_tickets(user, limit: int = 5) -> dict:
+    """Open tickets for the dashboard card: two queries whatever the numbers."""
+    if roles.is_provider_staff(user):
+        tickets = Ticket.objects.open().filter(assignee=user)
+    else:
+        tickets = Ticket.objects.visible_to(user).open()
+    return {
+        "tickets": list(
+            tickets.select_related("category").order_by("priority", "-created_at")[:limit]
+        ),
+        "count": tickets.count(),
+        "staff": roles.is_provider_staff(user),
+    }
+
+
+# --- Waiting for the customer ------------------------------------------------------------
+
+
+def process_waiting_tickets(now: datetime | None = None) -> tuple[int, int]:
+    """Remind, then resolve, tickets left waiting for the customer; safe to run twice.
+
+    A reminder is recorded on the ticket (reminder_sent_at and a timeline entry) in the
+    same transaction as its email is queued, so a second run finds nothing to send.
+    """
+    now = now or timezone.now()
+    resolve_before = now - timedelta(days=settings.TICKET_WAITING_AUTO_RESOLVE_DAYS)
+    remind_before = now - timedelta(days=settings.TICKET_WAITING_REMINDER_DAYS)
+    waiting = Ticket.objects.filter(status=Status.WAITING)
+    resolved = reminded = 0
+    for pk in waiting.filter(waiting_since__lte=resolve_before).values_list("pk", flat=True):
+        with transaction.atomic():
+            ticket = Ticket.objects.select_for_update().get(pk=pk)
+            if ticket.status == Status.WAITING and ticket.waiting_since <= resolve_before:
+                ticket.move_to(Status.RESOLVED, None, now=now)
+                _notify_requester(ticket, "ticket_resolved", automatic=True)
+                resolved += 1
+    candidates = waiting.filter(waiting_since__lte=remind_before, reminder_sent_at__isnull=True)
+    for pk in candidates.values_list("pk", flat=True):
+        with transaction.atomic():
+            ticket = Ticket.objects.select_for_update().get(pk=pk)
+            if ticket.status == Status.WAITING and ticket.reminder_sent_at is None:
+                ticket.reminder_sent_at = now
+                ticket.save(update_fields=["reminder_sent_at"])
+                ticket.record(TicketEvent.Kind.REMINDER, None)
+                _notify_requester(
+                    ticket,
+                    "ticket_waiting_reminder",
+                    resolve_on=ticket.waiting_since
+                    + timedelta(days=settings.TICKET_WAITING_AUTO_RESOLVE_DAYS),
+                )
+                reminded += 1
+    return reminded, resolved
+
+
+# --- Demo data ---------------------------------------------------------------------------
+
+DEMO_MARKER = "[Demo]"
+
+
+def seed_demo_tickets() -> None:
+    """Tickets in every state for the demo companies; does nothing once they exist."""
+    from accounts.models import User
+
+    if Ticket.objects.filter(subject__startswith=DEMO_MARKER).exists():
+        return
+    agent = User.objects.filter(username="support.agent").first()
+    people = {u.username: u for u in User.objects.filter(company__isnull=False)}
+    categories = {c.code: c for c in Category.objects.all()}
+    now = timezone.now()
+    plan = [
+        ("c10234.jd", "cloud_desktop", "Cloud desktop freezes at login", "high", "high", []),
+        ("c10234.jd", "email", "Shared mailbox missing", "medium", "medium", ["in_progress"]),
+        (
+            "c10234.sm",
+            "applications",
+            "ERP export fails",
+            "high",
+            "medium",
+            ["in_progress", "waiting"],
+        ),
+        (
+            "c10234.tw",
+            "login_identity",
+            "Authenticator lost",
+            "low",
+            "high",
+            ["in_progress", "resolved"],
+        ),
+        (
+            "c20417.cr",
+            "other",
+            "Printer mapping",
+            "low",
+            "low",
+            ["in_progress", "resolved", "closed"],
+        ),
+        ("c20417.mg", "email", "Spam filter too strict", "medium", "low", ["waiting"]),
+        ("c20417.al", "cloud_desktop", "Slow desktop in the afternoon", "medium", "high", []),
+    ]
+    for index, (username, code, subject, impact, urgency, moves) in enumerate(plan):
+        requester = people.get(username)
+        if requester is None:
+            continue
+        created = now - timedelta(days=len(plan) - index, hours=index)
+        ticket = create_ticket(
+            requester=requester,
+            category=categories[code],
+            subject=f"{DEMO_MARKER} {subject}",
+            description=f"{subject}. Please help.",
+            impact=impact,
+            urgency=urgency,
+            now=created,
+            notify=False,
+        )
+        if moves and agent:
+            ticket.assign(agent, agent)
+            Message.objects.create(
+                ticket=ticket,
+                author=agent,
+                body="Checked the logs, looks like a profile issue.",
+                is_internal=True,
+                created_at=created + timedelta(minutes=20),
+            )
+            Message.objects.create(
+                ticket=ticket,
+                author=agent,
+                body="We are looking into it.",
+                created_at=created + timedelta(minutes=30),
+            )
+            ticket.first_responded_at = created + timedelta(minutes=30)
+            ticket.save(update_fields=["first_responded_at"])
+        for status in moves:
+            ticket.move_to(status, agent)

@@ -1,0 +1,11 @@
+from django.urls import path
+
+from . import views
+
+app_name = "support"
+
+urlpatterns = [
+    path("", views.queue, name="queue"),
+    path("bulk/", views.queue_bulk, name="bulk"),
+    path("tickets/<int:pk>/triage/", views.ticket_triage, name="triage"),
+]

@@ -1,0 +1,50 @@
+from __future__ import annotations
+
+import io
+import zipfile
+
+import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
+
+from tickets import services
+from tickets.models import Category
+
+PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 40
+PDF = b"%PDF-1.7\n%\xe2\xe3\xcf\xd3\n1 0 obj\n"
+
+
+def docx_bytes(with_content_types: bool = True) -> bytes:
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as archive:
+        if with_content_types:
+            archive.writestr("[Content_Types].xml", "<Types/>")
+        archive.writestr("word/document.xml", "<w:document/>")
+    return buffer.getvalue()
+
+
+def upload(name: str = "screen.png", content: bytes = PNG) -> SimpleUploadedFile:
+    return SimpleUploadedFile(name, content, content_type="application/octet-stream")
+
+
+@pytest.fixture
+def category(db) -> Category:
+    return Category.objects.get(code="email")
+
+
+@pytest.fixture
+def make_ticket(db):
+    def _make(requester, **fields):
+        fields.setdefault("category", Category.objects.get(code="email"))
+        fields.setdefault("subject", "Mail is down")
+        fields.setdefault("description", "Outlook says disconnected.")
+        fields.setdefault("impact", "low")
+        fields.setdefault("urgency", "low")
+        fields.setdefault("notify", False)
+        return services.create_ticket(requester=requester, **fields)
+
+    return _make
+
+
+@pytest.fixture
+def ticket_a(make_ticket, employee_a):
+    return make_ticket(employee_a)

@@ -1,0 +1,80 @@
+from __future__ import annotations
+
+import re
+
+from django.urls import reverse
+
+from tickets.models import LOGIN_CATEGORY_CODE, Ticket
+
+URL = reverse("tickets:cannot_sign_in")
+
+
+def _data(**extra):
+    return {
+        "name": "Eva Example",
+        "email": "eva@example.com",
+        "username": "c10001.ea",
+        "description": "It says my password is wrong, but it is right.",
+        **extra,
+    }
+
+
+def test_it_is_reachable_without_signing_in(client):
+    response = client.get(URL)
+    assert response.status_code == 200
+    assert "no-store" in response["Cache-Control"]
+
+
+def test_it_creates_a_login_ticket_for_support(client, employee_a):
+    response = client.post(URL, _data())
+    assert response.status_code == 302
+    assert response["Location"] == reverse("tickets:cannot_sign_in_sent")
+    ticket = Ticket.objects.get()
+    assert ticket.category.code == LOGIN_CATEGORY_CODE
+    assert ticket.requester is None
+    assert ticket.contact_email == "eva@example.com"
+    assert ticket.contact_username == "c10001.ea"
+    assert ticket.reference.startswith("INC-")
+
+
+def test_it_answers_the_same_whatever_was_entered(client, employee_a):
+    known = client.post(URL, _data(), follow=True)
+    unknown = client.post(URL, _data(username="c99999.zz", email="x@y.org"), follow=True)
+    assert known.status_code == unknown.status_code == 200
+
+    def strip(response):
+        return re.sub(r'value="[^"]{64}"', "", response.content.decode())
+
+    assert strip(known) == strip(unknown)
+    assert Ticket.objects.count() == 2
+
+
+def test_the_request_never_links_the_ticket_to_an_account(client, employee_a):
+    client.post(URL, _data(username=employee_a.username, email=employee_a.email))
+    client.force_login(employee_a)
+    assert client.get("/tickets/").content.decode().count("Cannot sign in") == 0
+
+
+def test_invalid_input_is_a_form_error(client, db):
+    response = client.post(URL, _data(email="not-an-email"))
+    assert response.status_code == 400
+    assert not Ticket.objects.exists()
+
+
+def test_it_is_throttled_per_ip(client, settings, db):
+    settings.TICKET_HELP_REQUEST_LIMIT = 3
+    for _ in range(3):
+        assert client.post(URL, _data()).status_code == 302
+    response = client.post(URL, _data())
+    assert response.status_code == 429
+    assert "Too many requests" in response.content.decode()
+    assert Ticket.objects.count() == 3
+    other_ip = client.post(URL, _data(), REMOTE_ADDR="10.9.8.7")
+    assert other_ip.status_code == 302
+
+
+def test_agents_see_the_request_in_the_queue(client, agent):
+    client.post(URL, _data())
+    client.force_login(agent)
+    content = client.get("/support/").content.decode()
+    assert "Cannot sign in: c10001.ea" in content

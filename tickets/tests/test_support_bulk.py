@@ -1,0 +1,78 @@
+from __future__ import annotations
+
+from tickets.models import Status
+
+URL = "/support/bulk/"
+
+
+def test_get_is_405(client, agent):
+    client.force_login(agent)
+    assert client.get(URL).status_code == 405
+
+
+def test_anonymous_is_sent_to_sign_in(client):
+    assert client.post(URL).status_code == 302
+
+
+def test_customers_get_403(client, employee_a, ticket_a):
+    client.force_login(employee_a)
+    response = client.post(URL, {"tickets": [ticket_a.pk], "action": "status", "status": "closed"})
+    assert response.status_code == 403
+
+
+def test_it_assigns_many_tickets(client, make_ticket, employee_a, agent):
+    tickets = [make_ticket(employee_a) for _ in range(3)]
+    client.force_login(agent)
+    response = client.post(
+        URL,
+        {
+            "tickets": [t.pk for t in tickets[:2]],
+            "action": "assign",
+            "assignee": agent.pk,
+            "next": "/support/?status=all",
+        },
+    )
+    assert response.status_code == 302
+    assert response["Location"] == "/support/?status=all"
+    assignees = [t.assignee_id for t in tickets for _ in [t.refresh_from_db()]]
+    assert assignees == [agent.pk, agent.pk, None]
+
+
+def test_it_changes_status_and_refuses_invalid_moves(client, make_ticket, employee_a, agent):
+    waiting = make_ticket(employee_a)
+    waiting.move_to(Status.WAITING, agent)
+    fresh = make_ticket(employee_a)
+    client.force_login(agent)
+    response = client.post(
+        URL,
+        {"tickets": [waiting.pk, fresh.pk], "action": "status", "status": "in_progress"},
+        follow=True,
+    )
+    content = response.content.decode()
+    assert "2 tickets updated" in content
+    response = client.post(
+        URL, {"tickets": [waiting.pk, fresh.pk], "action": "status", "status": "new"}, follow=True
+    )
+    assert "2 tickets cannot make that status move" in response.content.decode()
+    waiting.refresh_from_db()
+    assert waiting.status == Status.IN_PROGRESS
+
+
+def test_it_ignores_an_outside_next_url(client, ticket_a, agent):
+    client.force_login(agent)
+    response = client.post(
+        URL,
+        {
+            "tickets": [ticket_a.pk],
+            "action": "assign",
+            "assignee": agent.pk,
+            "next": "https://evil.example/",
+        },
+    )
+    assert response["Location"] == "/support/"
+
+
+def test_an_incomplete_form_is_reported(client, agent):
+    client.force_login(agent)
+    response = client.post(URL, {"action": "status"}, follow=True)
+    assert "Select tickets and an action" in response.content.decode()

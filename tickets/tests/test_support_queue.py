@@ -1,0 +1,126 @@
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+import time_machine
+from django.utils import timezone
+
+from tickets.models import Category, Status
+
+from .test_ticket_list import bulk_tickets
+
+URL = "/support/"
+
+
+def test_anonymous_is_sent_to_sign_in(client):
+    assert client.get(URL).status_code == 302
+
+
+@pytest.mark.parametrize("role", ["employee_a", "manager_a", "outsider"])
+def test_customers_get_403(client, db, request, role):
+    client.force_login(request.getfixturevalue(role))
+    assert client.get(URL).status_code == 403
+
+
+def test_post_is_405(client, agent):
+    client.force_login(agent)
+    assert client.post(URL).status_code == 405
+
+
+def test_agents_see_open_tickets_of_every_company(
+    client, make_ticket, employee_a, employee_b, agent
+):
+    make_ticket(employee_a, subject="Alpha problem")
+    make_ticket(employee_b, subject="Beta problem")
+    done = make_ticket(employee_b, subject="Solved problem")
+    done.move_to(Status.RESOLVED, agent)
+    client.force_login(agent)
+    response = client.get(URL)
+    content = response.content.decode()
+    assert response.status_code == 200
+    assert "Alpha problem" in content and "Beta problem" in content
+    assert "Solved problem" not in content
+    assert "no-store" in response["Cache-Control"]
+
+
+def test_provider_admins_see_the_queue(client, provider_admin):
+    client.force_login(provider_admin)
+    assert client.get(URL).status_code == 200
+
+
+def _subjects(response) -> set[str]:
+    rows = response.context["rows"]
+    return {ticket.subject for ticket, _overdue in rows}
+
+
+def test_it_filters(client, make_ticket, employee_a, employee_b, agent, company_b):
+    first = make_ticket(employee_a, subject="A-low", category=Category.objects.get(code="other"))
+    second = make_ticket(employee_b, subject="B-critical", impact="high", urgency="high")
+    second.assign(agent, agent)
+    first.move_to(Status.WAITING, agent)
+    client.force_login(agent)
+    assert _subjects(client.get(URL, {"status": "waiting"})) == {"A-low"}
+    assert _subjects(client.get(URL, {"status": "all"})) == {"A-low", "B-critical"}
+    assert _subjects(client.get(URL, {"priority": 1})) == {"B-critical"}
+    other = Category.objects.get(code="other")
+    assert _subjects(client.get(URL, {"category": other.pk})) == {"A-low"}
+    assert _subjects(client.get(URL, {"company": company_b.pk})) == {"B-critical"}
+    assert _subjects(client.get(URL, {"assignee": "mine"})) == {"B-critical"}
+    assert _subjects(client.get(URL, {"assignee": "unassigned"})) == {"A-low"}
+    assert _subjects(client.get(URL, {"assignee": str(agent.pk)})) == {"B-critical"}
+
+
+def test_it_searches_reference_subject_and_description(client, make_ticket, employee_a, agent):
+    first = make_ticket(employee_a, subject="Printer", description="toner empty")
+    make_ticket(employee_a, subject="VPN", description="tunnel closed")
+    client.force_login(agent)
+    assert _subjects(client.get(URL, {"q": first.reference})) == {"Printer"}
+    assert _subjects(client.get(URL, {"q": "tunnel"})) == {"VPN"}
+    assert _subjects(client.get(URL, {"q": "print"})) == {"Printer"}
+
+
+def test_it_filters_and_highlights_overdue_tickets(client, make_ticket, employee_a, agent):
+    make_ticket(employee_a, subject="Urgent", impact="high", urgency="high")
+    make_ticket(employee_a, subject="Relaxed")
+    with time_machine.travel(timezone.now() + timedelta(hours=3)):
+        client.force_login(agent)
+        response = client.get(URL, {"overdue": "on"})
+    assert _subjects(response) == {"Urgent"}
+    assert "is-overdue" in response.content.decode()
+
+
+def test_it_sorts(client, make_ticket, employee_a, agent):
+    make_ticket(employee_a, subject="Low first")
+    make_ticket(employee_a, subject="Critical later", impact="high", urgency="high")
+    client.force_login(agent)
+    by_priority = [t.subject for t, _ in client.get(URL).context["rows"]]
+    oldest = [t.subject for t, _ in client.get(URL, {"sort": "created"}).context["rows"]]
+    assert by_priority == ["Critical later", "Low first"]
+    assert oldest == ["Low first", "Critical later"]
+
+
+def test_it_counts_tickets_per_status(client, make_ticket, employee_a, agent):
+    make_ticket(employee_a)
+    make_ticket(employee_a).move_to(Status.IN_PROGRESS, agent)
+    client.force_login(agent)
+    counts = {value: count for value, _label, count in client.get(URL).context["status_counts"]}
+    assert counts == {"new": 1, "in_progress": 1, "waiting": 0, "resolved": 0, "closed": 0}
+
+
+def test_bad_filters_are_a_400(client, agent):
+    client.force_login(agent)
+    assert client.get(URL, {"priority": "9", "sort": "password"}).status_code == 400
+
+
+@pytest.mark.parametrize("count", [10, 1000])
+def test_the_query_count_is_constant(
+    client, employee_a, agent, count, django_assert_max_num_queries
+):
+    bulk_tickets(employee_a, count)
+    client.force_login(agent)
+    client.get(URL)  # warm up: session adoption and per-user caches
+    with django_assert_max_num_queries(11):
+        response = client.get(URL, {"status": "all"})
+    assert response.status_code == 200
+    assert len(response.context["rows"]) == min(count, 25)

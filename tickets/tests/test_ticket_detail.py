@@ -1,0 +1,189 @@
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+import time_machine
+from django.utils import timezone
+
+from tickets import services
+from tickets.models import Message, Status, TicketEvent
+
+from .conftest import upload
+
+
+def url(ticket, action: str = "") -> str:
+    return f"/tickets/{ticket.pk}/{action + '/' if action else ''}"
+
+
+def test_anonymous_is_sent_to_sign_in(client, ticket_a):
+    assert client.get(url(ticket_a)).status_code == 302
+
+
+def test_the_requester_sees_the_ticket(client, ticket_a, employee_a):
+    client.force_login(employee_a)
+    response = client.get(url(ticket_a))
+    assert response.status_code == 200
+    assert ticket_a.reference in response.content.decode()
+    assert "no-store" in response["Cache-Control"]
+
+
+def test_a_colleague_gets_404(client, ticket_a, employee_a2):
+    client.force_login(employee_a2)
+    assert client.get(url(ticket_a)).status_code == 404
+
+
+def test_another_company_gets_404(client, ticket_a, manager_b, employee_b):
+    for user in (manager_b, employee_b):
+        client.force_login(user)
+        assert client.get(url(ticket_a)).status_code == 404
+        assert client.post(url(ticket_a, "reply"), {"body": "hi"}).status_code == 404
+        assert client.post(url(ticket_a, "resolve")).status_code == 404
+
+
+def test_the_security_manager_of_the_company_sees_it(client, ticket_a, manager_a):
+    client.force_login(manager_a)
+    assert client.get(url(ticket_a)).status_code == 200
+
+
+def test_agents_see_every_ticket_with_triage_and_timeline(client, ticket_a, agent):
+    client.force_login(agent)
+    content = client.get(url(ticket_a)).content.decode()
+    assert "Triage" in content
+    assert "Timeline" in content
+
+
+def test_customers_do_not_see_triage(client, ticket_a, employee_a):
+    client.force_login(employee_a)
+    content = client.get(url(ticket_a)).content.decode()
+    assert "Triage" not in content
+    assert "Internal note" not in content
+
+
+def test_internal_notes_are_never_shown_to_customers(
+    client, ticket_a, employee_a, manager_a, agent
+):
+    services.add_reply(ticket_a, agent, "SECRET-NOTE about the customer", internal=True)
+    services.add_reply(ticket_a, agent, "Public answer")
+    for user in (employee_a, manager_a):
+        client.force_login(user)
+        content = client.get(url(ticket_a)).content.decode()
+        assert "Public answer" in content
+        assert "SECRET-NOTE" not in content
+    client.force_login(agent)
+    assert "SECRET-NOTE" in client.get(url(ticket_a)).content.decode()
+
+
+def test_get_on_post_only_urls_is_405(client, ticket_a, employee_a):
+    client.force_login(employee_a)
+    assert client.get(url(ticket_a, "reply")).status_code == 405
+    assert client.get(url(ticket_a, "resolve")).status_code == 405
+    assert client.post(url(ticket_a)).status_code == 405
+
+
+def test_a_customer_reply_is_stored_with_attachments(client, ticket_a, employee_a):
+    client.force_login(employee_a)
+    response = client.post(url(ticket_a, "reply"), {"body": "More info", "attachments": [upload()]})
+    assert response.status_code == 302
+    message = Message.objects.get(body="More info")
+    assert not message.is_internal
+    assert message.attachments.count() == 1
+    assert ticket_a.events.filter(kind=TicketEvent.Kind.REPLY, actor=employee_a).exists()
+
+
+def test_a_customer_cannot_write_an_internal_note(client, ticket_a, employee_a):
+    client.force_login(employee_a)
+    client.post(url(ticket_a, "reply"), {"body": "Sneaky", "internal": "on"})
+    assert Message.objects.get(body="Sneaky").is_internal is False
+
+
+def test_an_empty_reply_is_a_form_error(client, ticket_a, employee_a):
+    client.force_login(employee_a)
+    assert client.post(url(ticket_a, "reply"), {"body": ""}).status_code == 400
+
+
+def test_a_reply_with_a_bad_file_is_refused(client, ticket_a, employee_a):
+    client.force_login(employee_a)
+    response = client.post(
+        url(ticket_a, "reply"), {"body": "x", "attachments": [upload("a.pdf", b"<html>")]}
+    )
+    assert response.status_code == 400
+    assert not Message.objects.filter(body="x").exists()
+
+
+def test_the_assignee_hears_of_a_customer_reply(
+    client, ticket_a, employee_a, agent, mailoutbox, django_capture_on_commit_callbacks
+):
+    ticket_a.assign(agent, agent)
+    client.force_login(employee_a)
+    with django_capture_on_commit_callbacks(execute=True):
+        client.post(url(ticket_a, "reply"), {"body": "It happens again"})
+    assert [m.to for m in mailoutbox] == [[agent.email]]
+    assert "It happens again" in mailoutbox[0].body
+
+
+def test_a_customer_reply_moves_a_waiting_ticket_back_to_in_progress(
+    client, ticket_a, employee_a, agent
+):
+    ticket_a.move_to(Status.WAITING, agent)
+    client.force_login(employee_a)
+    client.post(url(ticket_a, "reply"), {"body": "Here you are"})
+    ticket_a.refresh_from_db()
+    assert ticket_a.status == Status.IN_PROGRESS
+    assert ticket_a.waiting_since is None
+
+
+def test_my_problem_is_solved_resolves_the_ticket(
+    client, ticket_a, employee_a, mailoutbox, django_capture_on_commit_callbacks
+):
+    client.force_login(employee_a)
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post(url(ticket_a, "resolve"))
+    assert response.status_code == 302
+    ticket_a.refresh_from_db()
+    assert ticket_a.status == Status.RESOLVED
+    assert len(mailoutbox) == 1
+    assert "resolved" in mailoutbox[0].subject
+
+
+def test_resolving_twice_is_refused_with_a_message(client, ticket_a, employee_a, agent):
+    ticket_a.move_to(Status.RESOLVED, agent)
+    ticket_a.move_to(Status.CLOSED, agent)
+    client.force_login(employee_a)
+    response = client.post(url(ticket_a, "resolve"), follow=True)
+    assert "cannot move" in response.content.decode()
+
+
+def test_replying_within_the_window_reopens_a_resolved_ticket(client, ticket_a, employee_a, agent):
+    ticket_a.move_to(Status.RESOLVED, agent)
+    with time_machine.travel(timezone.now() + timedelta(days=13)):
+        client.force_login(employee_a)
+        client.post(url(ticket_a, "reply"), {"body": "Still broken"})
+    ticket_a.refresh_from_db()
+    assert ticket_a.status == Status.IN_PROGRESS
+    assert ticket_a.events.filter(kind=TicketEvent.Kind.REOPENED, actor=employee_a).exists()
+
+
+def test_replying_after_the_window_is_refused(client, ticket_a, employee_a, agent):
+    ticket_a.move_to(Status.RESOLVED, agent)
+    with time_machine.travel(timezone.now() + timedelta(days=15)):
+        client.force_login(employee_a)
+        response = client.post(url(ticket_a, "reply"), {"body": "Still broken"}, follow=True)
+        assert "create a new incident" in response.content.decode()
+        content = client.get(url(ticket_a)).content.decode()
+    ticket_a.refresh_from_db()
+    assert ticket_a.status == Status.RESOLVED
+    assert not Message.objects.filter(body="Still broken").exists()
+    assert "My problem is solved" not in content
+
+
+@pytest.mark.parametrize("count", [1, 20])
+def test_the_detail_query_count_is_constant(
+    client, ticket_a, agent, count, django_assert_max_num_queries
+):
+    for i in range(count):
+        services.add_reply(ticket_a, agent, f"Reply {i}")
+    client.force_login(agent)
+    client.get(url(ticket_a))  # warm up: session adoption and per-user caches
+    with django_assert_max_num_queries(14):
+        assert client.get(url(ticket_a)).status_code == 200

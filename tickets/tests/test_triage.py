@@ -1,0 +1,125 @@
+from __future__ import annotations
+
+from tickets.models import Category, Priority, Status, TicketEvent
+
+
+def url(ticket) -> str:
+    return f"/support/tickets/{ticket.pk}/triage/"
+
+
+def _data(ticket, **extra):
+    return {
+        "assignee": "",
+        "priority": ticket.priority,
+        "category": ticket.category_id,
+        "status": ticket.status,
+        **extra,
+    }
+
+
+def test_anonymous_is_sent_to_sign_in(client, ticket_a):
+    assert client.post(url(ticket_a), _data(ticket_a)).status_code == 302
+
+
+def test_customers_get_403(client, ticket_a, employee_a, manager_a):
+    for user in (employee_a, manager_a):
+        client.force_login(user)
+        assert client.post(url(ticket_a), _data(ticket_a, status="closed")).status_code == 403
+
+
+def test_get_is_405(client, ticket_a, agent):
+    client.force_login(agent)
+    assert client.get(url(ticket_a)).status_code == 405
+
+
+def test_an_unknown_ticket_is_404(client, agent):
+    client.force_login(agent)
+    assert client.post("/support/tickets/999/triage/", {}).status_code == 404
+
+
+def test_agents_assign_prioritise_categorise_and_move(client, ticket_a, agent):
+    other = Category.objects.get(code="applications")
+    client.force_login(agent)
+    response = client.post(
+        url(ticket_a),
+        _data(
+            ticket_a,
+            assignee=agent.pk,
+            priority=Priority.CRITICAL,
+            category=other.pk,
+            status=Status.IN_PROGRESS,
+        ),
+    )
+    assert response.status_code == 302
+    ticket_a.refresh_from_db()
+    assert ticket_a.assignee == agent
+    assert ticket_a.priority == Priority.CRITICAL
+    assert ticket_a.category == other
+    assert ticket_a.status == Status.IN_PROGRESS
+    kinds = set(ticket_a.events.values_list("kind", flat=True))
+    assert {"assigned", "priority", "category", "status"} <= kinds
+    content = client.get(f"/tickets/{ticket_a.pk}/").content.decode()
+    assert "Assignee changed" in content and "support.sam" in content
+
+
+def test_an_invalid_move_is_refused_with_a_message(client, ticket_a, agent):
+    client.force_login(agent)
+    response = client.post(url(ticket_a), _data(ticket_a, status=Status.CLOSED), follow=True)
+    assert "cannot move from" in response.content.decode()
+    ticket_a.refresh_from_db()
+    assert ticket_a.status == Status.NEW
+
+
+def test_a_bad_value_is_a_form_error(client, ticket_a, agent):
+    client.force_login(agent)
+    assert client.post(url(ticket_a), _data(ticket_a, priority=9)).status_code == 400
+
+
+def test_a_public_reply_emails_the_requester_and_counts_as_first_response(
+    client, ticket_a, agent, employee_a, mailoutbox, django_capture_on_commit_callbacks
+):
+    client.force_login(agent)
+    with django_capture_on_commit_callbacks(execute=True):
+        client.post(f"/tickets/{ticket_a.pk}/reply/", {"body": "Please restart"})
+    assert [m.to for m in mailoutbox] == [[employee_a.email]]
+    assert "Please restart" in mailoutbox[0].body
+    ticket_a.refresh_from_db()
+    assert ticket_a.first_responded_at is not None
+
+
+def test_internal_notes_are_never_emailed(
+    client, ticket_a, agent, mailoutbox, django_capture_on_commit_callbacks
+):
+    ticket_a.assign(agent, agent)
+    client.force_login(agent)
+    with django_capture_on_commit_callbacks(execute=True):
+        client.post(f"/tickets/{ticket_a.pk}/reply/", {"body": "SECRET-NOTE", "internal": "on"})
+        client.post(f"/tickets/{ticket_a.pk}/reply/", {"body": "Public"})
+    ticket_a.refresh_from_db()
+    assert ticket_a.events.filter(kind=TicketEvent.Kind.NOTE).exists()
+    assert ticket_a.first_responded_at is not None
+    assert len(mailoutbox) == 1
+    for message in mailoutbox:
+        assert "SECRET-NOTE" not in message.body
+        assert "SECRET-NOTE" not in message.alternatives[0][0]
+
+
+def test_resolving_emails_the_requester(
+    client, ticket_a, agent, employee_a, mailoutbox, django_capture_on_commit_callbacks
+):
+    client.force_login(agent)
+    with django_capture_on_commit_callbacks(execute=True):
+        client.post(url(ticket_a), _data(ticket_a, status=Status.RESOLVED))
+    assert [m.to for m in mailoutbox] == [[employee_a.email]]
+    assert "resolved" in mailoutbox[0].subject
+
+
+def test_emails_use_the_requester_language(
+    client, ticket_a, agent, employee_a, mailoutbox, django_capture_on_commit_callbacks
+):
+    employee_a.preferred_language = "de"
+    employee_a.save()
+    client.force_login(agent)
+    with django_capture_on_commit_callbacks(execute=True):
+        client.post(f"/tickets/{ticket_a.pk}/reply/", {"body": "Hallo"})
+    assert len(mailoutbox) == 1

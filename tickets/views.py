@@ -1,0 +1,305 @@
+from __future__ import annotations
+
+from functools import wraps
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+from django.core.paginator import Paginator
+from django.db.models import Prefetch
+from django.http import FileResponse, Http404
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_GET, require_POST
+
+from accounts import roles
+
+from . import services
+from .forms import (
+    BulkForm,
+    CannotSignInForm,
+    MyTicketsFilterForm,
+    QueueFilterForm,
+    ReplyForm,
+    TicketForm,
+    TriageForm,
+    agents_queryset,
+)
+from .models import Attachment, Status, Ticket, WorkflowError
+
+PAGE_SIZE = 25
+
+
+def staff_required(view):
+    @wraps(view)
+    @login_required
+    def wrapper(request, *args, **kwargs):
+        if not roles.is_provider_staff(request.user):
+            raise PermissionDenied
+        return view(request, *args, **kwargs)
+
+    return wrapper
+
+
+def _visible_ticket(request, pk: int) -> Ticket:
+    tickets = Ticket.objects.visible_to(request.user)
+    return get_object_or_404(tickets.select_related("category", "requester", "assignee"), pk=pk)
+
+
+def _query_without_page(request) -> str:
+    query = request.GET.copy()
+    query.pop("page", None)
+    return query.urlencode()
+
+
+def _render_detail(request, ticket: Ticket, *, reply_form=None, triage_form=None, status=200):
+    staff = roles.is_provider_staff(request.user)
+    conversation = ticket.messages.select_related("author").prefetch_related(
+        Prefetch("attachments", queryset=Attachment.objects.order_by("id"))
+    )
+    if not staff:
+        conversation = conversation.filter(is_internal=False)
+    ctx = {
+        "ticket": ticket,
+        "staff": staff,
+        "conversation": conversation,
+        "reply_form": reply_form or ReplyForm(staff=staff),
+        "can_resolve": Status.RESOLVED in ticket.allowed_moves(request.user) and ticket.is_open,
+        "can_reply": staff or ticket.is_open or ticket.can_reopen_by_reply(),
+        "overdue": ticket.is_overdue(),
+    }
+    if staff:
+        ctx["triage_form"] = triage_form or TriageForm(
+            agents=agents_queryset(),
+            initial={
+                "assignee": ticket.assignee_id,
+                "priority": ticket.priority,
+                "category": ticket.category_id,
+                "status": ticket.status,
+            },
+        )
+        ctx["events"] = ticket.events.select_related("actor")
+    return render(request, "tickets/ticket_detail.html", ctx, status=status)
+
+
+# --- Customers ---------------------------------------------------------------------------
+
+
+@never_cache
+@login_required
+def ticket_list(request):
+    form = MyTicketsFilterForm(request.GET)
+    tickets = Ticket.objects.visible_to(request.user).select_related("category", "requester")
+    if form.is_valid():
+        status = form.cleaned_data["status"]
+        if status == "open":
+            tickets = tickets.open()
+        elif status:
+            tickets = tickets.filter(status=status)
+        tickets = tickets.search(form.cleaned_data["q"])
+    page = Paginator(tickets.order_by("-created_at", "-id"), PAGE_SIZE).get_page(
+        request.GET.get("page")
+    )
+    ctx = {"form": form, "page": page, "query": _query_without_page(request)}
+    return render(request, "tickets/ticket_list.html", ctx)
+
+
+@never_cache
+@login_required
+def ticket_create(request):
+    form = TicketForm(request.POST or None, request.FILES or None)
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        ticket = services.create_ticket(
+            requester=request.user,
+            category=data["category"],
+            subject=data["subject"],
+            description=data["description"],
+            impact=data["impact"],
+            urgency=data["urgency"],
+            files=data["attachments"],
+        )
+        messages.success(
+            request, _("Your incident %(reference)s was created.") % {"reference": ticket.reference}
+        )
+        return redirect("tickets:detail", pk=ticket.pk)
+    status = 400 if form.is_bound else 200
+    return render(request, "tickets/ticket_create.html", {"form": form}, status=status)
+
+
+@never_cache
+@login_required
+@require_GET
+def ticket_detail(request, pk: int):
+    return _render_detail(request, _visible_ticket(request, pk))
+
+
+@never_cache
+@login_required
+@require_POST
+def ticket_reply(request, pk: int):
+    ticket = _visible_ticket(request, pk)
+    staff = roles.is_provider_staff(request.user)
+    form = ReplyForm(request.POST, request.FILES, staff=staff)
+    if not form.is_valid():
+        return _render_detail(request, ticket, reply_form=form, status=400)
+    try:
+        services.add_reply(
+            ticket,
+            request.user,
+            form.cleaned_data["body"],
+            files=form.cleaned_data["attachments"],
+            internal=form.cleaned_data.get("internal", False),
+        )
+    except WorkflowError as error:
+        messages.error(request, str(error))
+    else:
+        if form.cleaned_data.get("internal"):
+            messages.success(request, _("Internal note added."))
+        else:
+            messages.success(request, _("Your message was sent."))
+    return redirect("tickets:detail", pk=ticket.pk)
+
+
+@login_required
+@require_POST
+def ticket_resolve(request, pk: int):
+    """The customer's “my problem is solved”."""
+    ticket = _visible_ticket(request, pk)
+    try:
+        services.change_status(ticket, Status.RESOLVED, request.user)
+    except WorkflowError as error:
+        messages.error(request, str(error))
+    else:
+        messages.success(request, _("Thank you. The ticket is resolved."))
+    return redirect("tickets:detail", pk=ticket.pk)
+
+
+@never_cache
+@login_required
+@require_GET
+def attachment_download(request, pk: int):
+    attachments = Attachment.objects.filter(
+        message__ticket__in=Ticket.objects.visible_to(request.user)
+    )
+    if not roles.is_provider_staff(request.user):
+        attachments = attachments.filter(message__is_internal=False)
+    attachment = get_object_or_404(attachments, pk=pk)
+    try:
+        handle = attachment.file.open("rb")
+    except FileNotFoundError as error:
+        raise Http404 from error
+    response = FileResponse(
+        handle,
+        as_attachment=True,
+        filename=attachment.original_name,
+        content_type=attachment.content_type,
+    )
+    response["X-Content-Type-Options"] = "nosniff"
+    response["Content-Security-Policy"] = "sandbox; default-src 'none'"
+    return response
+
+
+@never_cache
+def cannot_sign_in(request):
+    """Help for people who know their credentials but cannot sign in; no sign-in needed."""
+    form = CannotSignInForm(request.POST or None, request=request)
+    if request.method == "POST":
+        if form.is_valid():
+            services.create_sign_in_help_ticket(**form.cleaned_data)
+            return redirect("tickets:cannot_sign_in_sent")
+        status = 429 if form.throttled else 400
+        return render(request, "tickets/cannot_sign_in.html", {"form": form}, status=status)
+    return render(request, "tickets/cannot_sign_in.html", {"form": form})
+
+
+def cannot_sign_in_sent(request):
+    return render(request, "tickets/cannot_sign_in_sent.html")
+
+
+# --- Support staff -----------------------------------------------------------------------
+
+
+@never_cache
+@staff_required
+@require_GET
+def queue(request):
+    agents = list(agents_queryset())
+    form = QueueFilterForm(request.GET, agents=agents)
+    now = timezone.now()
+    if form.is_valid():
+        tickets = form.filter(Ticket.objects.all(), request.user, now)
+        status = 200
+    else:
+        tickets, status = Ticket.objects.none(), 400
+    tickets = tickets.select_related("category", "company", "assignee", "requester")
+    page = Paginator(tickets, PAGE_SIZE).get_page(request.GET.get("page"))
+    ctx = {
+        "form": form,
+        "page": page,
+        "rows": [(ticket, ticket.is_overdue(now)) for ticket in page],
+        "status_counts": services.status_counts(Ticket.objects.all()),
+        "query": _query_without_page(request),
+        "bulk_form": BulkForm(agents=agents_queryset()),
+    }
+    return render(request, "tickets/queue.html", ctx, status=status)
+
+
+def _safe_next(request, fallback: str) -> str:
+    target = request.POST.get("next", "")
+    if url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()}):
+        return target
+    return fallback
+
+
+@staff_required
+@require_POST
+def queue_bulk(request):
+    form = BulkForm(request.POST, agents=agents_queryset())
+    if form.is_valid():
+        data = form.cleaned_data
+        changed, refused = services.bulk_update(
+            data["tickets"],
+            request.user,
+            action=data["action"],
+            assignee=data["assignee"],
+            status=data["status"],
+        )
+        messages.success(
+            request,
+            ngettext("%(count)d ticket updated.", "%(count)d tickets updated.", changed)
+            % {"count": changed},
+        )
+        if refused:
+            messages.error(
+                request,
+                ngettext(
+                    "%(count)d ticket cannot make that status move.",
+                    "%(count)d tickets cannot make that status move.",
+                    refused,
+                )
+                % {"count": refused},
+            )
+    else:
+        messages.error(request, _("Select tickets and an action."))
+    return redirect(_safe_next(request, "support:queue"))
+
+
+@staff_required
+@require_POST
+def ticket_triage(request, pk: int):
+    ticket = _visible_ticket(request, pk)
+    form = TriageForm(request.POST, agents=agents_queryset())
+    if not form.is_valid():
+        return _render_detail(request, ticket, triage_form=form, status=400)
+    try:
+        services.triage(ticket, request.user, **form.cleaned_data)
+    except WorkflowError as error:
+        messages.error(request, str(error))
+    else:
+        messages.success(request, _("Ticket updated."))
+    return redirect("tickets:detail", pk=ticket.pk)
