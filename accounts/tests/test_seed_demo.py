@@ -6,8 +6,7 @@ import pytest
 from django.core.management import call_command
 
 from accounts import roles
-from accounts.models import Company, User
-from accounts.models import USERNAME_PATTERN
+from accounts.models import USERNAME_PATTERN, Company, User
 
 
 @pytest.mark.django_db

@@ -118,9 +118,7 @@ def test_too_many_failures_from_one_address_get_429_with_retry_after(client, set
 
 
 @pytest.mark.django_db
-def test_sign_in_records_an_event_and_applies_the_preferred_language(
-    client, employee_a, password
-):
+def test_sign_in_records_an_event_and_applies_the_preferred_language(client, employee_a, password):
     employee_a.preferred_language = "de"
     employee_a.save()
     identify(client, employee_a.username)
@@ -172,7 +170,9 @@ def test_logout_is_post_only_and_ends_the_session(client, employee_a):
 
 
 @pytest.mark.django_db
-def test_hashes_with_other_parameters_are_upgraded_at_sign_in(client, employee_a, password, settings):
+def test_hashes_with_other_parameters_are_upgraded_at_sign_in(
+    client, employee_a, password, settings
+):
     from django.contrib.auth.hashers import Argon2PasswordHasher, make_password
 
     settings.PASSWORD_HASHERS = [

@@ -16,7 +16,9 @@ def _entries(po_file: Path):
         if "msgid" not in block or block.lstrip().startswith("#~"):
             continue
         flags = " ".join(line for line in block.splitlines() if line.startswith("#,"))
-        msgid = "".join(re.findall(r'^(?:msgid|msgid_plural)?\s*"(.*)"$', block.split("msgstr")[0], re.M))
+        msgid = "".join(
+            re.findall(r'^(?:msgid|msgid_plural)?\s*"(.*)"$', block.split("msgstr")[0], re.M)
+        )
         msgstrs = re.findall(r'^msgstr(?:\[\d\])? ((?:".*"\n?)+)', block + "\n", re.M)
         values = ["".join(re.findall(r'"(.*)"', chunk)) for chunk in msgstrs]
         if msgid == "":

@@ -10,9 +10,7 @@ from conftest import PASSWORD, make_user
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 
 
-def test_switch_language_sign_in_and_sign_out_from_the_user_menu(
-    live_server, page: Page, tmp_path
-):
+def test_switch_language_sign_in_and_sign_out_from_the_user_menu(live_server, page: Page, tmp_path):
     make_user("c10234.jd", first_name="Jonas", last_name="Dietrich")
     page.goto(live_server.url)
     expect(page.get_by_role("heading", level=1)).to_contain_text("Welcome")
