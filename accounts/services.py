@@ -161,3 +161,12 @@ def change_password(request, user: User, new_password: str) -> None:
         update_session_auth_hash(request, user)
     record_event(Kind.PASSWORD_CHANGED, user, request=request)
     send_email_to_user(user, "password_changed")
+
+
+def initial_password_expired(user: User, now=None) -> bool:
+    """An initial password unused for 7 days stops working (check_sign_in_password refuses it)."""
+    return bool(
+        user.must_change_password
+        and user.initial_password_expires_at is not None
+        and (now or timezone.now()) >= user.initial_password_expires_at
+    )

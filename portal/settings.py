@@ -271,3 +271,5 @@ LOGGING = {
     "loggers": {"django.db.backends": {"level": "WARNING"}},
 }
 CSRF_FAILURE_VIEW = "portal.errors.csrf_failure"
+# The provider's order desk: receives the requests to authorize a Security Manager.
+ORDER_EMAIL = env.str("ORDER_EMAIL", default="order@example.com")

@@ -11,6 +11,8 @@ urlpatterns = [
     path("language/", account_views.switch_language, name="switch_language"),
     path("healthz", health.healthz, name="healthz"),
     path("account/", include("accounts.urls")),
+    path("manage/", include("accounts.company_urls")),
+    path("access/", include("accounts.access_urls")),
     path("admin/", admin.site.urls),
 ]
 
