@@ -96,6 +96,10 @@ def _filtered_employees(manager, form: EmployeeFilterForm):
 
 @security_manager_required
 def employees(request):
+    return _employees_page(request)
+
+
+def _employees_page(request, status: int = 200):
     form = EmployeeFilterForm(request.GET or None)
     page = Paginator(_filtered_employees(request.user, form), PAGE_SIZE).get_page(
         request.GET.get("page")
@@ -107,7 +111,7 @@ def employees(request):
         "actions": EmployeeActionForm.ACTIONS,
         "querystring": _querystring(request, page=None),
     }
-    return render(request, "manage/employees.html", ctx)
+    return render(request, "manage/employees.html", ctx, status=status)
 
 
 @security_manager_required
@@ -180,7 +184,7 @@ def employee_action(request):
     form = EmployeeActionForm(request.POST)
     if not form.is_valid():
         messages.error(request, " ".join(e for errors in form.errors.values() for e in errors))
-        return redirect("manage:employees")
+        return _employees_page(request, status=400)
     ids = form.cleaned_data["ids"]
     users = list(cs.employees_visible_to(request.user).filter(pk__in=ids))
     if len(users) != len(ids):
