@@ -3,6 +3,7 @@ Security Manager with its status page, and the employee's activation link."""
 
 from __future__ import annotations
 
+from django.conf import settings
 from django.contrib import messages
 from django.shortcuts import redirect, render
 from django.utils import translation
@@ -22,7 +23,10 @@ def request_manager(request):
     if request.method == "POST" and form.is_valid():
         form.count_submission()
         manager_request = form.save(commit=False)
-        manager_request.language = translation.get_language() or "en"
+        language = translation.get_language()
+        manager_request.language = (
+            language if language in dict(settings.LANGUAGES) else settings.LANGUAGE_CODE
+        )
         cs.submit_manager_request(manager_request, request=request)
         return redirect("access:request_sent")
     status = 429 if form.is_bound and form.throttled else (400 if form.errors else 200)

@@ -419,12 +419,15 @@ def read_employee_csv(data: bytes) -> list[dict]:
         )
     reader.fieldnames = header
     rows = []
-    for raw in reader:
-        if len(rows) >= IMPORT_MAX_ROWS:
-            raise ValueError(
-                _("A file may hold at most %(count)d employees.") % {"count": IMPORT_MAX_ROWS}
-            )
-        rows.append({name: (raw.get(name) or "").strip() for name in IMPORT_COLUMNS})
+    try:
+        for raw in reader:
+            if len(rows) >= IMPORT_MAX_ROWS:
+                raise ValueError(
+                    _("A file may hold at most %(count)d employees.") % {"count": IMPORT_MAX_ROWS}
+                )
+            rows.append({name: (raw.get(name) or "").strip() for name in IMPORT_COLUMNS})
+    except csv.Error as error:
+        raise ValueError(_("The file is not a readable CSV file.")) from error
     if not rows:
         raise ValueError(_("The file holds no employees."))
     return rows

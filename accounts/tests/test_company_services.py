@@ -143,6 +143,20 @@ def test_password_reset_email_uses_the_default_token_generator(employee_a, manag
     assert event.actor == manager_a
 
 
+def test_password_reset_link_carries_a_valid_token_or_falls_back_to_help(employee_a):
+    from django.contrib.auth.tokens import default_token_generator
+    from django.urls import NoReverseMatch, reverse
+
+    url = cs.password_reset_url(employee_a)
+    try:
+        reverse("accounts:password_reset_confirm", args=["x", "y"])
+    except NoReverseMatch:
+        assert url == "http://portal.test/account/login/help/"
+    else:
+        token = url.rstrip("/").rsplit("/", 1)[-1]
+        assert default_token_generator.check_token(employee_a, token)
+
+
 def test_password_reset_skips_accounts_without_email(company_a, manager_a, mailoutbox):
     user = make_user("c10001.ne", company=company_a, email="")
     assert cs.send_password_resets([user], actor=manager_a) == 0
@@ -197,11 +211,21 @@ def test_csv_import_reads_semicolons_and_a_bom(company_a):
 
 @pytest.mark.parametrize(
     "data",
-    [b"\xff\xfe\x00bad", b"name,email\nJana,j@example.com\n", b"first_name,last_name\n"],
+    [
+        b"\xff\xfe\x00bad",
+        b"name,email\nJana,j@example.com\n",
+        b"first_name,last_name\n",
+    ],
 )
 def test_csv_import_refuses_unreadable_files(data):
     with pytest.raises(ValueError):
         cs.read_employee_csv(data)
+
+
+def test_csv_rows_with_null_characters_are_row_errors(company_a):
+    rows = cs.read_employee_csv(b"first_name,last_name\nJa\x00na,Doe\n")
+    [row] = cs.validate_import_rows(company_a, rows)
+    assert not row.valid
 
 
 def test_import_creates_nothing_when_a_row_has_errors(company_a, manager_a):
