@@ -263,29 +263,3 @@ class SecurityManagerRequestAdmin(admin.ModelAdmin):
             "title": _("Reject requests"),
         }
         return TemplateResponse(request, "admin/accounts/securitymanagerrequest/reject.html", ctx)
-
-
-# The provider admin needs a sign-in verified with a second factor, like /manage/. Its own
-# password-only login page is replaced by the portal's sign-in.
-_staff_has_permission = admin.site.has_permission
-
-
-def _verified_staff_only(request) -> bool:
-    return _staff_has_permission(request) and request.user.is_verified()
-
-
-def _portal_login(request, extra_context=None):
-    from django.contrib.auth.views import redirect_to_login
-    from django.shortcuts import render
-    from django.urls import reverse
-
-    if request.user.is_authenticated:
-        template = (
-            "manage/second_factor_required.html" if request.user.is_staff else "errors/403.html"
-        )
-        return render(request, template, status=403)
-    return redirect_to_login(request.GET.get("next", "/admin/"), reverse("accounts:login"))
-
-
-admin.site.has_permission = _verified_staff_only
-admin.site.login = _portal_login

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 from django.contrib.auth.models import Group
+from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from accounts import roles
 from accounts.tests.manage_helpers import sign_in_verified
@@ -42,6 +43,8 @@ def test_a_manager_without_a_company_is_no_manager(client, agent):
 
 @pytest.mark.parametrize("url", GET_URLS)
 def test_a_manager_signed_in_without_second_factor_is_told_to_use_one(client, manager_a, url):
+    # The manager has an authenticator but this session was not verified with it.
+    TOTPDevice.objects.create(user=manager_a, name="default", confirmed=True)
     client.force_login(manager_a)
     response = client.get(url)
     assert response.status_code == 403

@@ -1,4 +1,6 @@
-"""The provider admin at /admin/: verified staff only, request approval, user actions, filters."""
+"""The provider admin at /admin/: request approval, user actions, filters.
+
+That /admin/ needs a verified second factor is mfa's PortalAdminSite (tested in mfa/)."""
 
 from __future__ import annotations
 
@@ -26,18 +28,6 @@ def pending(db) -> SecurityManagerRequest:
         requester_email="rita@gamma.example",
         entitled_confirmed=True,
     )
-
-
-def test_staff_signed_in_without_second_factor_cannot_open_the_admin(client, provider_admin):
-    client.force_login(provider_admin)
-    response = client.get("/admin/", follow=True)
-    assert response.status_code == 403
-    assert "Second factor required" in response.content.decode()
-
-
-def test_anonymous_visitors_go_to_the_portal_sign_in(client):
-    response = client.get("/admin/", follow=True)
-    assert response.redirect_chain[-1][0].startswith("/account/login/?next=/admin/")
 
 
 def test_verified_admin_sees_the_lists_with_filters(admin_client_verified, pending, employee_a):
