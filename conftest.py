@@ -14,6 +14,9 @@ from accounts.models import Company, User
 
 os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
 
+# Fixtures of the security manager tests (manager_client, admin_client_verified).
+pytest_plugins = ["accounts.tests.manage_helpers"]
+
 PASSWORD = "correct-horse-battery-42"
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 

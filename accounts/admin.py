@@ -157,3 +157,196 @@ class UserSessionAdmin(_ReadOnlyAdmin):
     search_fields = ["user__username", "ip_address"]
     list_select_related = ["user"]
     exclude = ["session_key_hash", "browser_key_hash"]
+
+
+# --- Companies and Security Managers (provider staff) ----------------------------------------
+
+from django.contrib import messages  # noqa: E402
+from django.db.models import Count  # noqa: E402
+from django.shortcuts import redirect  # noqa: E402
+from django.template.response import TemplateResponse  # noqa: E402
+
+from . import company_services, roles  # noqa: E402
+from .company_forms import RejectManagerRequestForm  # noqa: E402
+from .models import SecurityManagerRequest  # noqa: E402
+
+
+class RoleFilter(admin.SimpleListFilter):
+    title = _("role")
+    parameter_name = "role"
+
+    def lookups(self, request, model_admin):
+        return [
+            ("manager", _("Security manager")),
+            ("agent", _("Support agent")),
+            ("admin", _("Provider admin")),
+            ("employee", _("Employee")),
+        ]
+
+    def queryset(self, request, queryset):
+        group = {
+            "manager": roles.SECURITY_MANAGERS,
+            "agent": roles.SUPPORT_AGENTS,
+            "admin": roles.PROVIDER_ADMINS,
+        }.get(self.value())
+        if group:
+            return queryset.filter(groups__name=group)
+        if self.value() == "employee":
+            return queryset.filter(company__isnull=False).exclude(groups__name__in=roles.ALL_GROUPS)
+        return queryset
+
+
+class StateFilter(admin.SimpleListFilter):
+    title = _("state")
+    parameter_name = "state"
+
+    def lookups(self, request, model_admin):
+        return [
+            ("active", _("Active")),
+            ("blocked", _("Blocked")),
+            ("inactive", _("Deactivated")),
+            ("never", _("Never signed in")),
+        ]
+
+    def queryset(self, request, queryset):
+        return {
+            "active": lambda: queryset.filter(is_active=True, blocked_at__isnull=True),
+            "blocked": lambda: queryset.filter(blocked_at__isnull=False),
+            "inactive": lambda: queryset.filter(is_active=False),
+            "never": lambda: queryset.filter(last_login__isnull=True),
+        }.get(self.value(), lambda: queryset)()
+
+
+def _user_action(service, description):
+    """An admin action on users that calls the same service a security manager uses."""
+
+    def action(modeladmin, request, queryset):
+        users = list(queryset.exclude(pk=request.user.pk))
+        done = service(users, actor=request.user, request=request)
+        count = len(done) if isinstance(done, list) else done
+        modeladmin.message_user(request, _("%(count)d accounts changed.") % {"count": count})
+
+    action.__name__ = service.__name__
+    action.short_description = description
+    return action
+
+
+def _issue_initial_passwords(modeladmin, request, queryset):
+    issued = company_services.issue_initial_passwords(
+        list(queryset.exclude(pk=request.user.pk)), actor=request.user, request=request
+    )
+    return TemplateResponse(
+        request,
+        "admin/accounts/user/initial_passwords.html",
+        {**modeladmin.admin_site.each_context(request), "issued": issued},
+    )
+
+
+_issue_initial_passwords.short_description = _("Issue new initial passwords")
+
+UserAdmin.list_filter = [RoleFilter, StateFilter, *UserAdmin.list_filter]
+UserAdmin.list_display = [*UserAdmin.list_display, "last_login"]
+UserAdmin.search_fields = [*UserAdmin.search_fields, "company__name", "company__customer_number"]
+UserAdmin.actions = [
+    *(UserAdmin.actions or []),
+    _user_action(company_services.block_employees, _("Block")),
+    _user_action(company_services.unblock_employees, _("Unblock")),
+    _user_action(company_services.send_password_resets, _("Send password reset email")),
+    _issue_initial_passwords,
+    _user_action(company_services.reset_mfa, _("Reset two-factor authentication")),
+    _user_action(company_services.deactivate_employees, _("Deactivate (offboarding)")),
+    _user_action(company_services.reactivate_employees, _("Reactivate")),
+]
+CompanyAdmin.list_display = [*CompanyAdmin.list_display, "trust_browser_allowed", "user_count"]
+
+
+def _company_queryset(self, request):
+    return admin.ModelAdmin.get_queryset(self, request).annotate(user_total=Count("users"))
+
+
+@admin.display(description=_("users"), ordering="user_total")
+def _company_user_count(self, obj):
+    return obj.user_total
+
+
+CompanyAdmin.get_queryset = _company_queryset
+CompanyAdmin.user_count = _company_user_count
+SecurityEventAdmin.list_filter = ["kind", "company", "created_at"]
+SecurityEventAdmin.search_fields = [*SecurityEventAdmin.search_fields, "actor__username"]
+
+
+@admin.register(SecurityManagerRequest)
+class SecurityManagerRequestAdmin(admin.ModelAdmin):
+    list_display = [
+        "created_at",
+        "company_name",
+        "customer_number",
+        "nominee_email",
+        "requester_name",
+        "status",
+        "decided_by",
+    ]
+    list_filter = ["status", "created_at"]
+    search_fields = [
+        "company_name",
+        "customer_number",
+        "nominee_email",
+        "nominee_last_name",
+        "requester_email",
+        "requester_name",
+    ]
+    list_select_related = ["decided_by"]
+    date_hierarchy = "created_at"
+    actions = ["approve", "reject"]
+    readonly_fields = [
+        "status",
+        "company",
+        "nominee",
+        "decided_by",
+        "decided_at",
+        "created_at",
+        "ip_address",
+        "language",
+        "rejection_reason",
+        "entitled_confirmed",
+    ]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    @admin.action(description=_("Approve: make the nominee Security Manager"))
+    def approve(self, request, queryset):
+        for manager_request in queryset.filter(status=SecurityManagerRequest.Status.PENDING):
+            nominee = company_services.approve_manager_request(
+                manager_request, actor=request.user, request=request
+            )
+            self.message_user(
+                request,
+                _("%(user)s is now Security Manager of %(company)s.")
+                % {"user": nominee.username, "company": manager_request.company},
+                messages.SUCCESS,
+            )
+
+    @admin.action(description=_("Reject with a reason"))
+    def reject(self, request, queryset):
+        pending = queryset.filter(status=SecurityManagerRequest.Status.PENDING)
+        form = RejectManagerRequestForm(request.POST if "apply" in request.POST else None)
+        if form.is_bound and form.is_valid():
+            for manager_request in pending:
+                company_services.reject_manager_request(
+                    manager_request, form.cleaned_data["reason"], actor=request.user
+                )
+            self.message_user(request, _("The requests have been rejected."), messages.SUCCESS)
+            return redirect(request.get_full_path())
+        ctx = {
+            **self.admin_site.each_context(request),
+            "opts": self.model._meta,
+            "form": form,
+            "requests": pending,
+            "action_checkbox_name": admin.helpers.ACTION_CHECKBOX_NAME,
+            "title": _("Reject requests"),
+        }
+        return TemplateResponse(request, "admin/accounts/securitymanagerrequest/reject.html", ctx)

@@ -331,3 +331,75 @@ class EmailChangeRequest(models.Model):
         now = now or timezone.now()
         age = (now - self.created_at).total_seconds()
         return self.used_at is None and not self.superseded and age <= settings.EMAIL_CHANGE_TIMEOUT
+
+
+class SecurityManagerRequest(models.Model):
+    """A public request to authorize a Security Manager for a company; decided by provider staff."""
+
+    class Status(models.TextChoices):
+        PENDING = "pending", _("Pending")
+        APPROVED = "approved", _("Approved")
+        REJECTED = "rejected", _("Rejected")
+
+    company_name = models.CharField(_("company name"), max_length=200)
+    customer_number = models.CharField(
+        _("customer number"),
+        max_length=5,
+        validators=[RegexValidator(r"^\d{5}$", _("Enter five digits."))],
+    )
+    nominee_first_name = models.CharField(_("nominee's first name"), max_length=150)
+    nominee_last_name = models.CharField(_("nominee's last name"), max_length=150)
+    nominee_email = models.EmailField(_("nominee's email"))
+    nominee_phone = PhoneNumberField(_("nominee's phone"), blank=True)
+    requester_name = models.CharField(_("your name"), max_length=200)
+    requester_role = models.CharField(_("your role in the company"), max_length=200)
+    requester_email = models.EmailField(_("your email"))
+    entitled_confirmed = models.BooleanField(_("entitled to sign for the company"), default=False)
+    language = models.CharField(_("language"), max_length=8, default="en")
+    ip_address = models.GenericIPAddressField(_("IP address"), null=True, blank=True)
+    status = models.CharField(
+        _("status"), max_length=16, choices=Status.choices, default=Status.PENDING, db_index=True
+    )
+    rejection_reason = models.TextField(_("reason for the rejection"), blank=True)
+    company = models.ForeignKey(
+        Company,
+        verbose_name=_("company"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="manager_requests",
+    )
+    nominee = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("security manager"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("decided by"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    decided_at = models.DateTimeField(_("decided"), null=True, blank=True)
+    created_at = models.DateTimeField(_("received"), default=timezone.now, db_index=True)
+
+    class Meta:
+        verbose_name = _("security manager request")
+        verbose_name_plural = _("security manager requests")
+        ordering = ["-created_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"{self.company_name} ({self.customer_number}): {self.nominee_email}"
+
+    @property
+    def nominee_name(self) -> str:
+        return f"{self.nominee_first_name} {self.nominee_last_name}".strip()
+
+    @property
+    def is_pending(self) -> bool:
+        return self.status == self.Status.PENDING

@@ -96,7 +96,7 @@ def check_sign_in_password(request, identifier: str, password: str) -> PasswordC
 
     with transaction.atomic():
         user = User.objects.select_for_update().get(pk=found.pk)
-        if user.is_blocked or not user.is_active:
+        if user.is_blocked or not user.is_active or initial_password_expired(user):
             user.failed_login_count += 1
             user.save(update_fields=["failed_login_count"])
             make_password(password)
@@ -490,3 +490,12 @@ def mark_password_compromised(user: User, *, request=None, actor: User | None = 
     user.password_compromised = True
     user.save(update_fields=["password_compromised"])
     record_event(Kind.PASSWORD_COMPROMISED, user, request=request, actor=actor)
+
+
+def initial_password_expired(user: User, now=None) -> bool:
+    """An initial password unused for 7 days stops working (check_sign_in_password refuses it)."""
+    return bool(
+        user.must_change_password
+        and user.initial_password_expires_at is not None
+        and (now or timezone.now()) >= user.initial_password_expires_at
+    )

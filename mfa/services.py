@@ -721,3 +721,10 @@ def browser_is_trusted(request, user) -> bool:
     return data.get("u") == user.pk and hmac.compare_digest(
         str(data.get("f", "")), _trust_fingerprint(user)
     )
+
+
+def forget_authenticator_state(user) -> None:
+    """After authenticators were removed elsewhere (a security manager's reset): drop the
+    cached types and the trusted browsers that relied on them."""
+    cache.delete(_types_cache_key(user))
+    invalidate_trusted_browsers(user)

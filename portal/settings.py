@@ -318,3 +318,6 @@ CELERY_BEAT_SCHEDULE["tickets-waiting-for-customer"] = {
     "task": "tickets.tasks.process_waiting_tickets",
     "schedule": crontab(minute=40),
 }
+
+# The provider's order desk: receives the requests to authorize a Security Manager.
+ORDER_EMAIL = env.str("ORDER_EMAIL", default="order@example.com")

@@ -14,6 +14,8 @@ urlpatterns = [
     path("", include("mfa.urls")),
     path("tickets/", include("tickets.urls")),
     path("support/", include("tickets.support_urls")),
+    path("manage/", include("accounts.company_urls")),
+    path("access/", include("accounts.access_urls")),
     path("admin/", admin.site.urls),
 ]
 

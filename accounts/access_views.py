@@ -1,0 +1,64 @@
+"""Public pages at /access/: "I need access but have no login", the request to authorize a
+Security Manager with its status page, and the employee's activation link."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.contrib import messages
+from django.shortcuts import redirect, render
+from django.utils import translation
+from django.utils.translation import gettext as _
+from django.views.decorators.cache import never_cache
+
+from . import company_services as cs
+from .company_forms import ActivationForm, ManagerRequestForm
+
+
+def need_access(request):
+    return render(request, "access/need_access.html")
+
+
+def request_manager(request):
+    form = ManagerRequestForm(request.POST or None, request=request)
+    if request.method == "POST" and form.is_valid():
+        form.count_submission()
+        manager_request = form.save(commit=False)
+        language = translation.get_language()
+        manager_request.language = (
+            language if language in dict(settings.LANGUAGES) else settings.LANGUAGE_CODE
+        )
+        cs.submit_manager_request(manager_request, request=request)
+        return redirect("access:request_sent")
+    status = 429 if form.is_bound and form.throttled else (400 if form.errors else 200)
+    return render(request, "access/request_manager.html", {"form": form}, status=status)
+
+
+def request_sent(request):
+    return render(request, "access/request_sent.html")
+
+
+@never_cache
+def request_status(request, token: str):
+    manager_request = cs.manager_request_for_token(token)
+    if manager_request is None:
+        return render(request, "access/invalid_link.html", status=404)
+    return render(request, "access/request_status.html", {"manager_request": manager_request})
+
+
+@never_cache
+def activate(request, token: str):
+    """The emailed link opens this page; the password is set on POST."""
+    user = cs.user_for_activation_token(token)
+    if user is None:
+        return render(request, "access/invalid_link.html", status=400)
+    form = ActivationForm(user, request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        cs.activate_account(request, user, form.cleaned_data["new_password1"])
+        messages.success(
+            request,
+            _("Your password is set. Sign in with your user name %(username)s.")
+            % {"username": user.username},
+        )
+        return redirect("accounts:login")
+    status = 400 if form.errors else 200
+    return render(request, "access/activate.html", {"form": form, "employee": user}, status=status)

@@ -1,0 +1,287 @@
+"""Forms of the security manager pages (/manage/) and of the public access requests (/access/).
+
+Manager forms take the company through ``__init__`` and declare only the fields a manager may
+set: posted ``is_staff``, ``is_superuser``, ``company`` or group fields are never read.
+"""
+
+from __future__ import annotations
+
+from django import forms
+from django.conf import settings
+from django.contrib.auth.forms import SetPasswordForm
+from django.core.cache import cache
+from django.utils.translation import gettext_lazy as _
+from phonenumber_field.formfields import PhoneNumberField
+
+from .models import Company, SecurityEvent, SecurityManagerRequest, User
+
+AUTHENTICATOR_TYPES = [
+    ("totp", _("Authenticator app (TOTP)")),
+    ("push", _("Push notification")),
+    ("email", _("Email code")),
+]
+MANAGER_REQUEST_LIMIT = 5  # per IP address and hour
+MANAGER_REQUEST_WINDOW = 3600
+
+
+class EmployeeForm(forms.Form):
+    first_name = forms.CharField(label=_("First name"), max_length=150)
+    last_name = forms.CharField(label=_("Last name"), max_length=150)
+    email = forms.EmailField(
+        label=_("Personal email"),
+        required=False,
+        help_text=_(
+            "The employee receives a link to set their own password. Without an email address "
+            "you get an initial password to hand over, valid for 7 days."
+        ),
+    )
+    phone = PhoneNumberField(
+        label=_("Phone"),
+        required=False,
+        help_text=_("International format, for example +49 30 1234567."),
+    )
+    language = forms.ChoiceField(
+        label=_("Language"), choices=User.Language.choices, initial=settings.LANGUAGE_CODE
+    )
+
+    def __init__(self, *args, company: Company, **kwargs):
+        self.company = company
+        super().__init__(*args, **kwargs)
+
+    def clean_first_name(self) -> str:
+        return self.cleaned_data["first_name"].strip()
+
+    def clean_last_name(self) -> str:
+        return self.cleaned_data["last_name"].strip()
+
+    def clean_email(self) -> str:
+        email = self.cleaned_data["email"].strip()
+        if email and User.objects.filter(company=self.company, email__iexact=email).exists():
+            raise forms.ValidationError(
+                _("An employee of your company already uses this email address."), code="taken"
+            )
+        return email
+
+
+class EmployeeFilterForm(forms.Form):
+    STATES = [
+        ("", _("All")),
+        ("active", _("Active")),
+        ("blocked", _("Blocked")),
+        ("inactive", _("Deactivated")),
+    ]
+    PASSWORD = [
+        ("", _("Any")),
+        ("expired", _("Expired")),
+        ("expiring", _("Expiring within 14 days")),
+        ("ok", _("Valid")),
+    ]
+    MFA = [("", _("Any")), ("yes", _("Set up")), ("no", _("Not set up"))]
+    SORTS = [
+        ("username", _("User name")),
+        ("last_name", _("Last name")),
+        ("-last_login", _("Last sign-in, newest first")),
+        ("last_login", _("Last sign-in, oldest first")),
+        ("-date_joined", _("Newest accounts first")),
+    ]
+
+    q = forms.CharField(label=_("Search"), required=False, max_length=100)
+    state = forms.ChoiceField(label=_("State"), choices=STATES, required=False)
+    password = forms.ChoiceField(label=_("Password"), choices=PASSWORD, required=False)
+    mfa = forms.ChoiceField(label=_("Two-factor"), choices=MFA, required=False)
+    never_signed_in = forms.BooleanField(label=_("Never signed in"), required=False)
+    sort = forms.ChoiceField(label=_("Sort by"), choices=SORTS, required=False)
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["q"].widget.attrs.update(
+            {"type": "search", "placeholder": _("Name, user name, email")}
+        )
+
+
+class IdListField(forms.Field):
+    """A list of account ids; resolving them (inside the manager's company) is the view's job."""
+
+    widget = forms.MultipleHiddenInput
+
+    def to_python(self, value) -> list[int]:
+        if not value:
+            return []
+        try:
+            return sorted({int(item) for item in value})
+        except (TypeError, ValueError) as error:
+            raise forms.ValidationError(
+                _("Choose employees from the list."), code="invalid"
+            ) from error
+
+
+class EmployeeActionForm(forms.Form):
+    ACTIONS = [
+        ("block", _("Block")),
+        ("unblock", _("Unblock")),
+        ("send_password_reset", _("Send password reset email")),
+        ("initial_password", _("Issue new initial password")),
+        ("reset_mfa", _("Reset two-factor authentication")),
+        ("deactivate", _("Deactivate (offboarding)")),
+        ("reactivate", _("Reactivate")),
+    ]
+    action = forms.ChoiceField(label=_("Action"), choices=ACTIONS)
+    ids = IdListField(
+        label=_("Employees"), error_messages={"required": _("Select at least one employee.")}
+    )
+
+
+class CompanyPolicyForm(forms.Form):
+    mfa_required = forms.BooleanField(
+        label=_("Two-factor authentication required for every employee"), required=False
+    )
+    allowed_authenticator_types = forms.MultipleChoiceField(
+        label=_("Allowed authenticator types"),
+        choices=AUTHENTICATOR_TYPES,
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+        help_text=_("Choose none to allow every type."),
+    )
+    password_max_age_days = forms.IntegerField(
+        label=_("Maximum password age (days)"),
+        required=False,
+        min_value=0,
+        max_value=3650,
+        help_text=_("Empty uses the portal default; 0 means passwords never expire."),
+    )
+    trust_browser_allowed = forms.BooleanField(
+        label=_("Employees may choose “trust this browser”"), required=False
+    )
+
+    def __init__(self, *args, company: Company, **kwargs):
+        self.company = company
+        initial = {
+            "mfa_required": company.mfa_required,
+            "allowed_authenticator_types": company.allowed_authenticator_types,
+            "password_max_age_days": company.password_max_age_days,
+            "trust_browser_allowed": company.trust_browser_allowed,
+        }
+        super().__init__(*args, initial=initial, **kwargs)
+
+    def clean_allowed_authenticator_types(self) -> list[str]:
+        chosen = self.cleaned_data["allowed_authenticator_types"]
+        return [code for code, _label in AUTHENTICATOR_TYPES if code in chosen]
+
+    def clean(self):
+        cleaned = super().clean()
+        allowed = cleaned.get("allowed_authenticator_types")
+        if cleaned.get("mfa_required") and allowed == ["email"]:
+            # Email alone is not a strong factor for managers (see roles.requires_strong_second_factor).
+            raise forms.ValidationError(
+                _("When two-factor authentication is required, allow the app or push as well."),
+                code="weak_only",
+            )
+        return cleaned
+
+
+class SecurityLogFilterForm(forms.Form):
+    q = forms.CharField(label=_("User"), required=False, max_length=100)
+    kind = forms.ChoiceField(
+        label=_("Event"), required=False, choices=[("", _("All")), *SecurityEvent.Kind.choices]
+    )
+    date_from = forms.DateField(
+        label=_("From"), required=False, widget=forms.DateInput(attrs={"type": "date"})
+    )
+    date_to = forms.DateField(
+        label=_("To"), required=False, widget=forms.DateInput(attrs={"type": "date"})
+    )
+
+
+class ImportUploadForm(forms.Form):
+    MAX_BYTES = 512 * 1024
+    file = forms.FileField(
+        label=_("CSV file"),
+        help_text=_(
+            "First line: first_name,last_name,email,phone,language. UTF-8, comma or semicolon "
+            "separated, at most 500 employees."
+        ),
+    )
+
+    def clean_file(self):
+        upload = self.cleaned_data["file"]
+        if upload.size > self.MAX_BYTES:
+            raise forms.ValidationError(_("The file is too large (at most 512 KB)."))
+        from .company_services import read_employee_csv
+
+        try:
+            self.rows = read_employee_csv(upload.read())
+        except ValueError as error:
+            raise forms.ValidationError(str(error)) from error
+        return upload
+
+
+class ActivationForm(SetPasswordForm):
+    """The employee's first password, from the activation link."""
+
+
+class ManagerRequestForm(forms.ModelForm):
+    """'Authorize a Security Manager': stored, then sent to the provider's order desk."""
+
+    entitled_confirmed = forms.BooleanField(
+        label=_("I confirm that I am entitled to sign for this company."), required=True
+    )
+
+    class Meta:
+        model = SecurityManagerRequest
+        fields = [
+            "company_name",
+            "customer_number",
+            "nominee_first_name",
+            "nominee_last_name",
+            "nominee_email",
+            "nominee_phone",
+            "requester_name",
+            "requester_role",
+            "requester_email",
+            "entitled_confirmed",
+        ]
+        widgets = {
+            "customer_number": forms.TextInput(attrs={"inputmode": "numeric", "pattern": r"\d{5}"}),
+            "nominee_phone": forms.TextInput(attrs={"type": "tel", "autocomplete": "off"}),
+            "requester_email": forms.EmailInput(attrs={"autocomplete": "email"}),
+            "requester_name": forms.TextInput(attrs={"autocomplete": "name"}),
+        }
+
+    def __init__(self, *args, request=None, **kwargs):
+        self.request = request
+        super().__init__(*args, **kwargs)
+        self.fields["customer_number"].help_text = _(
+            "The five digits on your contract or invoices."
+        )
+
+    def _throttle_key(self) -> str:
+        from .services import client_ip
+
+        return f"manager-request:{client_ip(self.request) or 'unknown'}"
+
+    def clean(self):
+        cleaned = super().clean()
+        if cache.get(self._throttle_key(), 0) >= MANAGER_REQUEST_LIMIT:
+            raise forms.ValidationError(
+                _("Too many requests from your network. Please try again in an hour."),
+                code="throttled",
+            )
+        return cleaned
+
+    def count_submission(self) -> None:
+        key = self._throttle_key()
+        if not cache.add(key, 1, MANAGER_REQUEST_WINDOW):
+            try:
+                cache.incr(key)
+            except ValueError:
+                cache.set(key, 1, MANAGER_REQUEST_WINDOW)
+
+    @property
+    def throttled(self) -> bool:
+        return any(e.code == "throttled" for e in self.non_field_errors().as_data())
+
+
+class RejectManagerRequestForm(forms.Form):
+    reason = forms.CharField(
+        label=_("Reason (sent to the requester)"), widget=forms.Textarea, max_length=2000
+    )

@@ -1,0 +1,145 @@
+"""Public pages at /access/: need access, authorize a Security Manager, status, activation."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from accounts import company_services as cs
+from accounts.models import SecurityManagerRequest, User
+
+pytestmark = pytest.mark.django_db
+REQUEST_URL = "/access/security-manager/"
+VALID = {
+    "company_name": "Gamma GmbH",
+    "customer_number": "30003",
+    "nominee_first_name": "Nina",
+    "nominee_last_name": "Nominee",
+    "nominee_email": "nina@gamma.example",
+    "nominee_phone": "+49 30 1234567",
+    "requester_name": "Rita Requester",
+    "requester_role": "CEO",
+    "requester_email": "rita@gamma.example",
+    "entitled_confirmed": "on",
+}
+
+
+def test_need_access_page_points_to_the_security_manager_and_the_form(client):
+    content = client.get("/access/").content.decode()
+    assert "contact the Security Manager in your company" in content
+    assert 'href="/access/security-manager/"' in content
+
+
+def test_login_help_links_to_the_need_access_page(client):
+    assert 'href="/access/"' in client.get("/account/login/help/").content.decode()
+
+
+def test_request_is_stored_and_emailed_to_the_order_desk_and_requester(
+    client, mailoutbox, settings
+):
+    settings.ORDER_EMAIL = "orders@provider.example"
+    response = client.post(REQUEST_URL, VALID)
+    assert response.status_code == 302
+    assert response["Location"] == "/access/security-manager/sent/"
+    stored = SecurityManagerRequest.objects.get()
+    assert stored.is_pending and stored.entitled_confirmed
+    assert stored.ip_address == "127.0.0.1"
+    order, receipt = mailoutbox
+    assert order.to == ["orders@provider.example"]
+    assert "Gamma GmbH" in order.body and "/admin/accounts/securitymanagerrequest/" in order.body
+    assert receipt.to == ["rita@gamma.example"]
+    status_url = re.search(
+        r"http://portal.test(/access/security-manager/status/\S+/)", receipt.body
+    )
+    page = client.get(status_url.group(1))
+    assert page.status_code == 200
+    assert "Pending" in page.content.decode()
+    assert "no-store" in page["Cache-Control"]
+
+
+@pytest.mark.parametrize(
+    "change",
+    [
+        {"entitled_confirmed": ""},
+        {"customer_number": "123"},
+        {"nominee_email": "nope"},
+        {"requester_email": ""},
+        {"company_name": ""},
+    ],
+)
+def test_bad_input_is_a_400_and_nothing_is_stored(client, change, mailoutbox):
+    response = client.post(REQUEST_URL, {**VALID, **change})
+    assert response.status_code == 400
+    assert not SecurityManagerRequest.objects.exists()
+    assert mailoutbox == []
+
+
+def test_requests_are_throttled_per_ip(client):
+    for _ in range(5):
+        assert client.post(REQUEST_URL, VALID).status_code == 302
+    response = client.post(REQUEST_URL, VALID)
+    assert response.status_code == 429
+    assert SecurityManagerRequest.objects.count() == 5
+
+
+@pytest.mark.parametrize("token", ["1", "abc", "MQ:1abc:def"])
+def test_a_guessed_status_link_is_404(client, token):
+    assert client.get(f"/access/security-manager/status/{token}/").status_code == 404
+
+
+# --- Activation -----------------------------------------------------------------------------
+
+
+def activation_path(user) -> str:
+    return cs.activation_url(user).removeprefix("http://portal.test")
+
+
+@pytest.fixture
+def new_employee(company_a):
+    return cs.create_employee(
+        company_a, first_name="Jana", last_name="Doe", email="jana@example.com"
+    ).user
+
+
+def test_activation_link_opens_a_page_and_only_post_sets_the_password(client, new_employee):
+    path = activation_path(new_employee)
+    response = client.get(path)
+    assert response.status_code == 200
+    assert new_employee.username in response.content.decode()
+    assert "no-store" in response["Cache-Control"]
+    new_employee.refresh_from_db()
+    assert not new_employee.has_usable_password()
+
+    response = client.post(
+        path, {"new_password1": "Fresh-Password-2026", "new_password2": "Fresh-Password-2026"}
+    )
+    assert response.status_code == 302 and response["Location"] == "/account/login/"
+    new_employee.refresh_from_db()
+    assert new_employee.check_password("Fresh-Password-2026")
+    assert new_employee.email_verified and not new_employee.must_change_password
+    # Single use.
+    assert client.get(path).status_code == 400
+
+
+def test_activation_with_mismatched_passwords_is_a_400(client, new_employee):
+    response = client.post(
+        activation_path(new_employee),
+        {"new_password1": "Fresh-Password-2026", "new_password2": "x"},
+    )
+    assert response.status_code == 400
+
+
+def test_activation_link_of_a_deactivated_account_is_dead(client, new_employee, manager_a):
+    path = activation_path(new_employee)
+    cs.deactivate_employees([new_employee], actor=manager_a)
+    assert client.get(path).status_code == 400
+
+
+def test_activated_employee_signs_in(client, new_employee, sign_in):
+    client.post(
+        activation_path(new_employee),
+        {"new_password1": "Fresh-Password-2026", "new_password2": "Fresh-Password-2026"},
+    )
+    response = sign_in(User.objects.get(pk=new_employee.pk), password="Fresh-Password-2026")
+    assert response.status_code == 302 and response["Location"] == "/dashboard/"

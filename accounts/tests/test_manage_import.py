@@ -1,0 +1,94 @@
+"""CSV import at /manage/employees/import/: preview, per-row errors, confirm."""
+
+from __future__ import annotations
+
+import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
+
+from accounts.models import User
+from accounts.tests.manage_helpers import sign_in_verified
+
+pytestmark = pytest.mark.django_db
+URL = "/manage/employees/import/"
+CONFIRM = "/manage/employees/import/confirm/"
+GOOD = (
+    "first_name,last_name,email,phone,language\n"
+    "Jana,Doe,jana@example.com,+49 30 1234567,de\n"
+    "Karl,Maier,,,\n"
+)
+MIXED = GOOD + ",Nobody,not-an-email,,xx\nJ,Dup,jana@example.com,,en\n"
+
+
+def upload(client, text: str, name: str = "people.csv"):
+    return client.post(URL, {"file": SimpleUploadedFile(name, text.encode(), "text/csv")})
+
+
+def test_preview_creates_nothing_then_confirm_imports(manager_client, company_a, mailoutbox):
+    response = upload(manager_client, GOOD)
+    assert response.status_code == 200
+    assert response.context["valid_count"] == 2
+    assert not User.objects.filter(last_name__in=["Doe", "Maier"]).exists()
+
+    response = manager_client.post(CONFIRM)
+    assert response.status_code == 200
+    assert set(company_a.users.values_list("last_name", flat=True)) >= {"Doe", "Maier"}
+    assert [m.to for m in mailoutbox] == [["jana@example.com"]]
+    [issued] = response.context["issued"]
+    assert issued.user.last_name == "Maier"
+    assert issued.initial_password in response.content.decode()
+    # The preview is used up.
+    assert manager_client.post(CONFIRM).status_code == 302
+
+
+def test_rows_with_errors_are_reported_per_line_and_block_the_import(manager_client):
+    response = upload(manager_client, MIXED)
+    content = response.content.decode()
+    assert response.context["error_count"] == 2
+    rows = response.context["rows"]
+    assert [row.line for row in rows if not row.valid] == [4, 5]
+    assert "appears twice" in content
+    assert 'name="only_valid"' in content
+
+    response = manager_client.post(CONFIRM)
+    assert response.status_code == 302
+    assert not User.objects.filter(last_name__in=["Doe", "Maier"]).exists()
+
+
+def test_the_manager_may_import_only_the_valid_rows(manager_client, company_a):
+    upload(manager_client, MIXED)
+    response = manager_client.post(CONFIRM, {"only_valid": "1"})
+    assert response.status_code == 200
+    assert set(
+        company_a.users.filter(last_name__in=["Doe", "Maier", "Nobody", "Dup"]).values_list(
+            "last_name", flat=True
+        )
+    ) == {"Doe", "Maier"}
+
+
+@pytest.mark.parametrize("text", ["", "name;mail\nx;y\n", "first_name,last_name\n"])
+def test_unusable_files_are_a_400(manager_client, text):
+    response = upload(manager_client, text)
+    assert response.status_code == 400
+
+
+def test_a_file_too_large_is_a_400(manager_client):
+    response = upload(manager_client, "first_name,last_name\n" + "a,b\n" * 200_000)
+    assert response.status_code == 400
+    assert "too large" in response.content.decode()
+
+
+def test_a_preview_of_another_company_cannot_be_confirmed(client, manager_a, manager_b):
+    sign_in_verified(client, manager_a)
+    upload(client, GOOD)
+    session = client.session
+    session["manage_import"]["company"] = manager_b.company_id
+    session.save()
+    assert client.post(CONFIRM).status_code == 302
+    assert not User.objects.filter(last_name="Doe").exists()
+
+
+def test_posted_privilege_columns_are_ignored(manager_client, company_a):
+    upload(manager_client, "first_name,last_name,is_staff,company\nJana,Doe,1,2\n")
+    manager_client.post(CONFIRM)
+    user = User.objects.get(last_name="Doe")
+    assert not user.is_staff and user.company == company_a
