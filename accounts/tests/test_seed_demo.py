@@ -30,3 +30,14 @@ def test_seed_demo_creates_the_demo_world():
     assert roles.is_support_agent(User.objects.get(username="support.agent"))
     assert roles.is_provider_admin(User.objects.get(username="portal.admin"))
     assert User.objects.filter(must_change_password=True).exists()
+
+
+@pytest.mark.django_db
+def test_seed_demo_gives_strong_roles_a_totp_authenticator(capsys):
+    from django_otp.plugins.otp_totp.models import TOTPDevice
+
+    call_command("seed_demo")
+    call_command("seed_demo")
+    for username in ("c10234.sm", "c20417.mg", "support.agent", "portal.admin"):
+        assert TOTPDevice.objects.filter(user__username=username, confirmed=True).count() == 1
+    assert "python -m mfa.authenticator totp 'otpauth://totp/" in capsys.readouterr().out

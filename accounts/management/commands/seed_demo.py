@@ -68,6 +68,7 @@ class Command(BaseCommand):
             user.save()
             rows.append((username, group, "Provider", False))
         self._seed_other_apps()
+        authenticators = self._demo_authenticators()
         self.stdout.write(
             self.style.SUCCESS("Demo data ready. Sign in at http://127.0.0.1:8000/ with:")
         )
@@ -75,6 +76,12 @@ class Command(BaseCommand):
             note = "  (initial password: must be changed)" if must_change else ""
             self.stdout.write(f"  {username:<16} {role:<18} {company:<26}{note}")
         self.stdout.write(f"Password for every demo account: {DEMO_PASSWORD}")
+        self.stdout.write(
+            "Security managers and provider staff need a second factor. Their demo TOTP "
+            "authenticators print the current code with:"
+        )
+        for username, uri in authenticators:
+            self.stdout.write(f"  {username:<16} .venv/bin/python -m mfa.authenticator totp '{uri}'")
 
     def _person(self, username, first, last, company, language, group) -> User:
         user, created = User.objects.get_or_create(
@@ -93,6 +100,20 @@ class Command(BaseCommand):
         if group:
             user.groups.add(Group.objects.get(name=group))
         return user
+
+    def _demo_authenticators(self) -> list[tuple[str, str]]:
+        """A TOTP authenticator for each account that must have a strong second factor."""
+        from django_otp.plugins.otp_totp.models import TOTPDevice
+
+        from mfa.services import totp_uri
+
+        rows = []
+        for user in User.objects.filter(groups__name__in=roles.ALL_GROUPS).distinct():
+            device = TOTPDevice.objects.filter(user=user, confirmed=True).first()
+            if device is None:
+                device = TOTPDevice.objects.create(user=user, name="Demo TOTP", confirmed=True)
+            rows.append((user.username, totp_uri(device)))
+        return sorted(rows)
 
     def _seed_other_apps(self) -> None:
         """Other apps add their demo data here through their own services."""
