@@ -51,7 +51,7 @@ def test_references_are_unique_across_many_tickets(make_ticket, employee_a):
     assert len({t.reference for t in tickets}) == 30
 
 
-@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+@pytest.mark.django_db(transaction=True)
 @pytest.mark.skipif(connection.vendor != "postgresql", reason="needs concurrent connections")
 def test_references_are_unique_when_created_concurrently(company_a):
     from conftest import make_user

@@ -81,7 +81,9 @@ class Command(BaseCommand):
             "authenticators print the current code with:"
         )
         for username, uri in authenticators:
-            self.stdout.write(f"  {username:<16} .venv/bin/python -m mfa.authenticator totp '{uri}'")
+            self.stdout.write(
+                f"  {username:<16} .venv/bin/python -m mfa.authenticator totp '{uri}'"
+            )
 
     def _person(self, username, first, last, company, language, group) -> User:
         user, created = User.objects.get_or_create(
