@@ -10,6 +10,8 @@ from django.contrib.auth import get_user_model
 from django.core.cache import cache
 from django.core.exceptions import ValidationError
 from django.template.defaultfilters import filesizeformat
+from django.utils.functional import lazy
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from accounts import roles
@@ -84,6 +86,16 @@ class MultipleFileInput(forms.ClearableFileInput):
     allow_multiple_selected = True
 
 
+def _attachment_help() -> str:
+    return gettext(
+        "Up to %(count)s files of at most %(size)s each: PDF, PNG, JPEG, GIF, text, "
+        "CSV, Word, Excel or PowerPoint."
+    ) % {
+        "count": settings.TICKET_ATTACHMENTS_PER_MESSAGE,
+        "size": filesizeformat(settings.TICKET_ATTACHMENT_MAX_BYTES),
+    }
+
+
 class AttachmentsField(forms.FileField):
     """Up to TICKET_ATTACHMENTS_PER_MESSAGE files; cleans to a list of (upload, content type)."""
 
@@ -92,17 +104,8 @@ class AttachmentsField(forms.FileField):
     def __init__(self, **kwargs):
         kwargs.setdefault("required", False)
         kwargs.setdefault("label", _("Attachments"))
-        kwargs.setdefault(
-            "help_text",
-            _(
-                "Up to %(count)s files of at most %(size)s each: PDF, PNG, JPEG, GIF, text, "
-                "CSV, Word, Excel or PowerPoint."
-            )
-            % {
-                "count": settings.TICKET_ATTACHMENTS_PER_MESSAGE,
-                "size": filesizeformat(settings.TICKET_ATTACHMENT_MAX_BYTES),
-            },
-        )
+        # Fields are built at import time: translate the help text when it is shown.
+        kwargs.setdefault("help_text", lazy(_attachment_help, str)())
         super().__init__(**kwargs)
         self.widget.attrs["accept"] = ",".join(ALLOWED_EXTENSIONS)
 

@@ -88,3 +88,14 @@ def test_a_signed_in_users_choice_becomes_their_preference(client, employee_a):
     client.post("/language/", {"language": "de", "next": "/dashboard/"})
     employee_a.refresh_from_db()
     assert employee_a.preferred_language == "de"
+
+
+@pytest.mark.django_db
+def test_help_texts_built_at_import_time_are_translated_when_shown(client, employee_a):
+    employee_a.preferred_language = "de"
+    employee_a.save()
+    client.force_login(employee_a)
+    client.cookies[settings.LANGUAGE_COOKIE_NAME] = "de"
+    content = client.get("/tickets/new/").content.decode()
+    assert "Bis zu 5 Dateien" in content
+    assert "Up to 5 files" not in content
