@@ -225,7 +225,12 @@ def test_an_approval_of_another_attempt_does_not_sign_this_browser_in(
     to_token_step(employee_a, c=attacker)
     response = to_token_step(employee_a)
     number = response.context["push_number"]
-    mine = next(c for c in handset.pending(client).json()["challenges"] if number in c["choices"])
+    # Pick this browser's challenge by its attempt (the attacker's choices may hold the number).
+    from mfa.models import PushChallenge, digest
+
+    attempt = client.session[services.LOGIN_ATTEMPT_SESSION_KEY]
+    mine_id = PushChallenge.objects.get(attempt_digest=digest(f"attempt:{attempt}")).public_id
+    mine = next(c for c in handset.pending(client).json()["challenges"] if c["id"] == mine_id)
     handset.answer(client, mine["id"], {"decision": "approve", "number": number})
     assert attacker.post(LOGIN, {"login_view-current_step": "token"}).status_code == 400
     assert attacker.get("/dashboard/").status_code == 302
