@@ -9,9 +9,10 @@ from __future__ import annotations
 from django import forms
 from django.conf import settings
 from django.contrib.auth.forms import SetPasswordForm
-from django.core.cache import cache
 from django.utils.translation import gettext_lazy as _
 from phonenumber_field.formfields import PhoneNumberField
+
+from portal.throttle import count_hit, hits
 
 from .models import Company, SecurityEvent, SecurityManagerRequest, User
 
@@ -261,7 +262,7 @@ class ManagerRequestForm(forms.ModelForm):
 
     def clean(self):
         cleaned = super().clean()
-        if cache.get(self._throttle_key(), 0) >= MANAGER_REQUEST_LIMIT:
+        if hits(self._throttle_key()) >= MANAGER_REQUEST_LIMIT:
             raise forms.ValidationError(
                 _("Too many requests from your network. Please try again in an hour."),
                 code="throttled",
@@ -269,12 +270,7 @@ class ManagerRequestForm(forms.ModelForm):
         return cleaned
 
     def count_submission(self) -> None:
-        key = self._throttle_key()
-        if not cache.add(key, 1, MANAGER_REQUEST_WINDOW):
-            try:
-                cache.incr(key)
-            except ValueError:
-                cache.set(key, 1, MANAGER_REQUEST_WINDOW)
+        count_hit(self._throttle_key(), MANAGER_REQUEST_WINDOW)
 
     @property
     def throttled(self) -> bool:

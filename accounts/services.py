@@ -7,9 +7,10 @@ from datetime import timedelta
 
 from django.conf import settings
 from django.contrib.auth.hashers import make_password
-from django.core.cache import cache
 from django.db import transaction
 from django.utils import timezone
+
+from portal.throttle import count_hit, hits
 
 from .emails import send_email, send_email_to_user
 from .models import SecurityEvent, User
@@ -56,20 +57,14 @@ def _ip_key(ip: str | None) -> str:
 
 def ip_retry_after(request) -> int:
     """Seconds until this IP may try again, or 0 when it is not throttled."""
-    failures = cache.get(_ip_key(client_ip(request)), 0)
+    failures = hits(_ip_key(client_ip(request)))
     if failures >= settings.LOGIN_IP_FAILURE_LIMIT:
         return settings.LOGIN_IP_FAILURE_WINDOW
     return 0
 
 
 def _count_ip_failure(request) -> None:
-    key = _ip_key(client_ip(request))
-    if cache.add(key, 1, settings.LOGIN_IP_FAILURE_WINDOW):
-        return
-    try:
-        cache.incr(key)
-    except ValueError:
-        cache.set(key, 1, settings.LOGIN_IP_FAILURE_WINDOW)
+    count_hit(_ip_key(client_ip(request)), settings.LOGIN_IP_FAILURE_WINDOW)
 
 
 # --- Password step of the sign-in --------------------------------------------------------------
@@ -214,14 +209,7 @@ def _take_email_slot(purpose: str, address: str, *, limit: int, window: int) -> 
     import hashlib
 
     digest = hashlib.sha256(address.strip().lower().encode()).hexdigest()
-    key = f"email-slot:{purpose}:{digest}"
-    if cache.add(key, 1, window):
-        return True
-    try:
-        return cache.incr(key) <= limit
-    except ValueError:  # expired between add and incr
-        cache.set(key, 1, window)
-        return True
+    return count_hit(f"email-slot:{purpose}:{digest}", window) <= limit
 
 
 def _request_language() -> str:

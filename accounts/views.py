@@ -9,7 +9,6 @@ from django.core.paginator import Paginator
 from django.http import Http404, HttpResponseRedirect
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import Resolver404, resolve, reverse
-from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import check_for_language
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
@@ -18,6 +17,7 @@ from two_factor.views import LoginView
 
 from mfa.login import SecondFactorLoginMixin
 from mfa.services import authenticator_types
+from portal.redirects import safe_next
 
 from . import email_change, roles, services, sessions_service, tokens
 from .forms import (
@@ -133,12 +133,7 @@ def logout_view(request):
 def switch_language(request):
     """Switch the interface language; a signed-in user's choice becomes their preference."""
     language = request.POST.get("language", "")
-    next_url = request.POST.get("next") or "/"
-    if not url_has_allowed_host_and_scheme(
-        next_url, allowed_hosts={request.get_host()}, require_https=request.is_secure()
-    ):
-        next_url = "/"
-    response = HttpResponseRedirect(next_url)
+    response = HttpResponseRedirect(safe_next(request, "/"))
     if check_for_language(language) and language in dict(settings.LANGUAGES):
         if request.user.is_authenticated and request.user.preferred_language != language:
             request.user.preferred_language = language
@@ -275,7 +270,7 @@ def register(request):
         )
         request.session[REGISTRATION_EMAIL_SESSION_KEY] = data["email"]
         return redirect("accounts:verification_sent")
-    status = 400 if form.errors else 200
+    status = _form_status(form)
     return render(request, "accounts/register.html", {"form": form}, status=status)
 
 
@@ -336,7 +331,7 @@ def check_account(request):
     if request.method == "POST" and form.is_valid():
         services.send_account_status(request, form.cleaned_data["identifier"])
         return redirect("accounts:check_account_sent")
-    status = 400 if form.errors else 200
+    status = _form_status(form)
     return render(request, "accounts/check_account.html", {"form": form}, status=status)
 
 
@@ -366,7 +361,7 @@ def password_reset(request):
     if request.method == "POST" and form.is_valid():
         services.request_password_reset(request, form.cleaned_data["email"])
         return redirect("accounts:password_reset_sent")
-    status = 400 if form.errors else 200
+    status = _form_status(form)
     return render(request, "accounts/password_reset.html", {"form": form}, status=status)
 
 
@@ -389,7 +384,7 @@ def password_reset_confirm(request, uidb64: str, token: str):
             request, _("Your password has been changed. Sign in with your new password.")
         )
         return redirect("accounts:login")
-    status = 400 if form.errors else 200
+    status = _form_status(form)
     ctx = {"form": form, "account": user}
     return render(request, "accounts/password_reset_confirm.html", ctx, status=status)
 
@@ -400,7 +395,7 @@ def username_reminder(request):
     if request.method == "POST" and form.is_valid():
         services.send_username_reminder(request, form.cleaned_data["email"])
         return redirect("accounts:username_reminder_sent")
-    status = 400 if form.errors else 200
+    status = _form_status(form)
     return render(request, "accounts/username_reminder.html", {"form": form}, status=status)
 
 
@@ -418,15 +413,6 @@ def password_changed(request):
 # --- Accounts II: re-authentication, password change, sessions, email change ------------------
 
 
-def _safe_next(request, default: str) -> str:
-    next_url = request.POST.get("next") or request.GET.get("next") or ""
-    if next_url and url_has_allowed_host_and_scheme(
-        next_url, allowed_hosts={request.get_host()}, require_https=request.is_secure()
-    ):
-        return next_url
-    return reverse(default)
-
-
 # Pages a re-authentication leads to, named in the explanation shown to the user.
 REAUTH_DESTINATIONS = {"accounts:change_password": _("Update password")}
 
@@ -434,7 +420,7 @@ REAUTH_DESTINATIONS = {"accounts:change_password": _("Update password")}
 @login_required
 @never_cache
 def reauthenticate(request):
-    next_url = _safe_next(request, "accounts:security")
+    next_url = safe_next(request, reverse("accounts:security"))
     form = ReauthenticationForm(request.POST or None, request=request)
     if request.method == "POST" and form.is_valid():
         request.session.cycle_key()
@@ -461,7 +447,7 @@ def change_password(request):
             request, _("Your password has been changed. Your other sessions were signed out.")
         )
         return redirect("accounts:security")
-    status = 400 if form.errors else 200
+    status = _form_status(form)
     return render(request, "accounts/change_password.html", {"form": form}, status=status)
 
 
@@ -499,7 +485,7 @@ def end_other_sessions(request):
 def keep_alive(request):
     """The "stay signed in" button: any request counts as activity; this one always does."""
     sessions_service.touch(request)
-    return redirect(_safe_next(request, "dashboard"))
+    return redirect(safe_next(request, reverse("dashboard")))
 
 
 @login_required

@@ -6,15 +6,16 @@ from urllib.parse import urlencode
 from django.shortcuts import redirect
 from django.urls import reverse
 
-from . import services
+from accounts.reauth import recently_authenticated
 
 
 def require_recent_auth(view):
-    """Security changes need a password entered within the last 5 minutes (sudo mode)."""
+    """accounts.reauth's rule (a password within the last few minutes), with the password page
+    under mfa:setup: a user who must enrol an authenticator can reach nothing else."""
 
     @wraps(view)
     def wrapper(request, *args, **kwargs):
-        if not services.has_recent_auth(request):
+        if not recently_authenticated(request):
             target = reverse("mfa:setup", kwargs={"kind": "confirm-password"})
             return redirect(f"{target}?{urlencode({'next': request.get_full_path()})}")
         return view(request, *args, **kwargs)

@@ -3,8 +3,6 @@ from __future__ import annotations
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from accounts.services import check_sign_in_password
-
 from . import services
 
 CODE_ATTRS = {
@@ -65,25 +63,6 @@ class CodeForm(forms.Form):
         if not services.verify_code(self.device, code):
             raise forms.ValidationError(_("This code is not valid."), code="invalid")
         return code
-
-
-class ReauthForm(forms.Form):
-    password = forms.CharField(
-        label=_("Password"),
-        strip=False,
-        widget=forms.PasswordInput(attrs={"autocomplete": "current-password", "autofocus": True}),
-    )
-
-    def __init__(self, *args, request=None, **kwargs):
-        self.request = request
-        super().__init__(*args, **kwargs)
-
-    def clean_password(self) -> str:
-        password = self.cleaned_data["password"]
-        result = check_sign_in_password(self.request, self.request.user.username, password)
-        if result.user is None or result.user.pk != self.request.user.pk:
-            raise forms.ValidationError(_("This password is not correct."), code="invalid")
-        return password
 
 
 # --- Sign-in second factor (used by mfa.login.SecondFactorLoginMixin) -------------------------

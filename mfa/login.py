@@ -134,7 +134,6 @@ class SecondFactorLoginMixin:
             user.otp_device = services.default_device(user)
         response = super().done(form_list, **kwargs)
         self.request.session.pop(services.LOGIN_ATTEMPT_SESSION_KEY, None)
-        services.mark_recent_auth(self.request)
         if remember and getattr(user, "otp_device", None) and services.trust_allowed(user):
             response.set_cookie(
                 services.TRUST_COOKIE,

@@ -48,8 +48,6 @@ Kind = SecurityEvent.Kind
 
 TYPES = {"totp": TOTPDevice, "email": EmailDevice, "push": PushDevice}
 STRONG_TYPES = ("totp", "push")
-RECENT_AUTH_SECONDS = 300
-RECENT_AUTH_SESSION_KEY = "mfa_authenticated_at"
 LOGIN_ATTEMPT_SESSION_KEY = "mfa_login_attempt"
 EMAIL_CODE_SECONDS = 300
 PUSH_ENROLLMENT_SECONDS = 600
@@ -677,15 +675,6 @@ def consume_approved_push(request, user, device: PushDevice) -> bool:
 
 
 # --- Recent authentication, trusted browsers --------------------------------------------------
-
-
-def mark_recent_auth(request) -> None:
-    request.session[RECENT_AUTH_SESSION_KEY] = int(time.time())
-
-
-def has_recent_auth(request) -> bool:
-    at = request.session.get(RECENT_AUTH_SESSION_KEY, 0)
-    return time.time() - at <= RECENT_AUTH_SECONDS
 
 
 def invalidate_trusted_browsers(user) -> None:

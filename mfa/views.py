@@ -9,16 +9,19 @@ from django.http import Http404, JsonResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
-from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_POST
 from django_otp import login as otp_login
 
+from accounts.forms import ReauthenticationForm
+from accounts.reauth import mark_authenticated
+from portal.redirects import safe_next
+
 from . import services
 from .decorators import require_recent_auth
-from .forms import CodeForm, EmailSetupForm, NameForm, ReauthForm
+from .forms import CodeForm, EmailSetupForm, NameForm
 
 PENDING_TOTP = "mfa_pending_totp"
 PENDING_EMAIL = "mfa_pending_email"
@@ -89,12 +92,10 @@ def _choose(request):
 
 
 def _confirm_password(request):
-    next_url = request.POST.get("next") or request.GET.get("next") or reverse("mfa:index")
-    if not url_has_allowed_host_and_scheme(next_url, allowed_hosts={request.get_host()}):
-        next_url = reverse("mfa:index")
-    form = ReauthForm(request.POST or None, request=request)
+    next_url = safe_next(request, reverse("mfa:index"))
+    form = ReauthenticationForm(request.POST or None, request=request)
     if request.method == "POST" and form.is_valid():
-        services.mark_recent_auth(request)
+        mark_authenticated(request)
         return redirect(next_url)
     status = 400 if form.is_bound else 200
     return render(request, "mfa/reauth.html", {"form": form, "next": next_url}, status=status)

@@ -7,7 +7,6 @@ from pathlib import PurePath
 from django import forms
 from django.conf import settings
 from django.contrib.auth import get_user_model
-from django.core.cache import cache
 from django.core.exceptions import ValidationError
 from django.template.defaultfilters import filesizeformat
 from django.utils.functional import lazy
@@ -17,6 +16,7 @@ from django.utils.translation import gettext_lazy as _
 from accounts import roles
 from accounts.models import Company
 from accounts.services import client_ip
+from portal.throttle import count_hit
 
 from .models import Category, Impact, Priority, Status, Ticket, Urgency
 
@@ -220,18 +220,12 @@ class CannotSignInForm(forms.Form):
 
     def clean(self):
         key = f"tickets-help-requests:{client_ip(self.request) or 'unknown'}"
-        window = settings.TICKET_HELP_REQUEST_WINDOW
-        if not cache.add(key, 1, window):
-            try:
-                count = cache.incr(key)
-            except ValueError:
-                cache.set(key, 1, window)
-                count = 1
-            if count > settings.TICKET_HELP_REQUEST_LIMIT:
-                raise ValidationError(
-                    _("Too many requests from your network. Please try again in an hour."),
-                    code="throttled",
-                )
+        count = count_hit(key, settings.TICKET_HELP_REQUEST_WINDOW)
+        if count > settings.TICKET_HELP_REQUEST_LIMIT:
+            raise ValidationError(
+                _("Too many requests from your network. Please try again in an hour."),
+                code="throttled",
+            )
         return super().clean()
 
 

@@ -10,13 +10,13 @@ from django.db.models import Prefetch
 from django.http import FileResponse, Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
-from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_POST
 
 from accounts import roles
+from portal.redirects import safe_next
 
 from . import services
 from .forms import (
@@ -249,13 +249,6 @@ def queue(request):
     return render(request, "tickets/queue.html", ctx, status=status)
 
 
-def _safe_next(request, fallback: str) -> str:
-    target = request.POST.get("next", "")
-    if url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()}):
-        return target
-    return fallback
-
-
 @staff_required
 @require_POST
 def queue_bulk(request):
@@ -286,7 +279,7 @@ def queue_bulk(request):
             )
     else:
         messages.error(request, _("Select tickets and an action."))
-    return redirect(_safe_next(request, "support:queue"))
+    return redirect(safe_next(request, "support:queue"))
 
 
 @staff_required

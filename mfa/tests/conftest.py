@@ -10,7 +10,8 @@ from django_otp.oath import totp
 from django_otp.plugins.otp_email.models import EmailDevice
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
-from mfa import protocol, services
+from accounts.reauth import AUTH_AT
+from mfa import protocol
 from mfa.models import PushDevice
 
 LOGIN = "/account/login/"
@@ -116,7 +117,7 @@ def recent_auth(client):
 
     def mark():
         session = client.session
-        session[services.RECENT_AUTH_SESSION_KEY] = int(time.time())
+        session[AUTH_AT] = time.time()
         session.save()
 
     return mark
