@@ -27,9 +27,15 @@ format: $(VENV)/.installed
 	$(VENV)/bin/ruff format .
 	$(VENV)/bin/ruff check --fix .
 
+# The benchmark (issue 8): data at scale, gunicorn driven by wrk, bench/results/latest.md.
+# BENCH_ARGS="--reminders-100k" adds the reminder job over 100,000 users.
+bench: $(VENV)/.installed
+	@command -v wrk >/dev/null || { echo "wrk is needed: apt-get install -y wrk"; exit 1; }
+	$(PY) bench/run.py $(BENCH_ARGS)
+
 # Extract new strings and compile the catalogues (needs gettext; the .mo files are committed).
 messages: $(VENV)/.installed
-	$(PY) manage.py makemessages -l de -l es --no-obsolete --ignore=.venv --ignore=staticfiles
+	$(PY) manage.py makemessages -l de -l es --no-obsolete --ignore=.venv --ignore=staticfiles --ignore=var --ignore=bench
 	$(PY) manage.py compilemessages --ignore=.venv
 
 clean:

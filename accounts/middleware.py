@@ -14,6 +14,7 @@ ALWAYS_ALLOWED = {
     "accounts:login_help",
     "switch_language",
     "healthz",
+    "healthz_live",
     "javascript-catalog",
     "accounts:verify_email",
     "accounts:password_changed",

@@ -11,6 +11,8 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from phonenumber_field.modelfields import PhoneNumberField
 
+from portal.choices import ChoiceLabelsMixin
+
 USERNAME_PATTERN = r"^c\d{5}\.[a-z]{2}[a-z0-9]?$"
 
 
@@ -144,7 +146,7 @@ class User(AbstractUser):
         self.password_changed_at = timezone.now()
 
 
-class SecurityEvent(models.Model):
+class SecurityEvent(ChoiceLabelsMixin, models.Model):
     """One entry of the security log: what happened to whose account, by whom, from where."""
 
     class Kind(models.TextChoices):
@@ -333,7 +335,7 @@ class EmailChangeRequest(models.Model):
         return self.used_at is None and not self.superseded and age <= settings.EMAIL_CHANGE_TIMEOUT
 
 
-class SecurityManagerRequest(models.Model):
+class SecurityManagerRequest(ChoiceLabelsMixin, models.Model):
     """A public request to authorize a Security Manager for a company; decided by provider staff."""
 
     class Status(models.TextChoices):

@@ -1,11 +1,11 @@
-"""/healthz: the state of the components the portal depends on."""
+"""/healthz: the state of the components the portal depends on; /healthz/live: the process answers."""
 
 from __future__ import annotations
 
 from django.conf import settings
 from django.core.cache import cache
 from django.db import connection
-from django.http import JsonResponse
+from django.http import HttpResponse, JsonResponse
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
@@ -49,3 +49,13 @@ def healthz(request):
     status = 503 if checks["database"] != "ok" else 200
     healthy = all(value in ("ok", "eager") for value in checks.values())
     return JsonResponse({"status": "ok" if healthy else "degraded", **checks}, status=status)
+
+
+@never_cache
+@require_GET
+def live(request):
+    """Liveness for the orchestrator: answers without touching the database or the cache.
+
+    Also the benchmark's floor: the cheapest request the full middleware stack can serve.
+    """
+    return HttpResponse("ok", content_type="text/plain")

@@ -10,6 +10,7 @@ urlpatterns = [
     path("dashboard/", account_views.dashboard, name="dashboard"),
     path("language/", account_views.switch_language, name="switch_language"),
     path("healthz", health.healthz, name="healthz"),
+    path("healthz/live", health.live, name="healthz_live"),
     path("account/", include("accounts.urls")),
     path("", include("mfa.urls")),
     path("tickets/", include("tickets.urls")),

@@ -7,12 +7,14 @@ from datetime import datetime, timedelta
 from pathlib import PurePath
 
 from django.conf import settings
+from django.core.cache import cache
 from django.db import models
-from django.db.models import Q
+from django.db.models import Count, Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from accounts import roles
+from portal.choices import ChoiceLabelsMixin
 
 REFERENCE_PREFIX = "INC-"
 
@@ -153,7 +155,32 @@ class TicketQuerySet(models.QuerySet):
         )
 
 
-class Ticket(models.Model):
+STATUS_COUNTS_KEY = "tickets:status-counts"
+STATUS_COUNTS_MAX_AGE = 60
+
+
+def status_counts() -> list[tuple[str, str, int]]:
+    """(status, label, number of tickets) for every status.
+
+    Counting every ticket costs time in proportion to their number, so the counts are cached:
+    creating a ticket or moving its status drops them (forget_status_counts), and they are never older
+    than STATUS_COUNTS_MAX_AGE seconds whatever races with a change (or a deletion in the admin).
+    """
+    counts = cache.get(STATUS_COUNTS_KEY)
+    if counts is None:
+        counts = Ticket.objects.order_by().aggregate(
+            **{value: Count("pk", filter=Q(status=value)) for value in Status.values}
+        )
+        cache.set(STATUS_COUNTS_KEY, counts, STATUS_COUNTS_MAX_AGE)
+    return [(value, label, counts[value]) for value, label in Status.choices]
+
+
+def forget_status_counts() -> None:
+    """Called wherever a ticket is created or changes status."""
+    cache.delete(STATUS_COUNTS_KEY)
+
+
+class Ticket(ChoiceLabelsMixin, models.Model):
     reference = models.CharField(
         _("reference"), max_length=20, unique=True, null=True, blank=True, editable=False
     )
@@ -307,6 +334,7 @@ class Ticket(models.Model):
             self.resolved_at = self.closed_at = None
         self.updated_at = now
         self.save()
+        forget_status_counts()
         reopened = old in (Status.RESOLVED, Status.CLOSED) and status in OPEN_STATUSES
         kind = TicketEvent.Kind.REOPENED if reopened else TicketEvent.Kind.STATUS
         self.record(kind, by, old=old, new=status)
@@ -346,7 +374,7 @@ class Ticket(models.Model):
         return TicketEvent.objects.create(ticket=self, kind=kind, actor=actor, data=data)
 
 
-class Message(models.Model):
+class Message(ChoiceLabelsMixin, models.Model):
     """One entry of the conversation: a public reply or an internal note of support staff."""
 
     ticket = models.ForeignKey(
@@ -399,7 +427,7 @@ class Attachment(models.Model):
         return self.original_name
 
 
-class TicketEvent(models.Model):
+class TicketEvent(ChoiceLabelsMixin, models.Model):
     """The timeline: who changed what on a ticket, when."""
 
     class Kind(models.TextChoices):

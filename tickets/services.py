@@ -6,7 +6,6 @@ from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import Count, Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -26,6 +25,7 @@ from .models import (
     TicketEvent,
     Urgency,
     WorkflowError,
+    forget_status_counts,
     priority_for,
 )
 
@@ -108,6 +108,7 @@ def create_ticket(
     ticket.set_service_levels()
     ticket.save()
     ticket.assign_reference()
+    forget_status_counts()
     ticket.record(TicketEvent.Kind.CREATED, requester)
     if files:
         message = Message.objects.create(
@@ -210,14 +211,6 @@ def bulk_update(tickets, by, *, action: str, assignee=None, status: str = "") ->
 
 
 # --- Reading -----------------------------------------------------------------------------
-
-
-def status_counts(tickets) -> list[tuple[str, str, int]]:
-    """(status, label, number of tickets) for every status, in one query."""
-    row = tickets.order_by().aggregate(
-        **{value: Count("pk", filter=Q(status=value)) for value in Status.values}
-    )
-    return [(value, label, row[value]) for value, label in Status.choices]
 
 
 def dashboard_tickets(user, limit: int = 5) -> dict:

@@ -29,7 +29,7 @@ from .forms import (
     TriageForm,
     agents_queryset,
 )
-from .models import Attachment, Status, Ticket, WorkflowError
+from .models import Attachment, Status, Ticket, WorkflowError, status_counts
 
 PAGE_SIZE = 25
 
@@ -242,7 +242,7 @@ def queue(request):
         "form": form,
         "page": page,
         "rows": [(ticket, ticket.is_overdue(now)) for ticket in page],
-        "status_counts": services.status_counts(Ticket.objects.all()),
+        "status_counts": status_counts(),
         "query": _query_without_page(request),
         "bulk_form": BulkForm(agents=agents_queryset()),
     }

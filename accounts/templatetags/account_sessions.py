@@ -3,6 +3,7 @@ from __future__ import annotations
 from functools import lru_cache
 
 from django import template
+from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 
 from accounts.sessions_service import describe_user_agent
@@ -10,8 +11,9 @@ from accounts.sessions_service import describe_user_agent
 register = template.Library()
 
 
-@lru_cache(maxsize=512)
-def _label(user_agent: str) -> str:
+@lru_cache(maxsize=1024)
+def _label(user_agent: str, language: str | None) -> str:
+    """Parsing a User-Agent is slow: cached per header and language (the label is translated)."""
     browser, os_name = describe_user_agent(user_agent)
     if browser and os_name:
         return _("%(browser)s on %(os)s") % {"browser": browser, "os": os_name}
@@ -21,7 +23,7 @@ def _label(user_agent: str) -> str:
 @register.filter
 def browser_label(user_agent: str) -> str:
     """ "Firefox 128 on Ubuntu" for a User-Agent header ("" when unknown)."""
-    return _label(user_agent or "") if user_agent else ""
+    return _label(user_agent, get_language()) if user_agent else ""
 
 
 @register.simple_tag

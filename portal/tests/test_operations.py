@@ -72,6 +72,15 @@ def test_healthz_refuses_post(client):
     assert client.post("/healthz").status_code == 405
 
 
+@pytest.mark.django_db
+def test_liveness_answers_without_the_database(client, django_assert_num_queries):
+    with django_assert_num_queries(0):
+        response = client.get("/healthz/live")
+    assert response.status_code == 200
+    assert response.content == b"ok"
+    assert client.post("/healthz/live").status_code == 405
+
+
 def test_celery_is_configured_for_reliable_json_tasks():
     from portal.celery import app
 

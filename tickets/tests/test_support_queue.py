@@ -108,6 +108,20 @@ def test_it_counts_tickets_per_status(client, make_ticket, employee_a, agent):
     assert counts == {"new": 1, "in_progress": 1, "waiting": 0, "resolved": 0, "closed": 0}
 
 
+def test_status_counts_follow_new_tickets_and_moves(client, make_ticket, employee_a, agent):
+    client.force_login(agent)
+    ticket = make_ticket(employee_a)
+
+    def counts():
+        return {value: n for value, _label, n in client.get(URL).context["status_counts"]}
+
+    assert counts()["new"] == 1  # now cached
+    make_ticket(employee_a)
+    assert counts()["new"] == 2
+    ticket.move_to(Status.IN_PROGRESS, agent)
+    assert (counts()["new"], counts()["in_progress"]) == (1, 1)
+
+
 def test_bad_filters_are_a_400(client, agent):
     client.force_login(agent)
     assert client.get(URL, {"priority": "9", "sort": "password"}).status_code == 400

@@ -1,0 +1,1 @@
+"""Performance benchmark (issue 8): data set, load runs, query counts."""

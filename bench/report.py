@@ -1,0 +1,303 @@
+"""The benchmark's report: the machine, the versions, the targets and bench/results/latest.md."""
+
+from __future__ import annotations
+
+import os
+import platform
+import re
+import subprocess
+from importlib import metadata
+from pathlib import Path
+
+PAGE_TARGET = 0.25
+PASSWORD_STEP_TARGET = 0.85
+SIGN_IN_TARGET = 0.6
+QUEUE_SCALE_TARGET = 0.9
+MAX_QUERIES = 12
+REMINDER_SECONDS = 10
+REMINDER_MEMORY_RATIO = 1.2
+
+
+def machine() -> dict:
+    cpuinfo = Path("/proc/cpuinfo").read_text()
+    model = re.search(r"^model name\s*:\s*(.+)$", cpuinfo, re.MULTILINE)
+    memory = re.search(r"^MemTotal:\s*(\d+)", Path("/proc/meminfo").read_text(), re.MULTILINE)
+    return {
+        "cpus": os.cpu_count(),
+        "cpu_model": model.group(1).strip() if model else platform.processor(),
+        "memory_gib": round(int(memory.group(1)) / 1024 / 1024, 1) if memory else None,
+        "kernel": platform.release(),
+        "os": _first_line(["sh", "-c", ". /etc/os-release && echo $PRETTY_NAME"]),
+    }
+
+
+def _first_line(command: list[str]) -> str:
+    try:
+        output = subprocess.run(command, capture_output=True, text=True, timeout=10)
+    except (OSError, subprocess.TimeoutExpired):
+        return "not found"
+    text = (output.stdout or output.stderr).strip()
+    return text.splitlines()[0] if text else "not found"
+
+
+def versions(services: bool) -> dict:
+    found = {"python": platform.python_version()}
+    for package in (
+        "Django",
+        "gunicorn",
+        "argon2-cffi",
+        "psycopg2-binary",
+        "redis",
+        "celery",
+        "django-two-factor-auth",
+        "django-otp",
+    ):
+        try:
+            found[package] = metadata.version(package)
+        except metadata.PackageNotFoundError:
+            found[package] = "not installed"
+    found["wrk"] = _first_line(["wrk", "--version"]).split(" [")[0]
+    if services:
+        found["postgresql"] = _first_line(
+            ["psql", "-h", "127.0.0.1", "-U", "postgres", "-tAc", "SHOW server_version"]
+        )
+        found["redis-server"] = _first_line(["redis-server", "--version"])
+    else:
+        import sqlite3
+
+        found["sqlite"] = sqlite3.sqlite_version
+    return found
+
+
+def _ratio(numerator, denominator):
+    if not numerator or not denominator:
+        return None
+    return round(numerator / denominator, 3)
+
+
+def targets(results: dict) -> list[dict]:
+    """Each target of issue 8 as {name, value, target, met}."""
+    found = []
+
+    def add(name, value, target, met, detail=""):
+        found.append(
+            {"name": name, "value": value, "target": target, "met": bool(met), "detail": detail}
+        )
+
+    large = results["load"].get("large", {})
+    small = results["load"].get("small", {})
+    bound = results["argon2_bound"]["per_second"]
+    if "password_step" in large:
+        value = _ratio(large["password_step"]["per_second"], bound)
+        add(
+            "Password step / Argon2 bound",
+            value,
+            f">= {PASSWORD_STEP_TARGET}",
+            value is not None and value >= PASSWORD_STEP_TARGET,
+        )
+    if "full_sign_in" in large:
+        value = _ratio(large["full_sign_in"]["per_second"], bound)
+        add(
+            "Full sign-in / Argon2 bound",
+            value,
+            f">= {SIGN_IN_TARGET}",
+            value is not None and value >= SIGN_IN_TARGET,
+        )
+    for size, figures in (("100k", large), ("1k", small)):
+        floor = figures.get("minimal", {}).get("per_second")
+        for key in ("dashboard", "my_tickets", "ticket", "queue"):
+            if key in figures:
+                value = _ratio(figures[key]["per_second"], floor)
+                add(
+                    f"{figures[key]['name']} / minimal view ({size} tickets)",
+                    value,
+                    f">= {PAGE_TARGET}",
+                    value is not None and value >= PAGE_TARGET,
+                )
+    if "queue" in large and "queue" in small:
+        value = _ratio(large["queue"]["per_second"], small["queue"]["per_second"])
+        add(
+            "Support queue at 100k / at 1k tickets",
+            value,
+            f">= {QUEUE_SCALE_TARGET}",
+            value is not None and value >= QUEUE_SCALE_TARGET,
+        )
+    counts = results["queries"]
+    if "large" in counts and "small" in counts:
+        differing = [
+            f"{a['role']} {a['path']}: {a['queries']} vs {b['queries']}"
+            for a, b in zip(counts["large"], counts["small"], strict=True)
+            if a["queries"] != b["queries"]
+        ]
+        add(
+            "Same queries per page at 100k and 1k tickets",
+            len(differing),
+            "0 pages differ",
+            not differing,
+            "; ".join(differing),
+        )
+    worst = max(
+        (page for pages in counts.values() for page in pages),
+        key=lambda page: page["queries"],
+        default=None,
+    )
+    if worst:
+        add(
+            "Most queries on any page",
+            worst["queries"],
+            f"<= {MAX_QUERIES}",
+            worst["queries"] <= MAX_QUERIES,
+            f"{worst['role']} {worst['path']}",
+        )
+    bad_status = [
+        f"{p['role']} {p['path']}: {p['status']}"
+        for pages in counts.values()
+        for p in pages
+        if p["status"] != 200
+    ]
+    add(
+        "Every counted page answers 200",
+        len(bad_status),
+        "0",
+        not bad_status,
+        "; ".join(bad_status),
+    )
+    reminders = results["reminders"]
+    ten = reminders.get("10k")
+    if ten:
+        add(
+            "Reminder job, 10,000 users (s)",
+            ten["seconds"],
+            f"< {REMINDER_SECONDS}",
+            ten["seconds"] < REMINDER_SECONDS,
+        )
+    hundred = reminders.get("100k")
+    if ten and hundred:
+        value = _ratio(hundred["peak_python_memory_kib"], ten["peak_python_memory_kib"])
+        add(
+            "Reminder peak memory, 100k / 10k users",
+            value,
+            f"<= {REMINDER_MEMORY_RATIO}",
+            value is not None and value <= REMINDER_MEMORY_RATIO,
+        )
+        add(
+            "Reminder queries per batch, 100k vs 10k",
+            f"{hundred['queries_per_batch_max']} vs {ten['queries_per_batch_max']}",
+            "equal",
+            hundred["queries_per_batch_max"] == ten["queries_per_batch_max"],
+        )
+    wrong = [
+        f"{size} {f['name']}: {f['wrong_answers']} wrong, {f['socket_errors']} errors"
+        for size, figures in results["load"].items()
+        for f in figures.values()
+        if f["wrong_answers"] or f["socket_errors"]
+    ]
+    add(
+        "No wrong answers or socket errors under load", len(wrong), "0", not wrong, "; ".join(wrong)
+    )
+    return found
+
+
+def _cell(value) -> str:
+    return "–" if value is None else str(value)
+
+
+def markdown(results: dict) -> str:
+    m, s = results["machine"], results["settings"]
+    lines = [
+        "# Benchmark results",
+        "",
+        f"Run {results['started']} to {results['finished']} (UTC) with `bench/run.py`, "
+        f"on **{results['backend']}**.",
+        "",
+        "## Machine and versions",
+        "",
+        f"- {m['cpus']} CPUs, {m['cpu_model']}, {m['memory_gib']} GiB, {m['os']}, "
+        f"Linux {m['kernel']}",
+        "- " + ", ".join(f"{k} {v}" for k, v in results["versions"].items()),
+        f"- gunicorn: {s['workers']} {s['worker_class']} workers × {s['threads']} threads "
+        f"(portal/gunicorn.py), on loopback; wrk with {s['connections_pages']} connections "
+        f"for pages, {s['connections_sign_in']} for sign-in; {s['seconds_per_run']} s per run "
+        f"after {s['warmup_seconds']} s of warm-up",
+        f"- Argon2id ({s['hasher']}): {s['argon2']['memory_cost_kib']} KiB, "
+        f"time cost {s['argon2']['time_cost']}, parallelism {s['argon2']['parallelism']}",
+        "- Load generator, PostgreSQL and Redis share the machine's CPUs with gunicorn.",
+        "",
+        "## Targets",
+        "",
+        "| Target | Value | Wanted | Met |",
+        "|---|---|---|---|",
+    ]
+    for target in results["targets"]:
+        detail = f" ({target['detail']})" if target["detail"] else ""
+        lines.append(
+            f"| {target['name']}{detail} | {_cell(target['value'])} | {target['target']} | "
+            f"{'yes' if target['met'] else '**no**'} |"
+        )
+    bound = results["argon2_bound"]
+    lines += [
+        "",
+        "## Throughput and latency",
+        "",
+        "CPU per unit: gunicorn (master and workers), PostgreSQL + Redis, and the whole machine "
+        "(including wrk). A unit is a request, or a completed sign-in for the full sign-in, "
+        "whose latency is that of the whole sequence of four requests.",
+        "",
+        "| Data | Figure | per s | p50 ms | p99 ms | CPU ms app | CPU ms db+cache | "
+        "CPU ms machine |",
+        "|---|---|---|---|---|---|---|---|",
+        f"| – | Argon2 bound ({bound['processes']} processes) | {bound['per_second']} | "
+        f"{bound['p50_ms']} | {bound['p99_ms']} | {bound['cpu_ms_per_unit']} | – | – |",
+    ]
+    for size, figures in results["load"].items():
+        label = "100k tickets" if size == "large" else "1k tickets"
+        for figure in figures.values():
+            lines.append(
+                f"| {label} | {figure['name']} | {figure['per_second']} | {figure['p50_ms']} | "
+                f"{figure['p99_ms']} | {_cell(figure['cpu_ms_per_unit'])} | "
+                f"{_cell(figure['db_cache_cpu_ms_per_unit'])} | "
+                f"{_cell(figure['machine_cpu_ms_per_unit'])} |"
+            )
+    lines += [
+        "",
+        "## Queries per page",
+        "",
+        "| Who | Page | 100k tickets | 1k tickets |",
+        "|---|---|---|---|",
+    ]
+    small = {(p["role"], p["path"]): p for p in results["queries"].get("small", [])}
+    for page in results["queries"].get("large", []):
+        other = small.get((page["role"], page["path"]), {})
+        lines.append(
+            f"| {page['role']} | `{page['path']}` | {page['queries']} | "
+            f"{_cell(other.get('queries'))} |"
+        )
+    lines += [
+        "",
+        "## Password-expiry reminder job",
+        "",
+        "| Users | Emails | Seconds | Users/s | Queries | Batches | Queries per batch "
+        "(max) | Peak Python memory KiB | Peak RSS KiB |",
+        "|---|---|---|---|---|---|---|---|---|",
+    ]
+    for run in results["reminders"].values():
+        lines.append(
+            f"| {run['users']:,} | {run['emails']:,} | {run['seconds']} | "
+            f"{run['users_per_second']} | {run['queries']} | {run['batches']} | "
+            f"{run['queries_per_batch_max']} | {run['peak_python_memory_kib']} | "
+            f"{run['peak_rss_kib']} |"
+        )
+    lines += [
+        "",
+        "## Data sets",
+        "",
+        "| Data set | Rows | Generation s | With migrate s |",
+        "|---|---|---|---|",
+    ]
+    for name, data in results["data"].items():
+        rows = ", ".join(f"{k} {v:,}" for k, v in data["counts"].items())
+        lines.append(f"| {name} | {rows} | {data['seconds']} | {data['seconds_with_migrate']} |")
+    notes = results.get("notes")
+    if notes:
+        lines += ["", "## Notes", "", *notes]
+    return "\n".join(lines) + "\n"

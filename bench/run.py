@@ -1,0 +1,414 @@
+"""The portal's benchmark: one run, one machine, figures side by side.
+
+    .venv/bin/python bench/run.py            # or: make bench
+    .venv/bin/python bench/run.py --reminders-100k --seconds 20
+
+1. Prepares two data sets with production settings: 10,000 users in 50 companies with
+   100,000 tickets, and the same users with 1,000 tickets (PostgreSQL and Redis when they
+   answer on 127.0.0.1, otherwise SQLite with eager tasks; the report says which).
+2. Counts the queries of each page at both sizes (Django's test client).
+3. Measures the Argon2 bound, then serves each data set with gunicorn (portal/gunicorn.py,
+   the production configuration) on loopback and drives it with wrk: the password step, the
+   full sign-in, a minimal view and the main pages.
+4. Runs the password-expiry reminder job over the 10,000 users (and 100,000 with the flag).
+5. Writes bench/results/latest.json and latest.md.
+
+Benchmark databases (portal_bench_*) and Redis databases 13-15 are the benchmark's own and
+are wiped; nothing else is touched.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import os
+import secrets
+import shutil
+import socket
+import subprocess
+import sys
+import time
+from datetime import UTC, datetime
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))
+
+from bench import load, report  # noqa: E402
+
+WORK = ROOT / "var" / "bench"
+RESULTS = ROOT / "bench" / "results"
+PG = "postgres://postgres@127.0.0.1:5432/{name}"
+REDIS = "redis://127.0.0.1:6379/{db}"
+DATA_SETS = {
+    # name: (tickets, Redis database)
+    "large": (100_000, 15),
+    "small": (1_000, 14),
+}
+REMINDER_USERS_DB = ("users100k", 13)
+QUEUE_FILTER = "?priority=2&sort=due"
+
+
+def _port_open(port: int) -> bool:
+    with socket.socket() as probe:
+        probe.settimeout(1)
+        return probe.connect_ex(("127.0.0.1", port)) == 0
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def say(text: str) -> None:
+    print(f"[bench {time.strftime('%H:%M:%S')}] {text}", flush=True)
+
+
+class Backend:
+    """Where a data set lives: a PostgreSQL database and a Redis database, or SQLite files."""
+
+    def __init__(self, use_services: bool):
+        self.use_services = use_services
+        self.name = "PostgreSQL + Redis" if use_services else "SQLite, eager tasks, local cache"
+
+    def env(self, data_set: str, redis_db: int) -> dict:
+        if self.use_services:
+            return {
+                "DATABASE_URL": PG.format(name=f"portal_bench_{data_set}"),
+                "REDIS_URL": REDIS.format(db=redis_db),
+            }
+        return {"DATABASE_URL": f"sqlite:///{WORK / f'{data_set}.sqlite3'}"}
+
+    def reset(self, data_set: str, redis_db: int) -> None:
+        if self.use_services:
+            import psycopg2
+            import redis
+
+            connection = psycopg2.connect(host="127.0.0.1", user="postgres", dbname="postgres")
+            connection.autocommit = True
+            with connection.cursor() as cursor:
+                cursor.execute(f'DROP DATABASE IF EXISTS "portal_bench_{data_set}" WITH (FORCE)')
+                cursor.execute(f'CREATE DATABASE "portal_bench_{data_set}"')
+            connection.close()
+            redis.Redis.from_url(REDIS.format(db=redis_db)).flushdb()
+        else:
+            (WORK / f"{data_set}.sqlite3").unlink(missing_ok=True)
+
+    def drop(self, data_set: str, redis_db: int) -> None:
+        if self.use_services:
+            import psycopg2
+            import redis
+
+            connection = psycopg2.connect(host="127.0.0.1", user="postgres", dbname="postgres")
+            connection.autocommit = True
+            with connection.cursor() as cursor:
+                cursor.execute(f'DROP DATABASE IF EXISTS "portal_bench_{data_set}" WITH (FORCE)')
+            connection.close()
+            redis.Redis.from_url(REDIS.format(db=redis_db)).flushdb()
+        else:
+            (WORK / f"{data_set}.sqlite3").unlink(missing_ok=True)
+
+
+def production_env() -> dict:
+    """Production settings for every process of the run (see README, "Configuration")."""
+    env = {
+        key: value
+        for key, value in os.environ.items()
+        if key not in ("DATABASE_URL", "REDIS_URL", "CELERY_TASK_ALWAYS_EAGER", "EMAIL_URL")
+    }
+    env.update(
+        DJANGO_SETTINGS_MODULE="portal.settings",
+        DEBUG="False",
+        SECRET_KEY="bench-" + secrets.token_urlsafe(40),
+        ALLOWED_HOSTS="127.0.0.1,localhost",
+        SITE_URL="https://127.0.0.1",
+        EMAIL_URL="dummymail://",
+        LOG_LEVEL="WARNING",
+        PORTAL_VAR_DIR=str(WORK / "var"),
+        PYTHONPATH=str(ROOT),
+    )
+    return env
+
+
+def python(module: str, *args: str, env: dict, capture: bool = True) -> str:
+    result = subprocess.run(
+        [sys.executable, "-m", module, *args],
+        cwd=ROOT,
+        env=env,
+        capture_output=capture,
+        text=True,
+    )
+    if result.returncode != 0:
+        raise SystemExit(f"{module} failed:\n{result.stdout}\n{result.stderr}")
+    return result.stdout
+
+
+def prepare(
+    backend: Backend,
+    base_env: dict,
+    data_set: str,
+    tickets: int,
+    redis_db: int,
+    users: int = 10_000,
+) -> tuple[dict, dict]:
+    backend.reset(data_set, redis_db)
+    env = {**base_env, **backend.env(data_set, redis_db)}
+    out = WORK / f"{data_set}.json"
+    started = time.monotonic()
+    python(
+        "bench.data", "--tickets", str(tickets), "--users", str(users), "--out", str(out), env=env
+    )
+    data = json.loads(out.read_text())
+    data["wall_seconds_with_migrate"] = round(time.monotonic() - started, 2)
+    data["queue_filter"] = QUEUE_FILTER
+    out.write_text(json.dumps(data))
+    return data, env
+
+
+def serve_and_measure(
+    env: dict,
+    data: dict,
+    *,
+    seconds: float,
+    warmup: float,
+    argon2_per_second: float | None,
+    sign_in: bool,
+) -> tuple[dict, dict]:
+    port = _free_port()
+    server = load.start_gunicorn(env, port, WORK / f"gunicorn-{port}.log")
+    concurrency = server.workers * server.threads
+    connections = 2 * concurrency
+    figures = {}
+    try:
+        common = {"seconds": seconds, "warmup": warmup}
+        say(
+            f"gunicorn on :{port}: {server.workers} {server.worker_class} workers "
+            f"x {server.threads} threads; wrk with {connections} connections"
+        )
+        if sign_in:
+            usernames = data["usernames"]
+            users_file = WORK / "users.txt"
+            users_file.write_text("\n".join(usernames) + "\n")
+            needed = math.ceil((argon2_per_second or 100) * (seconds + warmup) * 1.5) + 100
+            say(f"preparing {needed} sessions at the password step")
+            sessions = load.prepare_password_sessions(server, usernames, needed, data["password"])
+            sessions_file = WORK / "sessions.txt"
+            # Warm-up and measured run take from the same list, in order.
+            sessions_file.write_text("\n".join(sessions) + "\n")
+            say("password step")
+            figures["password_step"] = load.measure(
+                server,
+                "Password step",
+                "password.lua",
+                "/account/login/",
+                connections=concurrency,
+                threads=concurrency,
+                env={"BENCH_SESSIONS": str(sessions_file)},
+                **{**common, "warmup": 0},
+            )
+            say("full sign-in")
+            figures["full_sign_in"] = load.measure(
+                server,
+                "Full sign-in",
+                "signin.lua",
+                "/account/login/",
+                connections=concurrency,
+                threads=concurrency,
+                unit_key="sign_ins",
+                env={"BENCH_USERS": str(users_file), "BENCH_PASSWORD": data["password"]},
+                **common,
+            )
+        employee = load.sign_in(server, data["employee"]["username"], data["password"])
+        agent = load.sign_in(
+            server, data["agent"]["username"], data["password"], data["agent"]["totp_key"]
+        )
+        pages = [
+            ("minimal", "Minimal view", "/healthz/live", None),
+            ("dashboard", "Dashboard", "/dashboard/", employee),
+            ("my_tickets", "My tickets", "/tickets/", employee),
+            ("ticket", "Ticket page", f"/tickets/{data['employee']['ticket_id']}/", employee),
+            ("queue", "Support queue with filters", f"/support/{QUEUE_FILTER}", agent),
+        ]
+        for key, name, path, session in pages:
+            say(name.lower())
+            figures[key] = load.measure(
+                server,
+                name,
+                "page.lua",
+                path,
+                connections=connections,
+                threads=2,
+                env={"BENCH_COOKIE": f"sessionid={session}" if session else ""},
+                **common,
+            )
+    finally:
+        server.stop()
+    deployment = {
+        "workers": server.workers,
+        "threads": server.threads,
+        "worker_class": server.worker_class,
+        "connections_pages": connections,
+        "connections_sign_in": concurrency,
+    }
+    return figures, deployment
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--seconds", type=float, default=10, help="length of each timed run")
+    parser.add_argument("--warmup", type=float, default=3, help="warm-up before each run")
+    parser.add_argument(
+        "--reminders-100k", action="store_true", help="also run the reminder job over 100,000 users"
+    )
+    parser.add_argument(
+        "--sqlite", action="store_true", help="use SQLite even when PostgreSQL and Redis answer"
+    )
+    parser.add_argument(
+        "--keep-data", action="store_true", help="keep the benchmark databases afterwards"
+    )
+    args = parser.parse_args()
+
+    if not shutil.which("wrk"):
+        raise SystemExit("wrk is needed: apt-get install -y wrk")
+    WORK.mkdir(parents=True, exist_ok=True)
+    (WORK / "var").mkdir(exist_ok=True)
+    backend = Backend(not args.sqlite and _port_open(5432) and _port_open(6379))
+    say(f"backend: {backend.name}")
+    base_env = production_env()
+    started = datetime.now(UTC)
+
+    say("collecting static files")
+    subprocess.run(
+        [sys.executable, "manage.py", "collectstatic", "--noinput", "-v0"],
+        cwd=ROOT,
+        env={**base_env, **backend.env("large", 15)},
+        check=True,
+    )
+
+    data_sets = {}
+    for name, (tickets, redis_db) in DATA_SETS.items():
+        say(f"generating the {name} data set ({tickets:,} tickets)")
+        data, env = prepare(backend, base_env, name, tickets, redis_db)
+        data_sets[name] = {"data": data, "env": env}
+        say(f"  {data['seconds']:.1f} s: {data['counts']}")
+
+    queries = {}
+    for name, entry in data_sets.items():
+        say(f"counting queries per page ({name})")
+        queries[name] = json.loads(
+            python("bench.queries", "--data", str(WORK / f"{name}.json"), env=entry["env"])
+        )
+
+    probe = {**base_env, **data_sets["large"]["env"]}
+    workers = int(
+        subprocess.run(
+            [
+                sys.executable,
+                "-c",
+                "import runpy; print(runpy.run_path('portal/gunicorn.py')['workers'])",
+            ],
+            cwd=ROOT,
+            env=probe,
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout
+    )
+    say(f"Argon2 bound in {workers} processes")
+    argon2 = json.loads(
+        python(
+            "bench.argon2_bound",
+            "--processes",
+            str(workers),
+            "--seconds",
+            str(args.seconds),
+            env=probe,
+        )
+    )
+
+    load_figures = {}
+    deployment = {}
+    for name, entry in data_sets.items():
+        say(f"serving the {name} data set")
+        figures, deployment = serve_and_measure(
+            entry["env"],
+            entry["data"],
+            seconds=args.seconds,
+            warmup=args.warmup,
+            argon2_per_second=argon2["per_second"],
+            sign_in=(name == "large"),
+        )
+        load_figures[name] = figures
+
+    say("reminder job over 10,000 users")
+    reminders = {
+        "10k": json.loads(
+            python(
+                "bench.reminders",
+                env={**data_sets["large"]["env"], "CELERY_TASK_ALWAYS_EAGER": "True"},
+            )
+        )
+    }
+    if args.reminders_100k:
+        name, redis_db = REMINDER_USERS_DB
+        say("generating 100,000 users for the reminder job")
+        data, env = prepare(backend, base_env, name, 0, redis_db, users=100_000)
+        say("reminder job over 100,000 users")
+        reminders["100k"] = json.loads(
+            python("bench.reminders", env={**env, "CELERY_TASK_ALWAYS_EAGER": "True"})
+        )
+        if not args.keep_data:
+            backend.drop(name, redis_db)
+
+    if not args.keep_data:
+        for name, (_tickets, redis_db) in DATA_SETS.items():
+            backend.drop(name, redis_db)
+
+    results = {
+        "started": started.isoformat(timespec="seconds"),
+        "finished": datetime.now(UTC).isoformat(timespec="seconds"),
+        "backend": backend.name,
+        "machine": report.machine(),
+        "versions": report.versions(backend.use_services),
+        "settings": {
+            **deployment,
+            "argon2": argon2["parameters"],
+            "hasher": argon2["hasher"],
+            "seconds_per_run": args.seconds,
+            "warmup_seconds": args.warmup,
+            "queue_filter": QUEUE_FILTER,
+        },
+        "data": {
+            name: {
+                "counts": entry["data"]["counts"],
+                "seconds": entry["data"]["seconds"],
+                "seconds_with_migrate": entry["data"]["wall_seconds_with_migrate"],
+            }
+            for name, entry in data_sets.items()
+        },
+        "argon2_bound": argon2,
+        "load": load_figures,
+        "queries": {
+            name: [{k: v for k, v in page.items() if k != "sql"} for page in pages]
+            for name, pages in queries.items()
+        },
+        "reminders": reminders,
+    }
+    results["targets"] = report.targets(results)
+    RESULTS.mkdir(exist_ok=True)
+    (RESULTS / "latest.json").write_text(json.dumps(results, indent=2) + "\n")
+    (WORK / "queries-sql.json").write_text(json.dumps(queries, indent=2))
+    markdown = report.markdown(results)
+    (RESULTS / "latest.md").write_text(markdown)
+    print(markdown)
+    missed = [t for t in results["targets"] if not t["met"]]
+    say(f"{len(results['targets']) - len(missed)} of {len(results['targets'])} targets met")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,42 @@
+-- The password step alone: each request posts the password into a session whose
+-- identifier step was done beforehand (one prepared session per request, in BENCH_SESSIONS:
+-- "sessionid<TAB>password" lines). A right password answers 302 to the dashboard.
+package.path = os.getenv("BENCH_WRK_DIR") .. "/?.lua;" .. package.path
+local common = require("common")
+
+setup = common.setup
+
+function init(args)
+  local all = common.lines(os.getenv("BENCH_SESSIONS"))
+  sessions = {}
+  for i = thread_number + 1, #all, thread_count do table.insert(sessions, all[i]) end
+  position, ok, wrong, exhausted = 0, 0, 0, 0
+  csrf = os.getenv("BENCH_CSRF")
+  origin = os.getenv("BENCH_ORIGIN")
+end
+
+function request()
+  position = position + 1
+  local line = sessions[position]
+  if line == nil then
+    exhausted = exhausted + 1
+    return wrk.format("GET", "/healthz/live", { ["X-Forwarded-Proto"] = "https" })
+  end
+  local session, password = line:match("([^\t]+)\t(.+)")
+  local body = "csrfmiddlewaretoken=" .. csrf
+    .. "&login_view-current_step=auth&auth-password=" .. password
+  return wrk.format("POST", "/account/login/", {
+    ["X-Forwarded-Proto"] = "https",
+    ["Origin"] = origin,
+    ["Content-Type"] = "application/x-www-form-urlencoded",
+    ["Cookie"] = "csrftoken=" .. csrf .. "; sessionid=" .. session,
+  }, body)
+end
+
+function response(status, headers, body)
+  if status == 302 then ok = ok + 1 else wrong = wrong + 1 end
+end
+
+function done(summary, latency, requests)
+  common.report(summary, latency, { "ok", "wrong", "exhausted" })
+end
