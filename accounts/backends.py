@@ -1,8 +1,32 @@
 from __future__ import annotations
 
 from django.contrib.auth.backends import ModelBackend
+from django.db.models import Aggregate, CharField, OuterRef, Subquery
 
 from .models import User
+
+GROUP_SEPARATOR = "|"
+
+
+class _JoinedNames(Aggregate):
+    """The names joined by GROUP_SEPARATOR: STRING_AGG on PostgreSQL, GROUP_CONCAT on SQLite."""
+
+    function = "STRING_AGG"
+    template = f"%(function)s(%(expressions)s, '{GROUP_SEPARATOR}')"
+    output_field = CharField()
+
+    def as_sqlite(self, compiler, connection, **extra_context):
+        return super().as_sql(compiler, connection, function="GROUP_CONCAT", **extra_context)
+
+
+def _group_names():
+    memberships = User.groups.through.objects.filter(user_id=OuterRef("pk"))
+    return Subquery(
+        memberships.order_by()
+        .values("user_id")
+        .annotate(names=_JoinedNames("group__name"))
+        .values("names")
+    )
 
 
 class UsernameOrEmailBackend(ModelBackend):
@@ -20,9 +44,16 @@ class UsernameOrEmailBackend(ModelBackend):
         return None
 
     def get_user(self, user_id):
-        # Every request checks the company's password policy: load it with the user.
+        # Every request checks the company's password policy and the user's roles: load the
+        # company and the group names (for accounts.roles) with the user, in one query.
         try:
-            user = User._default_manager.select_related("company").get(pk=user_id)
+            user = (
+                User._default_manager.select_related("company")
+                .annotate(role_group_names=_group_names())
+                .get(pk=user_id)
+            )
         except User.DoesNotExist:
             return None
+        names = user.role_group_names
+        user._role_group_names = set(names.split(GROUP_SEPARATOR)) if names else set()
         return user if self.user_can_authenticate(user) else None

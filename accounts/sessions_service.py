@@ -4,6 +4,12 @@ Each signed-in session has a ``UserSession`` row whose id is kept in the session
 not the session store, decides whether the session may still be used, so revocation holds
 with database sessions and with Redis-backed cache sessions alike (a revoked session whose
 cache entry survives is still refused).
+
+Every request asks that question, so the answer (the row's session-key hash, or ENDED) is
+kept in the shared cache: readers only ``add`` it, and every write of the row ``set``s it
+after the database update, so a reader racing with a revocation cannot bring a live state
+back. With the local-memory cache of the embedded default the cache is per process: a
+revocation made by another process (a management command) takes up to STATE_MAX_AGE.
 """
 
 from __future__ import annotations
@@ -18,6 +24,7 @@ from django.contrib import messages
 from django.contrib.auth import logout
 from django.contrib.auth.tokens import default_token_generator
 from django.core import signing
+from django.core.cache import cache
 from django.db import transaction
 from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
@@ -38,6 +45,8 @@ SIGNED_IN_AT = "portal_signed_in_at"
 LAST_ACTIVITY = "portal_last_activity"
 TRACKED_ID = "portal_session_id"
 REPORT_SALT = "accounts.sign-in-report"
+ENDED = "ended"
+STATE_MAX_AGE = 3600
 
 IDLE, ABSOLUTE, REVOKED = "idle", "absolute", "revoked"
 
@@ -156,14 +165,15 @@ def check_request(request) -> str | None:
         # A session from before tracking existed (or force_login in tests): adopt it.
         _create_row(request, request.user)
         return None
-    row = UserSession.objects.filter(pk=row_id, user_id=request.user.pk).first()
+    state = _tracked_state(row_id)
     if (
-        row is None
-        or row.ended_at is not None
-        or row.session_key_hash != hash_key(session.session_key)
+        state is None
+        or state[0] != request.user.pk
+        or state[1] == ENDED
+        or state[1] != hash_key(session.session_key)
     ):
         return REVOKED
-    request.tracked_session = row
+    request.tracked_session = UserSession(pk=row_id, user_id=state[0], session_key_hash=state[1])
     if last is None or now - last >= _activity_interval():
         touch(request)
     return None
@@ -192,6 +202,7 @@ def after_response(request, key_at_start: str | None) -> None:
     if key and key != key_at_start and hash_key(key) != row.session_key_hash:
         row.session_key_hash = hash_key(key)
         UserSession.objects.filter(pk=row.pk).update(session_key_hash=row.session_key_hash)
+        cache.set(_state_key(row.pk), (row.user_id, row.session_key_hash), STATE_MAX_AGE)
 
 
 def idle_duration_text(seconds: int | None = None) -> str:
@@ -249,8 +260,37 @@ def end_current_session(request, reason: str) -> None:
 # --- Ending sessions -----------------------------------------------------------------------
 
 
+def _state_key(row_id: int) -> str:
+    return f"accounts:tracked-session:{row_id}"
+
+
+def _tracked_state(row_id: int) -> tuple[int, str] | None:
+    """(user id, session-key hash or ENDED) of a tracked session; None when there is none."""
+    key = _state_key(row_id)
+    state = cache.get(key)
+    if state is None:
+        row = UserSession.objects.filter(pk=row_id).values_list(
+            "user_id", "ended_at", "session_key_hash"
+        )
+        found = row.first()
+        if found is None:
+            return None
+        user_id, ended_at, key_hash = found
+        state = (user_id, ENDED if ended_at is not None else key_hash)
+        cache.add(key, state, STATE_MAX_AGE)
+    return tuple(state)
+
+
 def _end_rows(rows, reason: str) -> int:
-    return rows.filter(ended_at__isnull=True).update(ended_at=timezone.now(), end_reason=reason)
+    """End the rows still open; the cached states follow, so the sessions stop at once."""
+    ending = list(rows.filter(ended_at__isnull=True).values_list("pk", "user_id"))
+    if not ending:
+        return 0
+    count = UserSession.objects.filter(
+        pk__in=[pk for pk, _user in ending], ended_at__isnull=True
+    ).update(ended_at=timezone.now(), end_reason=reason)
+    cache.set_many({_state_key(pk): (user_id, ENDED) for pk, user_id in ending}, STATE_MAX_AGE)
+    return count
 
 
 def end_session(request, row: UserSession) -> None:

@@ -293,6 +293,7 @@ def run_wrk(
         "BENCH_WRK_DIR": str(WRK_DIR),
         "BENCH_CSRF": CSRF_SECRET,
         "BENCH_ORIGIN": server.origin,
+        "BENCH_THREADS": str(threads),
         **(env or {}),
     }
     output = subprocess.run(command, env=run_env, capture_output=True, text=True, check=True)

@@ -295,7 +295,7 @@ def markdown(results: dict) -> str:
         "|---|---|---|---|",
     ]
     for name, data in results["data"].items():
-        rows = ", ".join(f"{k} {v:,}" for k, v in data["counts"].items())
+        rows = ", ".join(f"{k} {v:,}" for k, v in data["counts"].items() if isinstance(v, int))
         lines.append(f"| {name} | {rows} | {data['seconds']} | {data['seconds_with_migrate']} |")
     notes = results.get("notes")
     if notes:

@@ -155,11 +155,10 @@ def enrollment_required(user) -> bool:
     """True when the user must add an authenticator before using the portal."""
     if not getattr(settings, "MFA_ENFORCE", True):
         return False
-    types = authenticator_types(user)
     if roles.requires_strong_second_factor(user):
-        return not types & set(STRONG_TYPES)
+        return not authenticator_types(user) & set(STRONG_TYPES)
     company = getattr(user, "company", None)
-    return bool(company is not None and company.mfa_required and not types)
+    return bool(company is not None and company.mfa_required and not authenticator_types(user))
 
 
 def required_action_url_name(user) -> str | None:

@@ -67,6 +67,7 @@ class Status(models.TextChoices):
 
 
 OPEN_STATUSES = (Status.NEW, Status.IN_PROGRESS, Status.WAITING)
+OPEN_STATUS_VALUES = [status.value for status in OPEN_STATUSES]  # for index conditions
 # Service-level clocks run while the provider has to act.
 ACTIVE_STATUSES = (Status.NEW, Status.IN_PROGRESS)
 
@@ -253,6 +254,28 @@ class Ticket(ChoiceLabelsMixin, models.Model):
             models.Index(fields=["category", "status"], name="ticket_category_idx"),
             models.Index(fields=["requester", "status"], name="ticket_requester_idx"),
             models.Index(fields=["status", "waiting_since"], name="ticket_waiting_idx"),
+            # The support queue shows open tickets (a fifth of them, or less) in one of these
+            # orders: partial indexes let it read the first page in order, at any table size.
+            models.Index(
+                fields=["priority", "created_at"],
+                condition=Q(status__in=OPEN_STATUS_VALUES),
+                name="ticket_open_priority_idx",
+            ),
+            models.Index(
+                fields=["resolution_due", "id"],
+                condition=Q(status__in=OPEN_STATUS_VALUES),
+                name="ticket_open_due_idx",
+            ),
+            models.Index(
+                fields=["-created_at", "-id"],
+                condition=Q(status__in=OPEN_STATUS_VALUES),
+                name="ticket_open_created_idx",
+            ),
+            models.Index(
+                fields=["-updated_at", "-id"],
+                condition=Q(status__in=OPEN_STATUS_VALUES),
+                name="ticket_open_updated_idx",
+            ),
         ]
 
     def __str__(self) -> str:

@@ -16,6 +16,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_POST
 
 from accounts import roles
+from portal.pagination import CappedPaginator
 from portal.redirects import safe_next
 
 from . import services
@@ -237,7 +238,7 @@ def queue(request):
     else:
         tickets, status = Ticket.objects.none(), 400
     tickets = tickets.select_related("category", "company", "assignee", "requester")
-    page = Paginator(tickets, PAGE_SIZE).get_page(request.GET.get("page"))
+    page = CappedPaginator(tickets, PAGE_SIZE).get_page(request.GET.get("page"))
     ctx = {
         "form": form,
         "page": page,

@@ -128,3 +128,24 @@ def test_query_count_does_not_grow_with_sessions(
     with django_assert_max_num_queries(9):
         response = client.get("/account/security/sessions/")
     assert response.text.count("Chrome 120") == 10
+
+
+def test_a_session_checked_moments_ago_is_still_refused_at_once_when_ended(
+    client, two_sessions, employee_a
+):
+    """The per-request check is answered from the cache: ending a session must update it."""
+    assert two_sessions.get("/dashboard/").status_code == 200  # its state is now cached
+    other_row = UserSession.objects.get(user=employee_a, browser__startswith="Chrome")
+    client.post(f"/account/security/sessions/{other_row.pk}/end/")
+    assert two_sessions.get("/dashboard/").status_code == 302
+
+
+def test_the_session_check_costs_no_query_once_cached(client, sign_in, employee_a):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    sign_in(employee_a)
+    client.get("/healthz/live")
+    with CaptureQueriesContext(connection) as queries:
+        assert client.get("/healthz/live").status_code == 200
+    assert not [q for q in queries.captured_queries if "accounts_usersession" in q["sql"]]

@@ -186,3 +186,17 @@ def test_hashes_with_other_parameters_are_upgraded_at_sign_in(
     enter_password(client, password)
     employee_a.refresh_from_db()
     assert "$m=19456,t=2,p=1$" in employee_a.password
+
+
+@pytest.mark.django_db
+def test_identifier_lookups_use_the_case_insensitive_indexes(employee_a):
+    """LOWER(username) and LOWER(email) are indexed; UPPER() (iexact) would scan every user."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from accounts.models import User
+
+    with CaptureQueriesContext(connection) as queries:
+        assert User.objects.find_by_identifier(employee_a.username.upper()) == employee_a
+        assert User.objects.find_by_identifier(employee_a.email.upper()) == employee_a
+    assert all("LOWER(" in q["sql"] and "UPPER(" not in q["sql"] for q in queries.captured_queries)

@@ -30,12 +30,14 @@ function common.percentile(sorted, p)
   return sorted[index]
 end
 
--- Every thread of a script gets its number and the total, for striding shared inputs.
+-- Every thread of a script gets its number and the total, for striding shared inputs. The
+-- total comes from the harness (BENCH_THREADS): wrk may start a thread, and run its init(),
+-- before the next thread's setup() has run.
 local threads = {}
 function common.setup(thread)
   thread:set("thread_number", #threads)
+  thread:set("thread_count", tonumber(os.getenv("BENCH_THREADS")))
   table.insert(threads, thread)
-  for _, t in ipairs(threads) do t:set("thread_count", #threads) end
 end
 
 -- done(): sum the per-thread globals named in `counters`, gather the per-thread timing

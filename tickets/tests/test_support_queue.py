@@ -138,3 +138,25 @@ def test_the_query_count_is_constant(
         response = client.get(URL, {"status": "all"})
     assert response.status_code == 200
     assert len(response.context["rows"]) == min(count, 25)
+
+
+def test_the_queue_counts_matches_only_up_to_a_cap(client, employee_a, agent, monkeypatch):
+    from portal.pagination import CappedPaginator
+
+    monkeypatch.setattr(CappedPaginator, "cap", 30)
+    bulk_tickets(employee_a, 40)
+    client.force_login(agent)
+    response = client.get(URL, {"status": "all"})
+    page = response.context["page"]
+    assert (page.paginator.count, page.paginator.capped, page.paginator.num_pages) == (30, True, 2)
+    assert "more than 30 matches" in response.content.decode()
+    last = client.get(URL, {"status": "all", "page": 2}).context["page"]
+    assert not last.has_next()
+
+
+def test_the_queue_says_the_exact_count_below_the_cap(client, employee_a, agent):
+    bulk_tickets(employee_a, 30)
+    client.force_login(agent)
+    response = client.get(URL, {"status": "all"})
+    assert response.context["page"].paginator.count == 30
+    assert "more than" not in response.content.decode()
