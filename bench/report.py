@@ -297,7 +297,7 @@ def markdown(results: dict) -> str:
     for name, data in results["data"].items():
         rows = ", ".join(f"{k} {v:,}" for k, v in data["counts"].items() if isinstance(v, int))
         lines.append(f"| {name} | {rows} | {data['seconds']} | {data['seconds_with_migrate']} |")
-    notes = results.get("notes")
-    if notes:
-        lines += ["", "## Notes", "", *notes]
+    limits = Path(__file__).with_name("limits.md")
+    if limits.exists() and any(not target["met"] for target in results["targets"]):
+        lines += ["", limits.read_text().strip()]
     return "\n".join(lines) + "\n"
