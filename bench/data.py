@@ -325,13 +325,10 @@ def _forget_cached_state(user_ids: list[int]) -> None:
     hold a previous data set's authenticator types for these ids, which would send a manager
     or agent to "set up two-factor" instead of the dashboard for minutes, and the support
     queue's status counts of the previous data."""
-    from django.core.cache import cache
-
-    from accounts.models import User
-    from mfa.services import _types_cache_key
+    from mfa.services import forget_authenticator_types
     from tickets.models import forget_status_counts
 
-    cache.delete_many([_types_cache_key(User(pk=pk)) for pk in user_ids])
+    forget_authenticator_types(user_ids)
     forget_status_counts()
 
 

@@ -13,7 +13,6 @@ import argparse
 import json
 import os
 import sys
-import time
 
 
 def _pages(data: dict) -> list[tuple[str, str]]:
@@ -45,7 +44,7 @@ def _pages(data: dict) -> list[tuple[str, str]]:
 def _signed_in_client(person: dict, password: str):
     from django.test import Client
 
-    from bench.load import totp
+    from bench.load import totp, wait_for_next_code
 
     client = Client(HTTP_HOST="127.0.0.1")
     login = "/account/login/"
@@ -67,7 +66,7 @@ def _signed_in_client(person: dict, password: str):
             )
             if response.status_code == 302:
                 break
-            time.sleep(31 - time.time() % 30)
+            wait_for_next_code()
     if response.status_code != 302:
         raise SystemExit(f"sign-in of {person['username']} answered {response.status_code}")
     return client

@@ -83,33 +83,31 @@ class Backend:
         return {"DATABASE_URL": f"sqlite:///{WORK / f'{data_set}.sqlite3'}"}
 
     def reset(self, data_set: str, redis_db: int) -> None:
+        """An empty database (and Redis database) for a data set."""
+        self.drop(data_set, redis_db)
         if self.use_services:
-            import psycopg2
-            import redis
-
-            connection = psycopg2.connect(host="127.0.0.1", user="postgres", dbname="postgres")
-            connection.autocommit = True
-            with connection.cursor() as cursor:
-                cursor.execute(f'DROP DATABASE IF EXISTS "portal_bench_{data_set}" WITH (FORCE)')
-                cursor.execute(f'CREATE DATABASE "portal_bench_{data_set}"')
-            connection.close()
-            redis.Redis.from_url(REDIS.format(db=redis_db)).flushdb()
-        else:
-            (WORK / f"{data_set}.sqlite3").unlink(missing_ok=True)
+            self._postgres(f'CREATE DATABASE "portal_bench_{data_set}"')
 
     def drop(self, data_set: str, redis_db: int) -> None:
         if self.use_services:
-            import psycopg2
             import redis
 
-            connection = psycopg2.connect(host="127.0.0.1", user="postgres", dbname="postgres")
-            connection.autocommit = True
-            with connection.cursor() as cursor:
-                cursor.execute(f'DROP DATABASE IF EXISTS "portal_bench_{data_set}" WITH (FORCE)')
-            connection.close()
+            self._postgres(f'DROP DATABASE IF EXISTS "portal_bench_{data_set}" WITH (FORCE)')
             redis.Redis.from_url(REDIS.format(db=redis_db)).flushdb()
         else:
             (WORK / f"{data_set}.sqlite3").unlink(missing_ok=True)
+
+    @staticmethod
+    def _postgres(statement: str) -> None:
+        import psycopg2
+
+        connection = psycopg2.connect(host="127.0.0.1", user="postgres", dbname="postgres")
+        connection.autocommit = True
+        try:
+            with connection.cursor() as cursor:
+                cursor.execute(statement)
+        finally:
+            connection.close()
 
 
 def production_env() -> dict:
@@ -133,12 +131,12 @@ def production_env() -> dict:
     return env
 
 
-def python(module: str, *args: str, env: dict, capture: bool = True) -> str:
+def python(module: str, *args: str, env: dict) -> str:
     result = subprocess.run(
         [sys.executable, "-m", module, *args],
         cwd=ROOT,
         env=env,
-        capture_output=capture,
+        capture_output=True,
         text=True,
     )
     if result.returncode != 0:

@@ -711,6 +711,13 @@ def browser_is_trusted(request, user) -> bool:
     )
 
 
+def forget_authenticator_types(user_ids) -> None:
+    """Drop the cached authenticator types of many users at once (after a bulk load)."""
+    from accounts.models import User
+
+    cache.delete_many([_types_cache_key(User(pk=pk)) for pk in user_ids])
+
+
 def forget_authenticator_state(user) -> None:
     """After authenticators were removed elsewhere (a security manager's reset): drop the
     cached types and the trusted browsers that relied on them."""

@@ -163,9 +163,10 @@ STATUS_COUNTS_MAX_AGE = 60
 def status_counts() -> list[tuple[str, str, int]]:
     """(status, label, number of tickets) for every status.
 
-    Counting every ticket costs time in proportion to their number, so the counts are cached:
-    creating a ticket or moving its status drops them (forget_status_counts), and they are never older
-    than STATUS_COUNTS_MAX_AGE seconds whatever races with a change (or a deletion in the admin).
+    Counting every ticket costs time in proportion to their number, so the counts are
+    cached: creating a ticket or moving its status drops them (forget_status_counts), and
+    they are never older than STATUS_COUNTS_MAX_AGE seconds, whatever races with a change
+    (or a deletion in the admin).
     """
     counts = cache.get(STATUS_COUNTS_KEY)
     if counts is None:
@@ -397,7 +398,7 @@ class Ticket(ChoiceLabelsMixin, models.Model):
         return TicketEvent.objects.create(ticket=self, kind=kind, actor=actor, data=data)
 
 
-class Message(ChoiceLabelsMixin, models.Model):
+class Message(models.Model):
     """One entry of the conversation: a public reply or an internal note of support staff."""
 
     ticket = models.ForeignKey(
