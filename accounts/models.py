@@ -62,18 +62,25 @@ class PortalUserManager(UserManager):
     def get_by_natural_key(self, username):
         return self.get(username__iexact=username)
 
-    def find_by_identifier(self, identifier: str):
-        """The user an identifier (user name or email, any case) names, or None."""
+    def find_by_identifier(self, identifier: str, *, lock: bool = False):
+        """The user an identifier (user name or email, any case) names, or None.
+
+        ``lock`` (inside a transaction) locks the user's row and loads the company with it:
+        the sign-in's password check finds and locks the account in one query.
+        """
         identifier = (identifier or "").strip()
         if not identifier:
             return None
+        users = self.select_related("company").select_for_update(of=("self",)) if lock else self
         # LOWER(...) = lower(identifier): the expression the indexes below are built on, so
         # sign-in never scans the user table (iexact's UPPER() would).
         if "@" in identifier:
-            matches = self.alias(email_ci=Lower("email")).filter(email_ci=identifier.lower())
+            matches = users.alias(email_ci=Lower("email")).filter(email_ci=identifier.lower())
             return matches.order_by("date_joined").first()
         return (
-            self.alias(username_ci=Lower("username")).filter(username_ci=identifier.lower()).first()
+            users.alias(username_ci=Lower("username"))
+            .filter(username_ci=identifier.lower())
+            .first()
         )
 
 

@@ -79,19 +79,15 @@ class PasswordCheck:
 def check_sign_in_password(request, identifier: str, password: str) -> PasswordCheck:
     """Verify a password for an identifier, counting failures and blocking the account.
 
-    The account row is locked for the whole check so that parallel attempts are counted
-    exactly and no password is evaluated once the account is blocked. An unknown identifier
-    costs the same hashing time as a known one.
+    The account row is found and locked in one query and stays locked for the whole check,
+    so that parallel attempts are counted exactly and no password is evaluated once the
+    account is blocked. An unknown identifier costs the same hashing time as a known one.
     """
-    found = User.objects.find_by_identifier(identifier)
-    if found is None:
-        make_password(password)
-        _count_ip_failure(request)
-        return PasswordCheck(user=None)
-
     with transaction.atomic():
-        user = User.objects.select_for_update().get(pk=found.pk)
-        if user.is_blocked or not user.is_active or initial_password_expired(user):
+        user = User.objects.find_by_identifier(identifier, lock=True)
+        if user is None:
+            ok = False
+        elif user.is_blocked or not user.is_active or initial_password_expired(user):
             user.failed_login_count += 1
             user.save(update_fields=["failed_login_count"])
             make_password(password)
@@ -104,6 +100,8 @@ def check_sign_in_password(request, identifier: str, password: str) -> PasswordC
                     user.save(update_fields=["failed_login_count"])
             else:
                 _register_failure(request, user)
+    if user is None:
+        make_password(password)  # outside the transaction: nothing is locked
     if not ok:
         _count_ip_failure(request)
         return PasswordCheck(user=None)

@@ -26,6 +26,7 @@ from django.contrib.auth.tokens import default_token_generator
 from django.core import signing
 from django.core.cache import cache
 from django.db import transaction
+from django.db.models import BooleanField, ExpressionWrapper, Q
 from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
 from django.utils.encoding import force_bytes
@@ -118,10 +119,16 @@ def start_session(request, user: User, response) -> UserSession:
     if len(browser_token) < 32:
         browser_token = secrets.token_urlsafe(32)
     browser_key_hash = hash_key(browser_token)
-    seen_before = UserSession.objects.filter(user=user)
-    is_new_browser = (
-        seen_before.exists() and not seen_before.filter(browser_key_hash=browser_key_hash).exists()
+    # One query: None when the user never signed in before (no alert for a first sign-in),
+    # True when this browser was seen, False when only other browsers were.
+    seen_here = (
+        UserSession.objects.filter(user=user)
+        .annotate(here=ExpressionWrapper(Q(browser_key_hash=browser_key_hash), BooleanField()))
+        .order_by("-here")
+        .values_list("here", flat=True)
+        .first()
     )
+    is_new_browser = seen_here is False
     row = _create_row(request, user, browser_key_hash)
     response.set_cookie(
         settings.BROWSER_COOKIE_NAME,

@@ -6,6 +6,7 @@ from django.contrib.auth import logout
 from django.contrib.auth.decorators import login_required
 from django.contrib.auth.forms import SetPasswordForm
 from django.core.paginator import Paginator
+from django.db import transaction
 from django.http import Http404, HttpResponseRedirect
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import Resolver404, resolve, reverse
@@ -86,6 +87,9 @@ class PortalLoginView(SecondFactorLoginMixin, LoginView):
             result = super().process_step(form)  # resets the wizard's storage
             self.storage.data["identifier"] = identifier
             self.storage.current_step = self.AUTH_STEP
+            # The user the password check just loaded and locked: the rest of this request
+            # (step conditions, login) uses it instead of loading it again.
+            self.user_cache = form.get_user()
             return result
         return super().process_step(form)
 
@@ -108,9 +112,11 @@ class PortalLoginView(SecondFactorLoginMixin, LoginView):
 
     def done(self, form_list, **kwargs):
         user = self.get_user()
-        response = super().done(form_list, **kwargs)
-        services.record_sign_in(self.request, user)
-        sessions_service.start_session(self.request, user, response)
+        # last_login, the audit event and the session row: one commit, not three.
+        with transaction.atomic():
+            response = super().done(form_list, **kwargs)
+            services.record_sign_in(self.request, user)
+            sessions_service.start_session(self.request, user, response)
         response.set_cookie(
             settings.LANGUAGE_COOKIE_NAME,
             user.preferred_language,

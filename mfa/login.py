@@ -38,15 +38,22 @@ class SecondFactorLoginMixin:
         return bool(user) and services.browser_is_trusted(self.request, user)
 
     def has_token_step(self) -> bool:
-        return bool(self._authenticators()) and not self.trusted_browser
+        # The wizard asks for its step conditions several times per request: answer once
+        # per user and request, and fetch the devices themselves only when a step needs them.
+        user = self.get_user()
+        if not user:
+            return False
+        cached = getattr(self, "_token_step_cache", None)
+        if cached is None or cached[0] != user.pk:
+            needed = services.has_authenticator(user) and not self.trusted_browser
+            cached = self._token_step_cache = (user.pk, needed)
+        return cached[1]
 
     def has_backup_step(self) -> bool:
-        user = self.get_user()
-        backup = services.backup_device(user) if user else None
         return bool(
             self.has_token_step()
-            and backup is not None
             and TOKEN_STEP not in self.storage.validated_step_data
+            and services.backup_device(self.get_user()) is not None
         )
 
     def get_devices(self):

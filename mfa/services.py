@@ -15,7 +15,7 @@ from django.conf import settings
 from django.core import signing
 from django.core.cache import cache
 from django.db import IntegrityError, transaction
-from django.db.models import F
+from django.db.models import Exists, F, OuterRef, Q
 from django.http import Http404
 from django.urls import reverse
 from django.utils import timezone
@@ -97,6 +97,17 @@ def authenticators(user) -> list[Device]:
     for model in TYPES.values():
         devices += list(model.objects.filter(user=user, confirmed=True))
     return sorted(devices, key=lambda d: (d.created_at or timezone.now(), d.pk))
+
+
+def has_authenticator(user) -> bool:
+    """Whether the user has any confirmed authenticator: one query, for the sign-in's step
+    conditions (never from the cache: a stale answer would skip the second factor)."""
+    if not user or not user.pk:
+        return False
+    any_confirmed = Q()
+    for model in TYPES.values():
+        any_confirmed |= Exists(model.objects.filter(user_id=OuterRef("pk"), confirmed=True))
+    return type(user)._default_manager.filter(any_confirmed, pk=user.pk).exists()
 
 
 def get_authenticator(user, ref: str) -> Device:

@@ -200,3 +200,28 @@ def test_identifier_lookups_use_the_case_insensitive_indexes(employee_a):
         assert User.objects.find_by_identifier(employee_a.username.upper()) == employee_a
         assert User.objects.find_by_identifier(employee_a.email.upper()) == employee_a
     assert all("LOWER(" in q["sql"] and "UPPER(" not in q["sql"] for q in queries.captured_queries)
+
+
+@pytest.mark.django_db
+def test_the_password_step_runs_a_fixed_small_set_of_queries(client, employee_a, password):
+    """Find-and-lock, last_login, the audit event and the session (one browser check):
+    the password step's cost beyond Argon2 is part of the sign-in benchmark (issue 8)."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    identify(client, employee_a.username)
+    with CaptureQueriesContext(connection) as queries:
+        response = enter_password(client, password)
+    assert response.status_code == 302
+    statements = [q["sql"] for q in queries.captured_queries]
+    user_reads = [s for s in statements if s.startswith("SELECT") and '"accounts_user"' in s]
+    # One read of the user: the locked lookup; the wizard does not load the user again.
+    assert len([s for s in user_reads if "LOWER(" in s]) == 1
+    assert not [s for s in user_reads if "LOWER(" not in s and "EXISTS" not in s]
+    # The session store's own statements depend on SESSION_ENGINE (database or Redis).
+    data_statements = [
+        s
+        for s in statements
+        if not s.startswith(("SAVEPOINT", "RELEASE")) and '"django_session"' not in s
+    ]
+    assert len(data_statements) <= 6, "\n".join(data_statements)
