@@ -3,6 +3,8 @@ from __future__ import annotations
 from django.contrib.auth.backends import ModelBackend
 from django.db.models import Aggregate, CharField, OuterRef, Subquery
 
+from portal.prepared import PreparedQuery
+
 from .models import User
 
 GROUP_SEPARATOR = "|"
@@ -29,6 +31,18 @@ def _group_names():
     )
 
 
+# Every request checks the company's password policy and the user's roles: load the company and
+# the group names (for accounts.roles) with the user, in one query compiled once per thread.
+_USER_WITH_COMPANY_AND_ROLES = PreparedQuery(
+    lambda pk: (
+        User._default_manager.select_related("company")
+        .annotate(role_group_names=_group_names())
+        .filter(pk=pk)
+    ),
+    pk=int,
+)
+
+
 class UsernameOrEmailBackend(ModelBackend):
     """Sign-in by user name or email address, in any case."""
 
@@ -44,16 +58,12 @@ class UsernameOrEmailBackend(ModelBackend):
         return None
 
     def get_user(self, user_id):
-        # Every request checks the company's password policy and the user's roles: load the
-        # company and the group names (for accounts.roles) with the user, in one query.
-        try:
-            user = (
-                User._default_manager.select_related("company")
-                .annotate(role_group_names=_group_names())
-                .get(pk=user_id)
-            )
-        except User.DoesNotExist:
+        if user_id is None:
             return None
+        users = _USER_WITH_COMPANY_AND_ROLES(pk=user_id)
+        if not users:
+            return None
+        user = users[0]
         names = user.role_group_names
         user._role_group_names = set(names.split(GROUP_SEPARATOR)) if names else set()
         return user if self.user_can_authenticate(user) else None
