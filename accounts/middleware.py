@@ -5,6 +5,7 @@ from __future__ import annotations
 from django.conf import settings
 from django.shortcuts import redirect
 from django.urls import Resolver404, resolve
+from django.utils.functional import LazyObject, empty
 
 from . import services
 
@@ -29,6 +30,29 @@ def _required_action_url(user) -> str | None:
     from mfa.services import required_action_url_name
 
     return required_action_url_name(user)
+
+
+class ResolvedUserMiddleware:
+    """Puts the user object itself on the request, in place of the lazy wrappers around it.
+
+    Django's auth and django-otp each wrap request.user in a SimpleLazyObject; every
+    attribute read then goes through two proxies, and a page reads the user hundreds of
+    times. Every request looks at the user anyway (required actions, session limits, the
+    layout), so nothing is saved by keeping it lazy.
+    """
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        user = getattr(request, "user", None)
+        while isinstance(user, LazyObject):
+            if user._wrapped is empty:
+                user._setup()
+            user = user._wrapped
+        if user is not None:
+            request.user = user
+        return self.get_response(request)
 
 
 class RequiredActionsMiddleware:
