@@ -177,8 +177,8 @@ def serve_and_measure(
 ) -> tuple[dict, dict]:
     port = _free_port()
     server = load.start_gunicorn(env, port, WORK / f"gunicorn-{port}.log")
-    concurrency = server.workers * server.threads
-    connections = 2 * concurrency
+    # Twice as many connections as gunicorn serves at once: a worker never waits for wrk.
+    connections = 2 * server.workers * server.threads
     figures = {}
     try:
         common = {"seconds": seconds, "warmup": warmup}
@@ -202,8 +202,8 @@ def serve_and_measure(
                 "Password step",
                 "password.lua",
                 "/account/login/",
-                connections=concurrency,
-                threads=concurrency,
+                connections=connections,
+                threads=connections,
                 env={"BENCH_SESSIONS": str(sessions_file)},
                 **{**common, "warmup": 0},
             )
@@ -213,8 +213,8 @@ def serve_and_measure(
                 "Full sign-in",
                 "signin.lua",
                 "/account/login/",
-                connections=concurrency,
-                threads=concurrency,
+                connections=connections,
+                threads=connections,
                 unit_key="sign_ins",
                 env={"BENCH_USERS": str(users_file), "BENCH_PASSWORD": data["password"]},
                 **common,
@@ -249,7 +249,7 @@ def serve_and_measure(
         "threads": server.threads,
         "worker_class": server.worker_class,
         "connections_pages": connections,
-        "connections_sign_in": concurrency,
+        "connections_sign_in": connections,
     }
     return figures, deployment
 

@@ -1,7 +1,11 @@
 """gunicorn configuration: `gunicorn -c portal/gunicorn.py portal.wsgi`.
 
-Sign-in is CPU-bound (Argon2), so the default is one sync worker per core plus one; pages
-spend their time in PostgreSQL, which a couple of threads per worker cover.
+Sign-in (Argon2) and page rendering are both CPU-bound in Python: the benchmark (bench/)
+measured pages spending about 0.1 ms waiting on PostgreSQL for every 5 ms of CPU. So the
+default is gunicorn's plain sync worker, one per core plus one: threads in a worker only
+add switching of the interpreter lock (about 13 % more CPU per page, measured). Sync workers
+need a buffering proxy in front (see README, "Production"); set GUNICORN_THREADS=2 or more
+for the gthread worker where there is none.
 """
 
 import multiprocessing
@@ -9,7 +13,7 @@ import os
 
 bind = os.environ.get("BIND", "0.0.0.0:8000")
 workers = int(os.environ.get("WEB_CONCURRENCY", multiprocessing.cpu_count() + 1))
-threads = int(os.environ.get("GUNICORN_THREADS", "2"))
+threads = int(os.environ.get("GUNICORN_THREADS", "1"))
 worker_class = "gthread" if threads > 1 else "sync"
 timeout = 30
 graceful_timeout = 30
