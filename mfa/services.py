@@ -28,8 +28,9 @@ from user_agents import parse as parse_user_agent
 
 from accounts import roles
 from accounts.emails import send_email_to_user
-from accounts.models import SecurityEvent
+from accounts.models import SecurityEvent, User
 from accounts.services import client_ip, record_event, register_second_factor_failure
+from portal.prepared import PreparedQuery
 
 from . import protocol
 from .delivery import get_backend
@@ -99,15 +100,22 @@ def authenticators(user) -> list[Device]:
     return sorted(devices, key=lambda d: (d.created_at or timezone.now(), d.pk))
 
 
-def has_authenticator(user) -> bool:
-    """Whether the user has any confirmed authenticator: one query, for the sign-in's step
-    conditions (never from the cache: a stale answer would skip the second factor)."""
-    if not user or not user.pk:
-        return False
+def _user_if_it_has_an_authenticator(pk):
     any_confirmed = Q()
     for model in TYPES.values():
         any_confirmed |= Exists(model.objects.filter(user_id=OuterRef("pk"), confirmed=True))
-    return type(user)._default_manager.filter(any_confirmed, pk=user.pk).exists()
+    return User._default_manager.filter(any_confirmed, pk=pk).only("pk")[:1]
+
+
+_USER_IF_IT_HAS_AN_AUTHENTICATOR = PreparedQuery(_user_if_it_has_an_authenticator, pk=int)
+
+
+def has_authenticator(user) -> bool:
+    """Whether the user has any confirmed authenticator: one query (compiled once), for the
+    sign-in's step conditions. Never from the cache: a stale answer would skip the factor."""
+    if not user or not user.pk:
+        return False
+    return bool(_USER_IF_IT_HAS_AN_AUTHENTICATOR(pk=user.pk))
 
 
 def get_authenticator(user, ref: str) -> Device:

@@ -22,6 +22,7 @@ from django.db import connections
 from django.db.models import Model, QuerySet
 from django.db.models.query import ModelIterable, get_related_populators
 from django.db.models.sql.compiler import SQLCompiler
+from django.db.transaction import TransactionManagementError
 
 # Values that no real query carries, so that the compiled parameters show where each
 # placeholder went. Integers stay inside the 32-bit range: Django 5 turns an out-of-range
@@ -120,9 +121,6 @@ def _check_supported(queryset: QuerySet) -> None:
         raise PreparedQueryError("prefetch_related() runs more queries: not supported.")
     if queryset._known_related_objects:
         raise PreparedQueryError("Build from the model's manager, not a related manager.")
-    if queryset.query.select_for_update:
-        # Django checks for an open transaction while compiling, which happens only once here.
-        raise PreparedQueryError("select_for_update() is not supported.")
 
 
 class _CompiledQuery:
@@ -148,8 +146,17 @@ class _CompiledQuery:
         self.init_list = [column[0].target.attname for column in select[self.start : self.end]]
         self.related_populators = get_related_populators(klass_info, select, self.alias)
         self.annotations = list(compiler.annotation_col_map.items())
+        # Django checks for an open transaction while compiling; compiling happens once, so
+        # run() repeats that check.
+        self.locks_rows = bool(
+            compiler.query.select_for_update and self.connection.features.has_select_for_update
+        )
 
     def run(self, values: dict[str, int | str]) -> list[Model]:
+        if self.locks_rows and self.connection.get_autocommit():
+            raise TransactionManagementError(
+                "select_for_update cannot be used outside of a transaction."
+            )
         params = list(self.params)
         for name, position in self.positions.items():
             params[position] = values[name]

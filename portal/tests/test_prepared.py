@@ -185,3 +185,33 @@ def test_each_thread_runs_it_on_its_own_connection(employee_a, employee_b):
     assert errors == []
     assert found == {key: [[user]] * 20 for key, user in expected.items()}
     assert USER_WITH_COMPANY(pk=employee_b.pk) == [employee_b]
+
+
+LOCKED_USER = PreparedQuery(
+    lambda pk: User.objects.select_for_update(of=("self",)).filter(pk=pk),
+    pk=int,
+)
+
+
+@pytest.mark.django_db
+def test_a_locking_query_runs_inside_a_transaction(employee_a):
+    from django.db import transaction
+
+    with transaction.atomic():
+        [user] = LOCKED_USER(pk=employee_a.pk)
+        [again] = LOCKED_USER(pk=employee_a.pk)  # compiled already: still checked, still runs
+    assert user.pk == again.pk == employee_a.pk
+
+
+@pytest.mark.django_db(transaction=True)  # a test transaction would hide autocommit
+def test_a_locking_query_outside_a_transaction_is_refused_where_rows_can_be_locked(employee_a):
+    from django.db import transaction
+    from django.db.transaction import TransactionManagementError
+
+    with transaction.atomic():
+        LOCKED_USER(pk=employee_a.pk)  # compile inside the transaction
+    if not connection.features.has_select_for_update:
+        assert LOCKED_USER(pk=employee_a.pk)  # SQLite: no row locks, nothing to refuse
+        return
+    with pytest.raises(TransactionManagementError):
+        LOCKED_USER(pk=employee_a.pk)
