@@ -48,3 +48,24 @@ def test_agents_get_the_queue_link(client, agent):
     client.force_login(agent)
     content = client.get("/dashboard/").content.decode()
     assert 'href="/support/"' in content
+
+
+def test_the_card_says_how_many_open_tickets_there_are_beyond_the_first_five(
+    client, make_ticket, employee_a, employee_b, agent
+):
+    for number in range(7):
+        make_ticket(employee_a, subject=f"Open {number}")
+    make_ticket(employee_a, subject="Done").move_to(Status.RESOLVED, agent)
+    make_ticket(employee_b, subject="Not mine")  # another company: not counted
+    client.force_login(employee_a)
+    content = client.get("/dashboard/").content.decode()
+    assert content.count('class="badge') >= 5
+    assert "7 open tickets in total" in content
+
+
+def test_the_card_has_no_total_when_all_open_tickets_show(client, make_ticket, employee_a):
+    make_ticket(employee_a, subject="Only one")
+    client.force_login(employee_a)
+    content = client.get("/dashboard/").content.decode()
+    assert "Only one" in content
+    assert "in total" not in content
