@@ -263,14 +263,23 @@ def sign_in(server: Server, username: str, password: str, totp_key: str | None =
     return session
 
 
+# Each benchmark user signs in from one browser of their own, as a returning browser does:
+# the portal's browser cookie is this prefix plus the user name (bench/wrk/*.lua add it).
+# A sign-in from a browser the portal has not seen for a user who signed in before renders
+# and queues a "new sign-in" email; with one browser per user, neither run measures that.
+BROWSER_PREFIX = "bench-browser-0123456789-"
+
+
 def prepare_password_sessions(
     server: Server, usernames: list[str], count: int, password: str
 ) -> list[str]:
-    """`count` sessions waiting at the password step, each for a different user."""
+    """`count` sessions waiting at the password step, each for a different user:
+    "session<TAB>password<TAB>user name" lines for bench/wrk/password.lua."""
     names = [usernames[i % len(usernames)] for i in range(count)]
     with ThreadPoolExecutor(max_workers=4) as pool:
         sessions = list(pool.map(lambda name: identified_session(server, name), names))
-    return [f"{session}\t{urllib.parse.quote(password)}" for session in sessions]
+    quoted = urllib.parse.quote(password)
+    return [f"{session}\t{quoted}\t{name}" for session, name in zip(sessions, names, strict=True)]
 
 
 # --- wrk --------------------------------------------------------------------------------------

@@ -204,7 +204,10 @@ def serve_and_measure(
                 "/account/login/",
                 connections=connections,
                 threads=connections,
-                env={"BENCH_SESSIONS": str(sessions_file)},
+                env={
+                    "BENCH_SESSIONS": str(sessions_file),
+                    "BENCH_BROWSER_PREFIX": load.BROWSER_PREFIX,
+                },
                 **{**common, "warmup": 0},
             )
             say("full sign-in")
@@ -216,7 +219,11 @@ def serve_and_measure(
                 connections=connections,
                 threads=connections,
                 unit_key="sign_ins",
-                env={"BENCH_USERS": str(users_file), "BENCH_PASSWORD": data["password"]},
+                env={
+                    "BENCH_USERS": str(users_file),
+                    "BENCH_PASSWORD": data["password"],
+                    "BENCH_BROWSER_PREFIX": load.BROWSER_PREFIX,
+                },
                 **common,
             )
         employee = load.sign_in(server, data["employee"]["username"], data["password"])

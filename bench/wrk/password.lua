@@ -1,6 +1,7 @@
 -- The password step alone: each request posts the password into a session whose
 -- identifier step was done beforehand (one prepared session per request, in BENCH_SESSIONS:
--- "sessionid<TAB>password" lines). A right password answers 302 to the dashboard.
+-- "sessionid<TAB>password<TAB>user name" lines), from the user's own browser (its cookie is
+-- BENCH_BROWSER_PREFIX plus the user name). A right password answers 302 to the dashboard.
 package.path = os.getenv("BENCH_WRK_DIR") .. "/?.lua;" .. package.path
 local common = require("common")
 
@@ -13,6 +14,7 @@ function init(args)
   position, ok, wrong, exhausted = 0, 0, 0, 0
   csrf = os.getenv("BENCH_CSRF")
   origin = os.getenv("BENCH_ORIGIN")
+  browser_prefix = os.getenv("BENCH_BROWSER_PREFIX")
 end
 
 function request()
@@ -22,14 +24,15 @@ function request()
     exhausted = exhausted + 1
     return wrk.format("GET", "/healthz/live", { ["X-Forwarded-Proto"] = "https" })
   end
-  local session, password = line:match("([^\t]+)\t(.+)")
+  local session, password, user = line:match("([^\t]+)\t([^\t]+)\t(.+)")
   local body = "csrfmiddlewaretoken=" .. csrf
     .. "&login_view-current_step=auth&auth-password=" .. password
   return wrk.format("POST", "/account/login/", {
     ["X-Forwarded-Proto"] = "https",
     ["Origin"] = origin,
     ["Content-Type"] = "application/x-www-form-urlencoded",
-    ["Cookie"] = "csrftoken=" .. csrf .. "; sessionid=" .. session,
+    ["Cookie"] = "csrftoken=" .. csrf .. "; sessionid=" .. session
+      .. "; portal_browser=" .. browser_prefix .. user,
   }, body)
 end
 

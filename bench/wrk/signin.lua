@@ -3,8 +3,8 @@
 -- state of one browser. Users come from BENCH_USERS (one user name per line).
 -- wrk keeps only the last of several Set-Cookie headers; Django sets the session cookie
 -- last (SessionMiddleware is outermost), and anything else counts as a wrong answer.
--- Each user keeps one browser cookie, as a returning browser does (a sign-in from a browser
--- the portal has not seen for that user would also render and queue a "new sign-in" email).
+-- Each user keeps one browser cookie (BENCH_BROWSER_PREFIX plus the user name), as a
+-- returning browser does; see BROWSER_PREFIX in bench/load.py.
 package.path = os.getenv("BENCH_WRK_DIR") .. "/?.lua;" .. package.path
 local common = require("common")
 
@@ -17,13 +17,14 @@ function init(args)
   password = os.getenv("BENCH_PASSWORD")
   csrf = os.getenv("BENCH_CSRF")
   origin = os.getenv("BENCH_ORIGIN")
+  browser_prefix = os.getenv("BENCH_BROWSER_PREFIX")
   step, user_index, session = "page", 0, ""
   sign_ins, wrong, timings, started = 0, 0, "", 0
 end
 
 local function browser()
   -- the portal's browser cookie: any value of 32 characters or more
-  return "portal_browser=bench-browser-0123456789-" .. users[user_index]
+  return "portal_browser=" .. browser_prefix .. users[user_index]
 end
 
 local function post(body, cookie)
