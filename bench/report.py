@@ -258,6 +258,18 @@ def markdown(results: dict) -> str:
                 f"{_cell(figure['db_cache_cpu_ms_per_unit'])} | "
                 f"{_cell(figure['machine_cpu_ms_per_unit'])} |"
             )
+    queue_runs = [
+        f"{'100k' if size == 'large' else '1k'} tickets "
+        + ", ".join(str(value) for value in figures["queue"]["runs_per_second"])
+        for size, figures in results["load"].items()
+        if "runs_per_second" in figures.get("queue", {})
+    ]
+    if queue_runs:
+        lines += [
+            "",
+            "The support queue's figures are the median of alternating runs at both sizes "
+            f"(requests/s of each run: {'; '.join(queue_runs)}).",
+        ]
     lines += [
         "",
         "## Queries per page",

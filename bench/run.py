@@ -9,7 +9,8 @@
 2. Counts the queries of each page at both sizes (Django's test client).
 3. Measures the Argon2 bound, then serves each data set with gunicorn (portal/gunicorn.py,
    the production configuration) on loopback and drives it with wrk: the password step, the
-   full sign-in, a minimal view and the main pages.
+   full sign-in, a minimal view and the main pages; then the support queue in alternating
+   runs at both sizes (each size's median run counts).
 4. Runs the password-expiry reminder job over the 10,000 users (and 100,000 with the flag).
 5. Writes bench/results/latest.json and latest.md.
 
@@ -49,6 +50,7 @@ DATA_SETS = {
 }
 REMINDER_USERS_DB = ("users100k", 13)
 QUEUE_FILTER = "?priority=2&sort=due"
+QUEUE_ROUNDS = 3  # alternating runs of the queue per data-set size; the median counts
 
 
 def _port_open(port: int) -> bool:
@@ -166,99 +168,117 @@ def prepare(
     return data, env
 
 
-def serve_and_measure(
-    env: dict,
+def measure_data_set(
+    server: load.Server,
     data: dict,
     *,
     seconds: float,
     warmup: float,
     argon2_per_second: float | None,
     sign_in: bool,
-) -> tuple[dict, dict]:
-    port = _free_port()
-    server = load.start_gunicorn(env, port, WORK / f"gunicorn-{port}.log")
+) -> tuple[dict, str]:
+    """The figures of one served data set (but the queue), and the agent's session."""
     # Twice as many connections as gunicorn serves at once: a worker never waits for wrk.
     connections = 2 * server.workers * server.threads
     figures = {}
-    try:
-        common = {"seconds": seconds, "warmup": warmup}
-        say(
-            f"gunicorn on :{port}: {server.workers} {server.worker_class} workers "
-            f"x {server.threads} threads; wrk with {connections} connections"
+    common = {"seconds": seconds, "warmup": warmup}
+    say(
+        f"gunicorn on :{server.port}: {server.workers} {server.worker_class} workers "
+        f"x {server.threads} threads; wrk with {connections} connections"
+    )
+    if sign_in:
+        usernames = data["usernames"]
+        users_file = WORK / "users.txt"
+        users_file.write_text("\n".join(usernames) + "\n")
+        needed = math.ceil((argon2_per_second or 100) * (seconds + warmup) * 1.5) + 100
+        say(f"preparing {needed} sessions at the password step")
+        sessions = load.prepare_password_sessions(server, usernames, needed, data["password"])
+        sessions_file = WORK / "sessions.txt"
+        # Warm-up and measured run take from the same list, in order.
+        sessions_file.write_text("\n".join(sessions) + "\n")
+        say("password step")
+        figures["password_step"] = load.measure(
+            server,
+            "Password step",
+            "password.lua",
+            "/account/login/",
+            connections=connections,
+            threads=connections,
+            env={
+                "BENCH_SESSIONS": str(sessions_file),
+                "BENCH_BROWSER_PREFIX": load.BROWSER_PREFIX,
+            },
+            **{**common, "warmup": 0},
         )
-        if sign_in:
-            usernames = data["usernames"]
-            users_file = WORK / "users.txt"
-            users_file.write_text("\n".join(usernames) + "\n")
-            needed = math.ceil((argon2_per_second or 100) * (seconds + warmup) * 1.5) + 100
-            say(f"preparing {needed} sessions at the password step")
-            sessions = load.prepare_password_sessions(server, usernames, needed, data["password"])
-            sessions_file = WORK / "sessions.txt"
-            # Warm-up and measured run take from the same list, in order.
-            sessions_file.write_text("\n".join(sessions) + "\n")
-            say("password step")
-            figures["password_step"] = load.measure(
-                server,
-                "Password step",
-                "password.lua",
-                "/account/login/",
-                connections=connections,
-                threads=connections,
-                env={
-                    "BENCH_SESSIONS": str(sessions_file),
-                    "BENCH_BROWSER_PREFIX": load.BROWSER_PREFIX,
-                },
-                **{**common, "warmup": 0},
-            )
-            say("full sign-in")
-            figures["full_sign_in"] = load.measure(
-                server,
-                "Full sign-in",
-                "signin.lua",
-                "/account/login/",
-                connections=connections,
-                threads=connections,
-                unit_key="sign_ins",
-                env={
-                    "BENCH_USERS": str(users_file),
-                    "BENCH_PASSWORD": data["password"],
-                    "BENCH_BROWSER_PREFIX": load.BROWSER_PREFIX,
-                },
-                **common,
-            )
-        employee = load.sign_in(server, data["employee"]["username"], data["password"])
-        agent = load.sign_in(
-            server, data["agent"]["username"], data["password"], data["agent"]["totp_key"]
+        say("full sign-in")
+        figures["full_sign_in"] = load.measure(
+            server,
+            "Full sign-in",
+            "signin.lua",
+            "/account/login/",
+            connections=connections,
+            threads=connections,
+            unit_key="sign_ins",
+            env={
+                "BENCH_USERS": str(users_file),
+                "BENCH_PASSWORD": data["password"],
+                "BENCH_BROWSER_PREFIX": load.BROWSER_PREFIX,
+            },
+            **common,
         )
-        pages = [
-            ("minimal", "Minimal view", "/healthz/live", None),
-            ("dashboard", "Dashboard", "/dashboard/", employee),
-            ("my_tickets", "My tickets", "/tickets/", employee),
-            ("ticket", "Ticket page", f"/tickets/{data['employee']['ticket_id']}/", employee),
-            ("queue", "Support queue with filters", f"/support/{QUEUE_FILTER}", agent),
-        ]
-        for key, name, path, session in pages:
-            say(name.lower())
-            figures[key] = load.measure(
-                server,
-                name,
-                "page.lua",
-                path,
-                connections=connections,
-                threads=2,
-                env={"BENCH_COOKIE": f"sessionid={session}" if session else ""},
-                **common,
+    employee = load.sign_in(server, data["employee"]["username"], data["password"])
+    agent = load.sign_in(
+        server, data["agent"]["username"], data["password"], data["agent"]["totp_key"]
+    )
+    pages = [
+        ("minimal", "Minimal view", "/healthz/live", None),
+        ("dashboard", "Dashboard", "/dashboard/", employee),
+        ("my_tickets", "My tickets", "/tickets/", employee),
+        ("ticket", "Ticket page", f"/tickets/{data['employee']['ticket_id']}/", employee),
+    ]
+    for key, name, path, session in pages:
+        say(name.lower())
+        figures[key] = measure_page(server, name, path, session, **common)
+    return figures, agent
+
+
+def measure_page(server: load.Server, name: str, path: str, session: str | None, **timing) -> dict:
+    return load.measure(
+        server,
+        name,
+        "page.lua",
+        path,
+        connections=2 * server.workers * server.threads,
+        threads=2,
+        env={"BENCH_COOKIE": f"sessionid={session}" if session else ""},
+        **timing,
+    )
+
+
+def compare_queues(servers: dict, agents: dict, rounds: int, **timing) -> dict:
+    """The support queue at every size, in alternating runs: one run each is too noisy on a
+    shared machine to compare sizes within 10 %. Each size's figure is its median run."""
+    runs = {name: [] for name in servers}
+    for round_number in range(1, rounds + 1):
+        for name, server in servers.items():
+            say(f"support queue with filters ({name}, run {round_number} of {rounds})")
+            runs[name].append(
+                measure_page(
+                    server,
+                    "Support queue with filters",
+                    f"/support/{QUEUE_FILTER}",
+                    agents[name],
+                    **timing,
+                )
             )
-    finally:
-        server.stop()
-    deployment = {
-        "workers": server.workers,
-        "threads": server.threads,
-        "worker_class": server.worker_class,
-        "connections_pages": connections,
-        "connections_sign_in": connections,
-    }
-    return figures, deployment
+    medians = {}
+    for name, figures in runs.items():
+        ordered = sorted(figures, key=lambda figure: figure["per_second"])
+        medians[name] = {
+            **ordered[len(ordered) // 2],
+            "runs_per_second": [figure["per_second"] for figure in figures],
+        }
+    return medians
 
 
 def main() -> None:
@@ -337,18 +357,36 @@ def main() -> None:
     )
 
     load_figures = {}
-    deployment = {}
-    for name, entry in data_sets.items():
-        say(f"serving the {name} data set")
-        figures, deployment = serve_and_measure(
-            entry["env"],
-            entry["data"],
-            seconds=args.seconds,
-            warmup=args.warmup,
-            argon2_per_second=argon2["per_second"],
-            sign_in=(name == "large"),
-        )
-        load_figures[name] = figures
+    servers = {}
+    agents = {}
+    timing = {"seconds": args.seconds, "warmup": args.warmup}
+    try:
+        for name, entry in data_sets.items():
+            say(f"serving the {name} data set")
+            port = _free_port()
+            servers[name] = load.start_gunicorn(entry["env"], port, WORK / f"gunicorn-{port}.log")
+            load_figures[name], agents[name] = measure_data_set(
+                servers[name],
+                entry["data"],
+                argon2_per_second=argon2["per_second"],
+                sign_in=(name == "large"),
+                **timing,
+            )
+        for name, figure in compare_queues(servers, agents, QUEUE_ROUNDS, **timing).items():
+            load_figures[name]["queue"] = figure
+    finally:
+        for server in servers.values():
+            server.stop()
+    server = servers["large"]
+    connections = 2 * server.workers * server.threads
+    deployment = {
+        "workers": server.workers,
+        "threads": server.threads,
+        "worker_class": server.worker_class,
+        "connections_pages": connections,
+        "connections_sign_in": connections,
+        "queue_rounds": QUEUE_ROUNDS,
+    }
 
     say("reminder job over 10,000 users")
     reminders = {
