@@ -203,18 +203,22 @@ def wait_for_next_code(step: int = 30) -> None:
     time.sleep(step + 1 - time.time() % step)
 
 
-def identified_session(server: Server, username: str) -> str:
-    """A session whose sign-in wizard has taken the user name and waits for the password."""
+def _login_step(server: Server, cookies: dict, step: str, **fields: str) -> tuple[int, list]:
+    """POST one step of the sign-in wizard; the status and the response headers."""
     status, headers, _ = request(
         server,
         "POST",
         "/account/login/",
-        cookies={"csrftoken": CSRF_SECRET},
-        form={
-            "csrfmiddlewaretoken": CSRF_SECRET,
-            "login_view-current_step": "identify",
-            "identify-username": username,
-        },
+        cookies=cookies,
+        form={"csrfmiddlewaretoken": CSRF_SECRET, "login_view-current_step": step, **fields},
+    )
+    return status, headers
+
+
+def identified_session(server: Server, username: str) -> str:
+    """A session whose sign-in wizard has taken the user name and waits for the password."""
+    status, headers = _login_step(
+        server, {"csrftoken": CSRF_SECRET}, "identify", **{"identify-username": username}
     )
     session = _set_cookie(headers, "sessionid")
     if status != 200 or not session:
@@ -226,33 +230,15 @@ def sign_in(server: Server, username: str, password: str, totp_key: str | None =
     """A signed-in (and, with a TOTP key, second-factor verified) session id."""
     session = identified_session(server, username)
     cookies = {"csrftoken": CSRF_SECRET, "sessionid": session}
-    status, headers, _ = request(
-        server,
-        "POST",
-        "/account/login/",
-        cookies=cookies,
-        form={
-            "csrfmiddlewaretoken": CSRF_SECRET,
-            "login_view-current_step": "auth",
-            "auth-password": password,
-        },
-    )
+    status, headers = _login_step(server, cookies, "auth", **{"auth-password": password})
     if totp_key:
         if status != 200:
             raise RuntimeError(
                 f"password step for {username} answered {status}, not the token step"
             )
         for _attempt in range(3):
-            status, headers, _ = request(
-                server,
-                "POST",
-                "/account/login/",
-                cookies=cookies,
-                form={
-                    "csrfmiddlewaretoken": CSRF_SECRET,
-                    "login_view-current_step": "token",
-                    "token-otp_token": totp(totp_key),
-                },
+            status, headers = _login_step(
+                server, cookies, "token", **{"token-otp_token": totp(totp_key)}
             )
             if status == 302:
                 break

@@ -126,16 +126,21 @@ def service_targets(priority: int) -> tuple[timedelta, timedelta]:
     return timedelta(hours=hours["first_response"]), timedelta(hours=hours["resolution"])
 
 
+def sees_only_own_tickets(user) -> bool:
+    """Everybody but support staff and security managers sees only the tickets they reported."""
+    return not (roles.is_provider_staff(user) or roles.is_security_manager(user))
+
+
 class TicketQuerySet(models.QuerySet):
     def visible_to(self, user) -> TicketQuerySet:
         """Support staff see every ticket, security managers their company's, others their own."""
         if not user.is_authenticated:
             return self.none()
+        if sees_only_own_tickets(user):
+            return self.filter(requester=user)
         if roles.is_provider_staff(user):
             return self
-        if roles.is_security_manager(user):
-            return self.filter(Q(company_id=user.company_id) | Q(requester=user))
-        return self.filter(requester=user)
+        return self.filter(Q(company_id=user.company_id) | Q(requester=user))
 
     def open(self) -> TicketQuerySet:
         return self.filter(status__in=OPEN_STATUSES)

@@ -30,7 +30,14 @@ from .forms import (
     TriageForm,
     agents_queryset,
 )
-from .models import Attachment, Status, Ticket, WorkflowError, status_counts
+from .models import (
+    Attachment,
+    Status,
+    Ticket,
+    WorkflowError,
+    sees_only_own_tickets,
+    status_counts,
+)
 
 PAGE_SIZE = 25
 
@@ -95,9 +102,8 @@ def _render_detail(request, ticket: Ticket, *, reply_form=None, triage_form=None
 def ticket_list(request):
     form = MyTicketsFilterForm(request.GET)
     tickets = Ticket.objects.visible_to(request.user).select_related("category")
-    if roles.is_security_manager(request.user) or roles.is_provider_staff(request.user):
-        # Only they see others' tickets, whose rows name the requester.
-        tickets = tickets.select_related("requester")
+    if not sees_only_own_tickets(request.user):
+        tickets = tickets.select_related("requester")  # rows of others' tickets name them
     if form.is_valid():
         status = form.cleaned_data["status"]
         if status == "open":
