@@ -30,9 +30,10 @@ def _fast_and_isolated(settings, tmp_path):
     settings.MAIL_DIR = tmp_path / "mail"
     settings.MEDIA_ROOT = tmp_path / "media"
     settings.SITE_URL = "http://portal.test"
-    from django.core.cache import cache
+    from django.core.cache import cache, caches
 
     cache.clear()
+    caches["fragments"].clear()
 
 
 def make_user(username: str, *, company=None, group: str | None = None, **fields) -> User:

@@ -131,6 +131,14 @@ if REDIS_URL:
     }
 else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+# Rendered layout fragments that depend only on their key (language, role, page): kept in each
+# process, never shared, so the web tier stays stateless and a deploy starts them afresh.
+CACHES["fragments"] = {
+    "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
+    "LOCATION": "portal-fragments",
+    "TIMEOUT": None,
+    "OPTIONS": {"MAX_ENTRIES": 5000},
+}
 
 CELERY_BROKER_URL = REDIS_URL or "memory://"
 CELERY_RESULT_BACKEND = None
