@@ -10,6 +10,7 @@ from django.contrib.auth.hashers import make_password
 from django.db import transaction
 from django.utils import timezone
 
+from portal.prepared import PreparedQuery
 from portal.throttle import count_hit, hits
 
 from .emails import send_email, send_email_to_user
@@ -46,6 +47,21 @@ def record_event(
         user_agent=(request.META.get("HTTP_USER_AGENT", "")[:300] if request else ""),
         data=data,
     )
+
+
+RECENT_EVENTS = 5
+# On the dashboard, the landing page of every sign-in: compiled once per thread.
+_RECENT_EVENTS = PreparedQuery(
+    lambda user_id: SecurityEvent.objects.filter(user_id=user_id).order_by("-created_at", "-id")[
+        :RECENT_EVENTS
+    ],
+    user_id=int,
+)
+
+
+def recent_events(user: User) -> list[SecurityEvent]:
+    """The user's latest security events, newest first."""
+    return _RECENT_EVENTS(user_id=user.pk)
 
 
 # --- Per-IP throttle against password spraying ------------------------------------------------

@@ -166,7 +166,7 @@ def dashboard(request):
     user = request.user
     ctx = {
         "role": roles.role_label(user),
-        "recent_events": user.security_events.order_by("-created_at")[:5],
+        "recent_events": services.recent_events(user),
     }
     return render(request, "accounts/dashboard.html", ctx)
 

@@ -131,16 +131,32 @@ def sees_only_own_tickets(user) -> bool:
     return not (roles.is_provider_staff(user) or roles.is_security_manager(user))
 
 
+# Which tickets a signed-in user sees: ALL (support staff), COMPANY (a security manager: the
+# company's and their own) or OWN (everybody else: the ones they reported).
+ALL, COMPANY, OWN = "all", "company", "own"
+
+
+def visibility_scope(user) -> str:
+    if sees_only_own_tickets(user):
+        return OWN
+    return ALL if roles.is_provider_staff(user) else COMPANY
+
+
+def visibility_filter(scope: str, user_id: int, company_id: int | None) -> Q:
+    """The rule of visible_to, from ids: prepared queries build it from placeholders."""
+    if scope == OWN:
+        return Q(requester_id=user_id)
+    if scope == COMPANY:
+        return Q(company_id=company_id) | Q(requester_id=user_id)
+    return Q()
+
+
 class TicketQuerySet(models.QuerySet):
     def visible_to(self, user) -> TicketQuerySet:
         """Support staff see every ticket, security managers their company's, others their own."""
         if not user.is_authenticated:
             return self.none()
-        if sees_only_own_tickets(user):
-            return self.filter(requester=user)
-        if roles.is_provider_staff(user):
-            return self
-        return self.filter(Q(company_id=user.company_id) | Q(requester=user))
+        return self.filter(visibility_filter(visibility_scope(user), user.pk, user.company_id))
 
     def open(self) -> TicketQuerySet:
         return self.filter(status__in=OPEN_STATUSES)

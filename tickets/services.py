@@ -12,11 +12,15 @@ from django.utils.translation import gettext as _
 
 from accounts import roles
 from accounts.emails import send_email, send_email_to_user
+from portal.prepared import PreparedQuery
 
 from .forms import agents_queryset
 from .models import (
+    ALL,
+    COMPANY,
     HIGH_PRIORITIES,
     LOGIN_CATEGORY_CODE,
+    OWN,
     Attachment,
     Category,
     Impact,
@@ -28,6 +32,8 @@ from .models import (
     WorkflowError,
     forget_status_counts,
     priority_for,
+    visibility_filter,
+    visibility_scope,
 )
 
 # --- Emails ------------------------------------------------------------------------------
@@ -214,27 +220,114 @@ def bulk_update(tickets, by, *, action: str, assignee=None, status: str = "") ->
 # --- Reading -----------------------------------------------------------------------------
 
 
-def dashboard_tickets(user, limit: int = 5) -> dict:
-    """Open tickets for the dashboard card, and how many there are: one query.
+def _dashboard_card_query(scope: str | None) -> PreparedQuery:
+    """The card's open tickets (with their total as a window count, computed before LIMIT, so
+    the landing page of every sign-in needs no COUNT query), compiled once per thread:
+    building and compiling this query cost several times more than running it."""
 
-    The total rides along as a window count (computed before LIMIT), so the card does not
-    need a second COUNT query on the landing page of every sign-in.
-    """
+    def build(user_id: int, company_id: int = 0):
+        tickets = Ticket.objects.open()
+        if scope is None:  # support staff: the tickets assigned to them
+            tickets = tickets.filter(assignee_id=user_id)
+        else:
+            tickets = tickets.filter(visibility_filter(scope, user_id, company_id))
+        return (
+            tickets.select_related("category")
+            .annotate(open_total=Window(Count("pk")))
+            .order_by("priority", "-created_at")[:DASHBOARD_CARD_SIZE]
+        )
+
+    if scope == COMPANY:
+        return PreparedQuery(build, user_id=int, company_id=int)
+    return PreparedQuery(build, user_id=int)
+
+
+DASHBOARD_CARD_SIZE = 5
+_DASHBOARD_CARD = {scope: _dashboard_card_query(scope) for scope in (None, OWN, COMPANY)}
+
+
+def dashboard_tickets(user) -> dict:
+    """Open tickets for the dashboard card, and how many there are: one query."""
     staff = roles.is_provider_staff(user)
-    if staff:
-        tickets = Ticket.objects.open().filter(assignee=user)
-    else:
-        tickets = Ticket.objects.visible_to(user).open()
-    first = list(
-        tickets.select_related("category")
-        .annotate(open_total=Window(Count("pk")))
-        .order_by("priority", "-created_at")[:limit]
-    )
+    scope = None if staff else visibility_scope(user)
+    ids = {"user_id": user.pk}
+    if scope == COMPANY:
+        ids["company_id"] = user.company_id
+    first = _DASHBOARD_CARD[scope](**ids)
     return {
         "tickets": first,
         "count": first[0].open_total if first else 0,
         "staff": staff,
     }
+
+
+# The ticket page's reads, compiled once per thread (the ticket with three related rows costs
+# 1.8 ms to build and compile and 0.3 ms to run).
+MAX_ID = 2**63 - 1  # ids beyond a bigint match nothing (and SQLite cannot even bind them)
+
+
+def _visible_ticket_query(scope: str) -> PreparedQuery:
+    def build(pk: int, user_id: int = 0, company_id: int = 0):
+        return Ticket.objects.filter(
+            visibility_filter(scope, user_id, company_id), pk=pk
+        ).select_related("category", "requester", "assignee")
+
+    placeholders = {"pk": int}
+    if scope != ALL:
+        placeholders["user_id"] = int
+    if scope == COMPANY:
+        placeholders["company_id"] = int
+    return PreparedQuery(build, **placeholders)
+
+
+_VISIBLE_TICKET = {scope: _visible_ticket_query(scope) for scope in (ALL, COMPANY, OWN)}
+_CONVERSATION = {
+    staff: PreparedQuery(
+        lambda ticket_id, staff=staff: Message.objects.filter(
+            ticket_id=ticket_id, **({} if staff else {"is_internal": False})
+        ).select_related("author"),
+        ticket_id=int,
+    )
+    for staff in (True, False)
+}
+_ATTACHMENTS = PreparedQuery(
+    lambda ticket_id: Attachment.objects.filter(message__ticket_id=ticket_id), ticket_id=int
+)
+_TIMELINE = PreparedQuery(
+    lambda ticket_id: TicketEvent.objects.filter(ticket_id=ticket_id).select_related("actor"),
+    ticket_id=int,
+)
+
+
+def visible_ticket(user, pk: int) -> Ticket | None:
+    """The ticket if ``user`` may see it (the rule of Ticket.objects.visible_to), with its
+    category, requester and assignee."""
+    if not user.is_authenticated or not 0 < pk <= MAX_ID:
+        return None
+    scope = visibility_scope(user)
+    ids = {"pk": pk}
+    if scope != ALL:
+        ids["user_id"] = user.pk
+    if scope == COMPANY:
+        ids["company_id"] = user.company_id
+    found = _VISIBLE_TICKET[scope](**ids)
+    return found[0] if found else None
+
+
+def conversation(ticket: Ticket, *, staff: bool) -> list[Message]:
+    """The ticket's messages in order (internal notes only for staff), each with its
+    ``attachment_list``: two queries, whatever the number of messages."""
+    messages = _CONVERSATION[staff](ticket_id=ticket.pk)
+    attachments = {}
+    for attachment in _ATTACHMENTS(ticket_id=ticket.pk):
+        attachments.setdefault(attachment.message_id, []).append(attachment)
+    for message in messages:
+        message.attachment_list = attachments.get(message.pk, [])
+    return messages
+
+
+def timeline(ticket: Ticket) -> list[TicketEvent]:
+    return _TIMELINE(ticket_id=ticket.pk)
 
 
 # --- Waiting for the customer ------------------------------------------------------------

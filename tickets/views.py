@@ -6,7 +6,6 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
-from django.db.models import Prefetch
 from django.http import FileResponse, Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
@@ -54,8 +53,10 @@ def staff_required(view):
 
 
 def _visible_ticket(request, pk: int) -> Ticket:
-    tickets = Ticket.objects.visible_to(request.user)
-    return get_object_or_404(tickets.select_related("category", "requester", "assignee"), pk=pk)
+    ticket = services.visible_ticket(request.user, pk)
+    if ticket is None:
+        raise Http404
+    return ticket
 
 
 def _query_without_page(request) -> str:
@@ -66,15 +67,10 @@ def _query_without_page(request) -> str:
 
 def _render_detail(request, ticket: Ticket, *, reply_form=None, triage_form=None, status=200):
     staff = roles.is_provider_staff(request.user)
-    conversation = ticket.messages.select_related("author").prefetch_related(
-        Prefetch("attachments", queryset=Attachment.objects.order_by("id"))
-    )
-    if not staff:
-        conversation = conversation.filter(is_internal=False)
     ctx = {
         "ticket": ticket,
         "staff": staff,
-        "conversation": conversation,
+        "conversation": services.conversation(ticket, staff=staff),
         "reply_form": reply_form or ReplyForm(staff=staff),
         "can_resolve": Status.RESOLVED in ticket.allowed_moves(request.user) and ticket.is_open,
         "can_reply": staff or ticket.is_open or ticket.can_reopen_by_reply(),
@@ -90,7 +86,7 @@ def _render_detail(request, ticket: Ticket, *, reply_form=None, triage_form=None
                 "status": ticket.status,
             },
         )
-        ctx["events"] = ticket.events.select_related("actor")
+        ctx["events"] = services.timeline(ticket)
     return render(request, "tickets/ticket_detail.html", ctx, status=status)
 
 

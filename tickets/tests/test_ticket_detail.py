@@ -187,3 +187,53 @@ def test_the_detail_query_count_is_constant(
     client.get(url(ticket_a))  # warm up: session adoption and per-user caches
     with django_assert_max_num_queries(14):
         assert client.get(url(ticket_a)).status_code == 200
+
+
+def test_attachments_are_listed_under_their_own_message(client, ticket_a, employee_a, agent):
+    services.add_reply(ticket_a, employee_a, "First", files=[(upload("one.png"), "image/png")])
+    services.add_reply(
+        ticket_a, agent, "Note", files=[(upload("secret.png"), "image/png")], internal=True
+    )
+    services.add_reply(
+        ticket_a,
+        employee_a,
+        "Second",
+        files=[(upload("two.png"), "image/png"), (upload("three.png"), "image/png")],
+    )
+    client.force_login(employee_a)
+    content = client.get(url(ticket_a)).content.decode()
+    first, second = content.index(">First<"), content.index(">Second<")
+    assert first < content.index("one.png") < second
+    assert second < content.index("two.png") < content.index("three.png")
+    assert "secret.png" not in content
+    client.force_login(agent)
+    content = client.get(url(ticket_a)).content.decode()
+    assert content.index("one.png") < content.index("secret.png") < content.index("two.png")
+
+
+def test_the_ticket_page_runs_the_same_queries_however_long_the_conversation(
+    client, ticket_a, employee_a, agent, django_assert_max_num_queries
+):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    def queries(user) -> int:
+        client.force_login(user)
+        client.get(url(ticket_a))
+        with CaptureQueriesContext(connection) as captured:
+            assert client.get(url(ticket_a)).status_code == 200
+        return len(captured)
+
+    before = {user.pk: queries(user) for user in (employee_a, agent)}
+    for number in range(6):
+        services.add_reply(
+            ticket_a, agent, f"Answer {number}", files=[(upload(f"{number}.png"), "image/png")]
+        )
+    assert {user.pk: queries(user) for user in (employee_a, agent)} == before
+
+
+@pytest.mark.parametrize("pk", ["0", "9223372036854775808", "99999999999999999999999"])
+def test_ids_out_of_range_are_404(client, employee_a, agent, pk):
+    for user in (employee_a, agent):
+        client.force_login(user)
+        assert client.get(f"/tickets/{pk}/").status_code == 404
