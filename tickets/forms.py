@@ -244,8 +244,23 @@ def agents_queryset():
 
 
 class AgentChoiceField(forms.ModelChoiceField):
+    """Validates against agents_queryset(); offers the agents the view loaded once.
+
+    The queue shows two assignee selects and the filter, the ticket page one: they share one
+    list (one query), instead of each select running agents_queryset() when it renders.
+    """
+
+    def __init__(self, **kwargs):
+        super().__init__(queryset=None, **kwargs)
+
     def label_from_instance(self, obj) -> str:
         return obj.get_full_name() or obj.username
+
+    def offer(self, agents: list) -> None:
+        self.queryset = agents_queryset()
+        self.choices = [("", self.empty_label)] + [
+            (agent.pk, self.label_from_instance(agent)) for agent in agents
+        ]
 
 
 SORTS = {
@@ -326,16 +341,14 @@ class QueueFilterForm(forms.Form):
 
 
 class TriageForm(forms.Form):
-    assignee = AgentChoiceField(
-        label=_("Assignee"), required=False, queryset=None, empty_label=_("Unassigned")
-    )
+    assignee = AgentChoiceField(label=_("Assignee"), required=False, empty_label=_("Unassigned"))
     priority = forms.TypedChoiceField(label=_("Priority"), coerce=int, choices=Priority.choices)
     category = CategoryChoiceField(label=_("Category"), queryset=Category.objects.all())
     status = forms.ChoiceField(label=_("Status"), choices=Status.choices)
 
-    def __init__(self, *args, agents, **kwargs):
+    def __init__(self, *args, agents: list, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["assignee"].queryset = agents
+        self.fields["assignee"].offer(agents)
 
 
 class BulkForm(forms.Form):
@@ -345,14 +358,12 @@ class BulkForm(forms.Form):
         label=_("Tickets"), queryset=Ticket.objects.all(), widget=forms.MultipleHiddenInput
     )
     action = forms.ChoiceField(label=_("Action"), choices=ACTIONS)
-    assignee = AgentChoiceField(
-        label=_("Assign to"), required=False, queryset=None, empty_label=_("Unassigned")
-    )
+    assignee = AgentChoiceField(label=_("Assign to"), required=False, empty_label=_("Unassigned"))
     status = forms.ChoiceField(label=_("New status"), required=False, choices=Status.choices)
 
-    def __init__(self, *args, agents, **kwargs):
+    def __init__(self, *args, agents: list, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["assignee"].queryset = agents
+        self.fields["assignee"].offer(agents)
 
     def clean(self):
         data = super().clean()

@@ -78,7 +78,7 @@ def _render_detail(request, ticket: Ticket, *, reply_form=None, triage_form=None
     }
     if staff:
         ctx["triage_form"] = triage_form or TriageForm(
-            agents=agents_queryset(),
+            agents=list(agents_queryset()),
             initial={
                 "assignee": ticket.assignee_id,
                 "priority": ticket.priority,
@@ -250,7 +250,7 @@ def queue(request):
         "rows": [(ticket, ticket.is_overdue(now)) for ticket in page],
         "status_counts": status_counts(),
         "query": _query_without_page(request),
-        "bulk_form": BulkForm(agents=agents_queryset()),
+        "bulk_form": BulkForm(agents=agents),
     }
     return render(request, "tickets/queue.html", ctx, status=status)
 
@@ -258,7 +258,7 @@ def queue(request):
 @staff_required
 @require_POST
 def queue_bulk(request):
-    form = BulkForm(request.POST, agents=agents_queryset())
+    form = BulkForm(request.POST, agents=[])
     if form.is_valid():
         data = form.cleaned_data
         changed, refused = services.bulk_update(
@@ -292,7 +292,7 @@ def queue_bulk(request):
 @require_POST
 def ticket_triage(request, pk: int):
     ticket = _visible_ticket(request, pk)
-    form = TriageForm(request.POST, agents=agents_queryset())
+    form = TriageForm(request.POST, agents=list(agents_queryset()))
     if not form.is_valid():
         return _render_detail(request, ticket, triage_form=form, status=400)
     try:

@@ -160,3 +160,21 @@ def test_the_queue_says_the_exact_count_below_the_cap(client, employee_a, agent)
     response = client.get(URL, {"status": "all"})
     assert response.context["page"].paginator.count == 30
     assert "more than" not in response.content.decode()
+
+
+def test_the_assignee_selects_share_one_query_of_agents(
+    client, make_ticket, employee_a, agent, provider_admin
+):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    make_ticket(employee_a)
+    client.force_login(agent)
+    client.get(URL)
+    with CaptureQueriesContext(connection) as captured:
+        content = client.get(URL).content.decode()
+    agent_queries = [q for q in captured if "auth_group" in q["sql"] and "DISTINCT" in q["sql"]]
+    assert len(agent_queries) == 1
+    for person in (agent, provider_admin):
+        option = f'<option value="{person.pk}">{person.get_full_name()}</option>'
+        assert content.count(option) == 2  # the assignee filter and "Assign to"

@@ -123,3 +123,31 @@ def test_emails_use_the_requester_language(
     with django_capture_on_commit_callbacks(execute=True):
         client.post(f"/tickets/{ticket_a.pk}/reply/", {"body": "Hallo"})
     assert len(mailoutbox) == 1
+
+
+def test_the_triage_form_offers_the_agents_with_the_current_one_selected(
+    client, ticket_a, agent, provider_admin
+):
+    ticket_a.assignee = agent
+    ticket_a.save(update_fields=["assignee"])
+    client.force_login(agent)
+    content = client.get(f"/tickets/{ticket_a.pk}/").content.decode()
+    assert f'<option value="{agent.pk}" selected>{agent.get_full_name()}</option>' in content
+    assert (
+        f'<option value="{provider_admin.pk}">{provider_admin.get_full_name()}</option>' in content
+    )
+
+
+def test_an_invalid_triage_shows_the_agents_again(client, ticket_a, agent):
+    client.force_login(agent)
+    response = client.post(url(ticket_a), _data(ticket_a, priority="9"))
+    assert response.status_code == 400
+    assert f'<option value="{agent.pk}">{agent.get_full_name()}</option>' in response.text
+
+
+def test_only_agents_can_be_assigned(client, ticket_a, agent, employee_a):
+    client.force_login(agent)
+    response = client.post(url(ticket_a), _data(ticket_a, assignee=employee_a.pk))
+    assert response.status_code == 400
+    ticket_a.refresh_from_db()
+    assert ticket_a.assignee is None
