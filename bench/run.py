@@ -7,10 +7,11 @@
    100,000 tickets, and the same users with 1,000 tickets (PostgreSQL and Redis when they
    answer on 127.0.0.1, otherwise SQLite with eager tasks; the report says which).
 2. Counts the queries of each page at both sizes (Django's test client).
-3. Measures the Argon2 bound, then serves each data set with gunicorn (portal/gunicorn.py,
-   the production configuration) on loopback and drives it with wrk: the password step, the
-   full sign-in, a minimal view and the main pages; then the support queue in alternating
-   runs at both sizes (each size's median run counts).
+3. Serves each data set with gunicorn (portal/gunicorn.py, the production configuration) on
+   loopback and drives it with wrk: the password step and the full sign-in, each right after
+   a measurement of the Argon2 bound, and the main pages, each right after the minimal view;
+   then the support queue in alternating runs at both sizes (each size's median counts).
+   Finally the Argon2 bound alone, with gunicorn stopped.
 4. Runs the password-expiry reminder job over the 10,000 users (and 100,000 with the flag).
 5. Writes bench/results/latest.json and latest.md.
 
@@ -30,6 +31,7 @@ import socket
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -174,10 +176,15 @@ def measure_data_set(
     *,
     seconds: float,
     warmup: float,
-    argon2_per_second: float | None,
+    argon2_bound: Callable[[], dict] | None,
     sign_in: bool,
 ) -> tuple[dict, str]:
-    """The figures of one served data set (but the queue), and the agent's session."""
+    """The figures of one served data set (but the queue), and the agent's session.
+
+    Each ratio's two figures are measured back to back: the Argon2 bound right before each
+    sign-in figure, the minimal view right before each page. On a shared machine the speed
+    drifts by tens of percent over the minutes of a run, which a single reference
+    measurement at the start would turn into errors of the ratios."""
     # Twice as many connections as gunicorn serves at once: a worker never waits for wrk.
     connections = 2 * server.workers * server.threads
     figures = {}
@@ -190,7 +197,9 @@ def measure_data_set(
         usernames = data["usernames"]
         users_file = WORK / "users.txt"
         users_file.write_text("\n".join(usernames) + "\n")
-        needed = math.ceil((argon2_per_second or 100) * (seconds + warmup) * 1.5) + 100
+        say("Argon2 bound, before the password step")
+        bound = argon2_bound()
+        needed = math.ceil(bound["per_second"] * (seconds + warmup) * 1.5) + 100
         say(f"preparing {needed} sessions at the password step")
         sessions = load.prepare_password_sessions(server, usernames, needed, data["password"])
         sessions_file = WORK / "sessions.txt"
@@ -210,6 +219,9 @@ def measure_data_set(
             },
             **{**common, "warmup": 0},
         )
+        figures["password_step"]["paired_bound_per_second"] = bound["per_second"]
+        say("Argon2 bound, before the full sign-in")
+        bound = argon2_bound()
         say("full sign-in")
         figures["full_sign_in"] = load.measure(
             server,
@@ -226,20 +238,40 @@ def measure_data_set(
             },
             **common,
         )
+        figures["full_sign_in"]["paired_bound_per_second"] = bound["per_second"]
     employee = load.sign_in(server, data["employee"]["username"], data["password"])
     agent = load.sign_in(
         server, data["agent"]["username"], data["password"], data["agent"]["totp_key"]
     )
     pages = [
-        ("minimal", "Minimal view", "/healthz/live", None),
         ("dashboard", "Dashboard", "/dashboard/", employee),
         ("my_tickets", "My tickets", "/tickets/", employee),
         ("ticket", "Ticket page", f"/tickets/{data['employee']['ticket_id']}/", employee),
     ]
+    floors = []
     for key, name, path, session in pages:
-        say(name.lower())
+        say(f"minimal view, then {name.lower()}")
+        floors.append(measure_minimal(server, **common))
         figures[key] = measure_page(server, name, path, session, **common)
+        figures[key]["paired_minimal_per_second"] = floors[-1]["per_second"]
+    figures["minimal"] = median_run(floors)
     return figures, agent
+
+
+MINIMAL_PATH = "/healthz/live"
+
+
+def measure_minimal(server: load.Server, **timing) -> dict:
+    return measure_page(server, "Minimal view", MINIMAL_PATH, None, **timing)
+
+
+def median_run(figures: list[dict]) -> dict:
+    """The run with the median requests/s, and the requests/s of every run."""
+    ordered = sorted(figures, key=lambda figure: figure["per_second"])
+    return {
+        **ordered[len(ordered) // 2],
+        "runs_per_second": [figure["per_second"] for figure in figures],
+    }
 
 
 def measure_page(server: load.Server, name: str, path: str, session: str | None, **timing) -> dict:
@@ -261,22 +293,24 @@ def compare_queues(servers: dict, agents: dict, rounds: int, **timing) -> dict:
     runs = {name: [] for name in servers}
     for round_number in range(1, rounds + 1):
         for name, server in servers.items():
-            say(f"support queue with filters ({name}, run {round_number} of {rounds})")
-            runs[name].append(
-                measure_page(
-                    server,
-                    "Support queue with filters",
-                    f"/support/{QUEUE_FILTER}",
-                    agents[name],
-                    **timing,
-                )
+            say(f"minimal view, then support queue ({name}, run {round_number} of {rounds})")
+            floor = measure_minimal(server, **timing)
+            figure = measure_page(
+                server,
+                "Support queue with filters",
+                f"/support/{QUEUE_FILTER}",
+                agents[name],
+                **timing,
             )
+            figure["paired_minimal_per_second"] = floor["per_second"]
+            runs[name].append(figure)
     medians = {}
     for name, figures in runs.items():
-        ordered = sorted(figures, key=lambda figure: figure["per_second"])
+        ratios = sorted(f["per_second"] / f["paired_minimal_per_second"] for f in figures)
         medians[name] = {
-            **ordered[len(ordered) // 2],
-            "runs_per_second": [figure["per_second"] for figure in figures],
+            **median_run(figures),
+            "paired_ratio": round(ratios[len(ratios) // 2], 3),
+            "paired_minimal_runs_per_second": [f["paired_minimal_per_second"] for f in figures],
         }
     return medians
 
@@ -344,17 +378,21 @@ def main() -> None:
             check=True,
         ).stdout
     )
-    say(f"Argon2 bound in {workers} processes")
-    argon2 = json.loads(
-        python(
-            "bench.argon2_bound",
-            "--processes",
-            str(workers),
-            "--seconds",
-            str(args.seconds),
-            env=probe,
+    paired_bounds = []
+
+    def argon2_bound() -> dict:
+        bound = json.loads(
+            python(
+                "bench.argon2_bound",
+                "--processes",
+                str(workers),
+                "--seconds",
+                str(args.seconds),
+                env=probe,
+            )
         )
-    )
+        paired_bounds.append(bound["per_second"])
+        return bound
 
     load_figures = {}
     servers = {}
@@ -368,7 +406,7 @@ def main() -> None:
             load_figures[name], agents[name] = measure_data_set(
                 servers[name],
                 entry["data"],
-                argon2_per_second=argon2["per_second"],
+                argon2_bound=argon2_bound,
                 sign_in=(name == "large"),
                 **timing,
             )
@@ -387,6 +425,9 @@ def main() -> None:
         "connections_sign_in": connections,
         "queue_rounds": QUEUE_ROUNDS,
     }
+
+    say(f"Argon2 bound in {workers} processes, gunicorn stopped")
+    argon2 = {**argon2_bound(), "paired_runs_per_second": paired_bounds[:-1]}
 
     say("reminder job over 10,000 users")
     reminders = {
