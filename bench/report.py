@@ -88,12 +88,13 @@ def targets(results: dict) -> list[dict]:
     small = results["load"].get("small", {})
     bound = results["argon2_bound"]["per_second"]
 
-    def paired_bound(figure: dict) -> float:
-        """The bound measured right before this figure (older results: the one bound)."""
-        return figure.get("paired_bound_per_second", bound)
+    def ratio(figure: dict, reference: float | None):
+        """The median of the rounds measured side by side with their own reference (older
+        results: against the one reference of the run)."""
+        return figure.get("paired_ratio") or _ratio(figure["per_second"], reference)
 
     if "password_step" in large:
-        value = _ratio(large["password_step"]["per_second"], paired_bound(large["password_step"]))
+        value = ratio(large["password_step"], bound)
         add(
             "Password step / Argon2 bound",
             value,
@@ -101,7 +102,7 @@ def targets(results: dict) -> list[dict]:
             value is not None and value >= PASSWORD_STEP_TARGET,
         )
     if "full_sign_in" in large:
-        value = _ratio(large["full_sign_in"]["per_second"], paired_bound(large["full_sign_in"]))
+        value = ratio(large["full_sign_in"], bound)
         add(
             "Full sign-in / Argon2 bound",
             value,
@@ -113,9 +114,7 @@ def targets(results: dict) -> list[dict]:
         for key in ("dashboard", "my_tickets", "ticket", "queue"):
             if key in figures:
                 figure = figures[key]
-                value = figure.get("paired_ratio") or _ratio(
-                    figure["per_second"], figure.get("paired_minimal_per_second", floor)
-                )
+                value = ratio(figure, floor)
                 add(
                     f"{figure['name']} / minimal view ({size} tickets)",
                     value,
@@ -266,58 +265,36 @@ def markdown(results: dict) -> str:
                 f"{_cell(figure['db_cache_cpu_ms_per_unit'])} | "
                 f"{_cell(figure['machine_cpu_ms_per_unit'])} |"
             )
-    queue_runs = [
-        f"{'100k' if size == 'large' else '1k'} tickets "
-        + ", ".join(str(value) for value in figures["queue"]["runs_per_second"])
-        for size, figures in results["load"].items()
-        if "runs_per_second" in figures.get("queue", {})
-    ]
-    if queue_runs:
-        lines += [
-            "",
-            "The support queue's figures are the median of alternating runs at both sizes "
-            f"(requests/s of each run: {'; '.join(queue_runs)}).",
-        ]
-    pairs = [
-        f"{figure['name']} ({'100k' if size == 'large' else '1k'}) "
-        f"{figure['per_second']} / {figure['paired_minimal_per_second']}"
-        for size, figures in results["load"].items()
-        for figure in figures.values()
-        if "paired_minimal_per_second" in figure
-    ] + [
-        f"{figure['name']} {figure['per_second']} / {figure['paired_bound_per_second']}"
-        for figures in results["load"].values()
-        for figure in figures.values()
-        if "paired_bound_per_second" in figure
-    ]
-    if pairs:
-        lines += [
-            "",
-            "Each ratio divides by its reference measured right before it on the same server "
-            "(the minimal view before each page, the Argon2 bound before each sign-in figure): "
-            "the machine's speed drifts over a run. The minimal view row above is the median "
-            "of those runs; the Argon2 bound row was measured alone after the load runs. "
-            f"Pairs, per second: {'; '.join(pairs)}.",
-        ]
-        queue_ratios = [
-            f"{'100k' if size == 'large' else '1k'} tickets "
-            + ", ".join(
-                str(round(q / m, 3))
-                for q, m in zip(
-                    figures["queue"]["runs_per_second"],
-                    figures["queue"]["paired_minimal_runs_per_second"],
-                    strict=True,
-                )
+    rounds = [
+        f"{figure['name']} ({'100k' if size == 'large' else '1k'}): "
+        + ", ".join(
+            f"{value} / {reference} = {ratio}"
+            for value, reference, ratio in zip(
+                figure["runs_per_second"],
+                figure["reference_runs_per_second"],
+                figure["ratio_runs"],
+                strict=True,
             )
-            for size, figures in results["load"].items()
-            if "paired_minimal_runs_per_second" in figures.get("queue", {})
+        )
+        for size, figures in results["load"].items()
+        for figure in figures.values()
+        if "ratio_runs" in figure
+    ]
+    if rounds:
+        lines += [
+            "",
+            "Every ratio is measured side by side in rounds: the reference (the Argon2 bound for "
+            "sign-in, the minimal view for pages) right before the figure, on the same server, "
+            f"{s.get('pair_rounds', 3)} times (the queue {s.get('queue_rounds', 3)} times, "
+            "alternating sizes). The target takes the median round's ratio, and the table "
+            "above shows that round (for the queue its median run, which the comparison of the "
+            "sizes uses). The machine's speed drifts over a run, which one reference "
+            "at the start would turn into errors. The minimal view row is the median of its "
+            "runs; the Argon2 bound row was measured alone after the load runs. Rounds, per "
+            "second (figure / reference = ratio):",
+            "",
+            *[f"- {line}" for line in rounds],
         ]
-        if queue_ratios:
-            lines += [
-                "",
-                "The support queue's ratio is the median of its runs' ratios "
-                f"({'; '.join(queue_ratios)}).",
-            ]
     lines += [
         "",
         "## Queries per page",

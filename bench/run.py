@@ -53,6 +53,7 @@ DATA_SETS = {
 REMINDER_USERS_DB = ("users100k", 13)
 QUEUE_FILTER = "?priority=2&sort=due"
 QUEUE_ROUNDS = 3  # alternating runs of the queue per data-set size; the median counts
+PAIR_ROUNDS = 3  # rounds of (reference, figure) for every other ratio; the median counts
 
 
 def _port_open(port: int) -> bool:
@@ -176,19 +177,19 @@ def measure_data_set(
     *,
     seconds: float,
     warmup: float,
+    rounds: int,
     argon2_bound: Callable[[], dict] | None,
     sign_in: bool,
 ) -> tuple[dict, str]:
     """The figures of one served data set (but the queue), and the agent's session.
 
-    Each ratio's two figures are measured back to back: the Argon2 bound right before each
-    sign-in figure, the minimal view right before each page. On a shared machine the speed
-    drifts by tens of percent over the minutes of a run, which a single reference
-    measurement at the start would turn into errors of the ratios."""
+    Each ratio's two figures are measured back to back, in `rounds` rounds: the Argon2 bound
+    right before each sign-in figure, the minimal view right before each page. On a shared
+    machine the speed drifts by tens of percent within minutes, which a single reference
+    measured at the start would turn into errors of the ratios."""
     # Twice as many connections as gunicorn serves at once: a worker never waits for wrk.
     connections = 2 * server.workers * server.threads
     figures = {}
-    common = {"seconds": seconds, "warmup": warmup}
     say(
         f"gunicorn on :{server.port}: {server.workers} {server.worker_class} workers "
         f"x {server.threads} threads; wrk with {connections} connections"
@@ -197,48 +198,58 @@ def measure_data_set(
         usernames = data["usernames"]
         users_file = WORK / "users.txt"
         users_file.write_text("\n".join(usernames) + "\n")
-        say("Argon2 bound, before the password step")
-        bound = argon2_bound()
-        needed = math.ceil(bound["per_second"] * (seconds + warmup) * 1.5) + 100
-        say(f"preparing {needed} sessions at the password step")
-        sessions = load.prepare_password_sessions(server, usernames, needed, data["password"])
         sessions_file = WORK / "sessions.txt"
-        # Warm-up and measured run take from the same list, in order.
-        sessions_file.write_text("\n".join(sessions) + "\n")
-        say("password step")
-        figures["password_step"] = load.measure(
-            server,
-            "Password step",
-            "password.lua",
-            "/account/login/",
-            connections=connections,
-            threads=connections,
-            env={
-                "BENCH_SESSIONS": str(sessions_file),
-                "BENCH_BROWSER_PREFIX": load.BROWSER_PREFIX,
-            },
-            **{**common, "warmup": 0},
-        )
-        figures["password_step"]["paired_bound_per_second"] = bound["per_second"]
-        say("Argon2 bound, before the full sign-in")
-        bound = argon2_bound()
-        say("full sign-in")
-        figures["full_sign_in"] = load.measure(
-            server,
-            "Full sign-in",
-            "signin.lua",
-            "/account/login/",
-            connections=connections,
-            threads=connections,
-            unit_key="sign_ins",
-            env={
-                "BENCH_USERS": str(users_file),
-                "BENCH_PASSWORD": data["password"],
-                "BENCH_BROWSER_PREFIX": load.BROWSER_PREFIX,
-            },
-            **common,
-        )
-        figures["full_sign_in"]["paired_bound_per_second"] = bound["per_second"]
+
+        def password_step(timing: dict, bound: dict) -> dict:
+            # One prepared session per request: more than the bound allows in the time.
+            needed = math.ceil(bound["per_second"] * (timing["seconds"] + timing["warmup"]) * 1.5)
+            needed += 100
+            sessions = load.prepare_password_sessions(server, usernames, needed, data["password"])
+            # Warm-up and measured run take from the same list, in order.
+            sessions_file.write_text("\n".join(sessions) + "\n")
+            return load.measure(
+                server,
+                "Password step",
+                "password.lua",
+                "/account/login/",
+                connections=connections,
+                threads=connections,
+                env={
+                    "BENCH_SESSIONS": str(sessions_file),
+                    "BENCH_BROWSER_PREFIX": load.BROWSER_PREFIX,
+                },
+                **timing,
+            )
+
+        def full_sign_in(timing: dict, _bound: dict) -> dict:
+            return load.measure(
+                server,
+                "Full sign-in",
+                "signin.lua",
+                "/account/login/",
+                connections=connections,
+                threads=connections,
+                unit_key="sign_ins",
+                env={
+                    "BENCH_USERS": str(users_file),
+                    "BENCH_PASSWORD": data["password"],
+                    "BENCH_BROWSER_PREFIX": load.BROWSER_PREFIX,
+                },
+                **timing,
+            )
+
+        for key, name, measure_figure in (
+            ("password_step", "password step", password_step),
+            ("full_sign_in", "full sign-in", full_sign_in),
+        ):
+            say(f"Argon2 bound, then the {name}: {rounds} rounds")
+            figures[key] = paired_rounds(
+                lambda _timing: argon2_bound(),
+                measure_figure,
+                rounds=rounds,
+                seconds=seconds,
+                warmup=warmup,
+            )
     employee = load.sign_in(server, data["employee"]["username"], data["password"])
     agent = load.sign_in(
         server, data["agent"]["username"], data["password"], data["agent"]["totp_key"]
@@ -250,12 +261,48 @@ def measure_data_set(
     ]
     floors = []
     for key, name, path, session in pages:
-        say(f"minimal view, then {name.lower()}")
-        floors.append(measure_minimal(server, **common))
-        figures[key] = measure_page(server, name, path, session, **common)
-        figures[key]["paired_minimal_per_second"] = floors[-1]["per_second"]
+        say(f"minimal view, then {name.lower()}: {rounds} rounds")
+        figures[key] = paired_rounds(
+            lambda timing: floors.append(measure_minimal(server, **timing)) or floors[-1],
+            lambda timing, _floor, name=name, path=path, session=session: measure_page(
+                server, name, path, session, **timing
+            ),
+            rounds=rounds,
+            seconds=seconds,
+            warmup=warmup,
+        )
     figures["minimal"] = median_run(floors)
     return figures, agent
+
+
+def paired_rounds(
+    measure_reference: Callable[[dict], dict],
+    measure_figure: Callable[[dict, dict], dict],
+    *,
+    rounds: int,
+    seconds: float,
+    warmup: float,
+) -> dict:
+    """`rounds` times the reference then the figure, back to back; the figure of the round
+    with the median ratio, with the ratio, its reference and every round's values. Only the
+    first round warms up: both are warm after it."""
+    runs = []
+    for number in range(rounds):
+        timing = {"seconds": seconds, "warmup": warmup if number == 0 else 0}
+        reference = measure_reference(timing)
+        figure = measure_figure(timing, reference)
+        runs.append(
+            (figure, reference["per_second"], figure["per_second"] / reference["per_second"])
+        )
+    figure, reference, ratio = sorted(runs, key=lambda run: run[2])[len(runs) // 2]
+    return {
+        **figure,
+        "paired_reference_per_second": reference,
+        "paired_ratio": round(ratio, 3),
+        "runs_per_second": [run[0]["per_second"] for run in runs],
+        "reference_runs_per_second": [run[1] for run in runs],
+        "ratio_runs": [round(run[2], 3) for run in runs],
+    }
 
 
 MINIMAL_PATH = "/healthz/live"
@@ -288,13 +335,14 @@ def measure_page(server: load.Server, name: str, path: str, session: str | None,
 
 
 def compare_queues(servers: dict, agents: dict, rounds: int, **timing) -> dict:
-    """The support queue at every size, in alternating runs: one run each is too noisy on a
-    shared machine to compare sizes within 10 %. Each size's figure is its median run."""
+    """The support queue at every size, in alternating runs, each right after the minimal
+    view on the same server: one run each is too noisy on a shared machine to compare sizes
+    within 10 %. Each size's figure is its median run; its ratio the median of its runs'."""
     runs = {name: [] for name in servers}
     for round_number in range(1, rounds + 1):
         for name, server in servers.items():
             say(f"minimal view, then support queue ({name}, run {round_number} of {rounds})")
-            floor = measure_minimal(server, **timing)
+            reference = measure_minimal(server, **timing)["per_second"]
             figure = measure_page(
                 server,
                 "Support queue with filters",
@@ -302,15 +350,15 @@ def compare_queues(servers: dict, agents: dict, rounds: int, **timing) -> dict:
                 agents[name],
                 **timing,
             )
-            figure["paired_minimal_per_second"] = floor["per_second"]
-            runs[name].append(figure)
+            runs[name].append((figure, reference, figure["per_second"] / reference))
     medians = {}
     for name, figures in runs.items():
-        ratios = sorted(f["per_second"] / f["paired_minimal_per_second"] for f in figures)
+        ratios = sorted(run[2] for run in figures)
         medians[name] = {
-            **median_run(figures),
+            **median_run([run[0] for run in figures]),
             "paired_ratio": round(ratios[len(ratios) // 2], 3),
-            "paired_minimal_runs_per_second": [f["paired_minimal_per_second"] for f in figures],
+            "reference_runs_per_second": [run[1] for run in figures],
+            "ratio_runs": [round(run[2], 3) for run in figures],
         }
     return medians
 
@@ -406,6 +454,7 @@ def main() -> None:
             load_figures[name], agents[name] = measure_data_set(
                 servers[name],
                 entry["data"],
+                rounds=PAIR_ROUNDS,
                 argon2_bound=argon2_bound,
                 sign_in=(name == "large"),
                 **timing,
@@ -424,6 +473,7 @@ def main() -> None:
         "connections_pages": connections,
         "connections_sign_in": connections,
         "queue_rounds": QUEUE_ROUNDS,
+        "pair_rounds": PAIR_ROUNDS,
     }
 
     say(f"Argon2 bound in {workers} processes, gunicorn stopped")
