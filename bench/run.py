@@ -52,7 +52,7 @@ DATA_SETS = {
 }
 REMINDER_USERS_DB = ("users100k", 13)
 QUEUE_FILTER = "?priority=2&sort=due"
-QUEUE_ROUNDS = 3  # alternating runs of the queue per data-set size; the median counts
+QUEUE_ROUNDS = 5  # rounds of the queue at both sizes, back to back; the median counts
 PAIR_ROUNDS = 3  # rounds of (reference, figure) for every other ratio; the median counts
 
 
@@ -335,9 +335,11 @@ def measure_page(server: load.Server, name: str, path: str, session: str | None,
 
 
 def compare_queues(servers: dict, agents: dict, rounds: int, **timing) -> dict:
-    """The support queue at every size, in alternating runs, each right after the minimal
-    view on the same server: one run each is too noisy on a shared machine to compare sizes
-    within 10 %. Each size's figure is its median run; its ratio the median of its runs'."""
+    """The support queue at every size, in rounds that run the sizes back to back, each run
+    right after the minimal view on the same server. One run each is too noisy on a shared
+    machine to compare sizes within 10 %. Each size's figure is its median run and its ratio
+    to the minimal view the median of its runs'; the comparison of the sizes is the median of
+    the rounds' ratios (100k / 1k), so that drift between rounds cancels out."""
     runs = {name: [] for name in servers}
     for round_number in range(1, rounds + 1):
         for name, server in servers.items():
@@ -360,6 +362,16 @@ def compare_queues(servers: dict, agents: dict, rounds: int, **timing) -> dict:
             "reference_runs_per_second": [run[1] for run in figures],
             "ratio_runs": [round(run[2], 3) for run in figures],
         }
+    if {"large", "small"} <= runs.keys():
+        sizes = sorted(
+            large[0]["per_second"] / small[0]["per_second"]
+            for large, small in zip(runs["large"], runs["small"], strict=True)
+        )
+        medians["large"]["size_ratio_runs"] = [
+            round(large[0]["per_second"] / small[0]["per_second"], 3)
+            for large, small in zip(runs["large"], runs["small"], strict=True)
+        ]
+        medians["large"]["size_ratio"] = round(sizes[len(sizes) // 2], 3)
     return medians
 
 
