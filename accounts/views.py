@@ -68,6 +68,22 @@ class PortalLoginView(SecondFactorLoginMixin, LoginView):
             kwargs["identifier"] = self.storage.data.get("identifier", "")
         return kwargs
 
+    def get(self, request, *args, **kwargs):
+        response = super().get(request, *args, **kwargs)
+        # The first page only asks for a user name. A visitor without a session (or a crawler)
+        # who goes no further leaves no session in the store: the wizard's empty storage is
+        # dropped, and the identifier step starts it. A session that exists is reset as before.
+        session = request.session
+        if session.session_key is None:
+
+            def drop_empty_wizard(rendered):
+                if set(session.keys()) <= {self.storage.prefix}:
+                    session.pop(self.storage.prefix, None)
+
+            # After the page is rendered: the template reads the wizard's current step.
+            response.add_post_render_callback(drop_empty_wizard)
+        return response
+
     def post(self, *args, **kwargs):
         if self.steps.current == self.AUTH_STEP and "wizard_goto_step" not in self.request.POST:
             retry_after = services.ip_retry_after(self.request)

@@ -225,3 +225,38 @@ def test_the_password_step_runs_a_fixed_small_set_of_queries(client, employee_a,
         if not s.startswith(("SAVEPOINT", "RELEASE")) and '"django_session"' not in s
     ]
     assert len(data_statements) <= 6, "\n".join(data_statements)
+
+
+@pytest.mark.django_db
+def test_the_first_page_keeps_no_session_for_a_new_visitor(client, employee_a, password):
+    from django.conf import settings
+    from django.contrib.sessions.backends.base import SessionBase
+
+    response = client.get(LOGIN)
+    assert response.status_code == 200
+    assert settings.SESSION_COOKIE_NAME not in response.cookies
+    # The wizard starts at the identifier step and signs in as before.
+    assert identify(client, employee_a.username).status_code == 200
+    assert settings.SESSION_COOKIE_NAME in client.cookies
+    assert enter_password(client, password).status_code == 302
+    assert isinstance(client.session, SessionBase) and client.session.session_key
+
+
+@pytest.mark.django_db
+def test_a_stale_session_cookie_is_cleared_on_the_first_page(client):
+    from django.conf import settings
+
+    client.cookies[settings.SESSION_COOKIE_NAME] = "x" * 32
+    response = client.get(LOGIN)
+    assert response.cookies[settings.SESSION_COOKIE_NAME].value == ""  # deleted
+
+
+@pytest.mark.django_db
+def test_the_first_page_restarts_a_sign_in_in_progress(client, employee_a):
+    identify(client, employee_a.username)
+    content = client.get(LOGIN).content.decode()
+    assert 'name="identify-username"' in content
+    assert 'name="auth-password"' not in content
+    # The session that exists is kept (reset to the first step), not thrown away.
+    assert enter_password(client, "whatever").status_code in (200, 400)
+    assert 'name="identify-username"' in client.get(LOGIN).content.decode()
