@@ -93,22 +93,18 @@ def targets(results: dict) -> list[dict]:
         results: against the one reference of the run)."""
         return figure.get("paired_ratio") or _ratio(figure["per_second"], reference)
 
-    if "password_step" in large:
-        value = ratio(large["password_step"], bound)
-        add(
-            "Password step / Argon2 bound",
-            value,
-            f">= {PASSWORD_STEP_TARGET}",
-            value is not None and value >= PASSWORD_STEP_TARGET,
-        )
-    if "full_sign_in" in large:
-        value = ratio(large["full_sign_in"], bound)
-        add(
-            "Full sign-in / Argon2 bound",
-            value,
-            f">= {SIGN_IN_TARGET}",
-            value is not None and value >= SIGN_IN_TARGET,
-        )
+    for key, name, target in (
+        ("password_step", "Password step", PASSWORD_STEP_TARGET),
+        ("full_sign_in", "Full sign-in", SIGN_IN_TARGET),
+    ):
+        if key in large:
+            value = ratio(large[key], bound)
+            add(
+                f"{name} / Argon2 bound",
+                value,
+                f">= {target}",
+                value is not None and value >= target,
+            )
     for size, figures in (("100k", large), ("1k", small)):
         floor = figures.get("minimal", {}).get("per_second")
         for key in ("dashboard", "my_tickets", "ticket", "queue"):

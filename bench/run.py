@@ -294,11 +294,18 @@ def paired_rounds(
         runs.append(
             (figure, reference["per_second"], figure["per_second"] / reference["per_second"])
         )
-    figure, reference, ratio = sorted(runs, key=lambda run: run[2])[len(runs) // 2]
+    figure, reference, _ratio = _median(runs, key=lambda run: run[2])
+    return {**figure, "paired_reference_per_second": reference, **_rounds(runs)}
+
+
+def _median(items: list, key=None):
+    return sorted(items, key=key)[len(items) // 2]
+
+
+def _rounds(runs: list[tuple[dict, float, float]]) -> dict:
+    """Every round's (figure, reference requests/s, ratio), and the median ratio."""
     return {
-        **figure,
-        "paired_reference_per_second": reference,
-        "paired_ratio": round(ratio, 3),
+        "paired_ratio": round(_median([run[2] for run in runs]), 3),
         "runs_per_second": [run[0]["per_second"] for run in runs],
         "reference_runs_per_second": [run[1] for run in runs],
         "ratio_runs": [round(run[2], 3) for run in runs],
@@ -314,9 +321,8 @@ def measure_minimal(server: load.Server, **timing) -> dict:
 
 def median_run(figures: list[dict]) -> dict:
     """The run with the median requests/s, and the requests/s of every run."""
-    ordered = sorted(figures, key=lambda figure: figure["per_second"])
     return {
-        **ordered[len(ordered) // 2],
+        **_median(figures, key=lambda figure: figure["per_second"]),
         "runs_per_second": [figure["per_second"] for figure in figures],
     }
 
@@ -353,25 +359,17 @@ def compare_queues(servers: dict, agents: dict, rounds: int, **timing) -> dict:
                 **timing,
             )
             runs[name].append((figure, reference, figure["per_second"] / reference))
-    medians = {}
-    for name, figures in runs.items():
-        ratios = sorted(run[2] for run in figures)
-        medians[name] = {
-            **median_run([run[0] for run in figures]),
-            "paired_ratio": round(ratios[len(ratios) // 2], 3),
-            "reference_runs_per_second": [run[1] for run in figures],
-            "ratio_runs": [round(run[2], 3) for run in figures],
-        }
+    medians = {
+        name: {**median_run([run[0] for run in figures]), **_rounds(figures)}
+        for name, figures in runs.items()
+    }
     if {"large", "small"} <= runs.keys():
-        sizes = sorted(
-            large[0]["per_second"] / small[0]["per_second"]
-            for large, small in zip(runs["large"], runs["small"], strict=True)
-        )
-        medians["large"]["size_ratio_runs"] = [
+        sizes = [
             round(large[0]["per_second"] / small[0]["per_second"], 3)
             for large, small in zip(runs["large"], runs["small"], strict=True)
         ]
-        medians["large"]["size_ratio"] = round(sizes[len(sizes) // 2], 3)
+        medians["large"]["size_ratio_runs"] = sizes
+        medians["large"]["size_ratio"] = _median(sizes)
     return medians
 
 
@@ -438,10 +436,9 @@ def main() -> None:
             check=True,
         ).stdout
     )
-    paired_bounds = []
 
     def argon2_bound() -> dict:
-        bound = json.loads(
+        return json.loads(
             python(
                 "bench.argon2_bound",
                 "--processes",
@@ -451,8 +448,6 @@ def main() -> None:
                 env=probe,
             )
         )
-        paired_bounds.append(bound["per_second"])
-        return bound
 
     load_figures = {}
     servers = {}
@@ -489,7 +484,7 @@ def main() -> None:
     }
 
     say(f"Argon2 bound in {workers} processes, gunicorn stopped")
-    argon2 = {**argon2_bound(), "paired_runs_per_second": paired_bounds[:-1]}
+    argon2 = argon2_bound()
 
     say("reminder job over 10,000 users")
     reminders = {

@@ -30,6 +30,9 @@ from django.db.transaction import TransactionManagementError
 _INT_SENTINEL = 1_913_000_000
 _STR_SENTINEL = "prepared-query-placeholder"
 PLACEHOLDER_TYPES = (int, str)
+# The range of the 64-bit integer columns: a value outside it matches no row. Django's own
+# lookups answer it with an empty result; the database (SQLite) would refuse to bind it.
+_INT_RANGE = range(-(2**63), 2**63)
 
 
 class PreparedQueryError(Exception):
@@ -44,8 +47,9 @@ class PreparedQuery:
         _USER = PreparedQuery(lambda pk: User.objects.filter(pk=pk), pk=int)
         users = _USER(pk=user_id)  # a list of User, as list(queryset) would give
 
-    Each placeholder must reach the SQL unchanged and exactly once: `name__contains=name`
-    (which becomes "%name%") or a value used twice raises PreparedQueryError at the first call.
+    Each placeholder must reach the SQL unchanged and exactly once, in an exact lookup:
+    `name__contains=name` (which becomes "%name%") or a value used twice raises
+    PreparedQueryError at the first call. An integer outside the 64-bit range finds nothing.
     """
 
     def __init__(self, build: Callable[..., QuerySet], **placeholders: type) -> None:
@@ -59,10 +63,11 @@ class PreparedQuery:
     def __call__(self, **values: Any) -> list[Model]:
         if values.keys() != self.placeholders.keys():
             raise TypeError(f"Expected {sorted(self.placeholders)}, got {sorted(values)}.")
-        return self._compiled().run(
-            # The conversion a field's get_prep_value() would do ("42" -> 42).
-            {name: kind(values[name]) for name, kind in self.placeholders.items()}
-        )
+        # The conversion a field's get_prep_value() would do ("42" -> 42).
+        values = {name: kind(values[name]) for name, kind in self.placeholders.items()}
+        if any(type(value) is int and value not in _INT_RANGE for value in values.values()):
+            return []
+        return self._compiled().run(values)
 
     def _compiled(self) -> _CompiledQuery:
         # Connections belong to a thread, and tests may replace one: compile again when the

@@ -220,6 +220,9 @@ def bulk_update(tickets, by, *, action: str, assignee=None, status: str = "") ->
 # --- Reading -----------------------------------------------------------------------------
 
 
+DASHBOARD_CARD_SIZE = 5
+
+
 def _dashboard_card_query(scope: str | None) -> PreparedQuery:
     """The card's open tickets (with their total as a window count, computed before LIMIT, so
     the landing page of every sign-in needs no COUNT query), compiled once per thread:
@@ -242,7 +245,6 @@ def _dashboard_card_query(scope: str | None) -> PreparedQuery:
     return PreparedQuery(build, user_id=int)
 
 
-DASHBOARD_CARD_SIZE = 5
 _DASHBOARD_CARD = {scope: _dashboard_card_query(scope) for scope in (None, OWN, COMPANY)}
 
 
@@ -263,7 +265,6 @@ def dashboard_tickets(user) -> dict:
 
 # The ticket page's reads, compiled once per thread (the ticket with three related rows costs
 # 1.8 ms to build and compile and 0.3 ms to run).
-MAX_ID = 2**63 - 1  # ids beyond a bigint match nothing (and SQLite cannot even bind them)
 
 
 def _visible_ticket_query(scope: str) -> PreparedQuery:
@@ -290,9 +291,15 @@ _CONVERSATION = {
     )
     for staff in (True, False)
 }
-_ATTACHMENTS = PreparedQuery(
-    lambda ticket_id: Attachment.objects.filter(message__ticket_id=ticket_id), ticket_id=int
-)
+_ATTACHMENTS = {
+    staff: PreparedQuery(
+        lambda ticket_id, staff=staff: Attachment.objects.filter(
+            message__ticket_id=ticket_id, **({} if staff else {"message__is_internal": False})
+        ),
+        ticket_id=int,
+    )
+    for staff in (True, False)
+}
 _TIMELINE = PreparedQuery(
     lambda ticket_id: TicketEvent.objects.filter(ticket_id=ticket_id).select_related("actor"),
     ticket_id=int,
@@ -302,7 +309,7 @@ _TIMELINE = PreparedQuery(
 def visible_ticket(user, pk: int) -> Ticket | None:
     """The ticket if ``user`` may see it (the rule of Ticket.objects.visible_to), with its
     category, requester and assignee."""
-    if not user.is_authenticated or not 0 < pk <= MAX_ID:
+    if not user.is_authenticated:
         return None
     scope = visibility_scope(user)
     ids = {"pk": pk}
@@ -319,7 +326,7 @@ def conversation(ticket: Ticket, *, staff: bool) -> list[Message]:
     ``attachment_list``: two queries, whatever the number of messages."""
     messages = _CONVERSATION[staff](ticket_id=ticket.pk)
     attachments = {}
-    for attachment in _ATTACHMENTS(ticket_id=ticket.pk):
+    for attachment in _ATTACHMENTS[staff](ticket_id=ticket.pk):
         attachments.setdefault(attachment.message_id, []).append(attachment)
     for message in messages:
         message.attachment_list = attachments.get(message.pk, [])

@@ -58,6 +58,11 @@ def test_it_returns_the_row_of_each_value(employee_a, employee_b):
     assert [user.username for user in USER_WITH_COMPANY(pk=str(employee_b.pk))] == ["c20002.eb"]
 
 
+@pytest.mark.parametrize("pk", [2**63, -(2**63) - 1, 10**30])
+def test_an_integer_outside_the_64_bit_range_finds_nothing(db, pk):
+    assert USER_WITH_COMPANY(pk=pk) == []
+
+
 def test_it_returns_nothing_for_a_missing_row(db):
     assert USER_WITH_COMPANY(pk=987654) == []
 
