@@ -191,10 +191,12 @@ def targets(results: dict) -> list[dict]:
             "equal",
             hundred["queries_per_batch_max"] == ten["queries_per_batch_max"],
         )
+    measured = [
+        (size, figure) for size, figures in results["load"].items() for figure in figures.values()
+    ] + [("floor", figure) for figure in results.get("floors", {}).values()]
     wrong = [
         f"{size} {f['name']}: {f['wrong_answers']} wrong, {f['socket_errors']} errors"
-        for size, figures in results["load"].items()
-        for f in figures.values()
+        for size, f in measured
         if f["wrong_answers"] or f["socket_errors"]
     ]
     add(
@@ -205,6 +207,49 @@ def targets(results: dict) -> list[dict]:
 
 def _cell(value) -> str:
     return "–" if value is None else str(value)
+
+
+REFERENCE_NAMES = {"argon2": "Argon2 bound", "minimal": "minimal view"}
+
+
+def _floors_section(results: dict) -> list[str]:
+    """What the work that cannot be skipped costs, against the same references as the targets."""
+    floors = results.get("floors")
+    if not floors:
+        return []
+    lines = [
+        "",
+        "## Floors: the work that cannot be skipped",
+        "",
+        "bench/floors.py serves, beside the portal's URLs on a server of its own (the small data "
+        "set), views that do only the part of a password step or a signed-in page that no "
+        "implementation can leave out. They are measured like the targets: in rounds right after "
+        f"their reference, the median round's ratio counts. The password step's target is "
+        f"{PASSWORD_STEP_TARGET} of the Argon2 bound and the pages' {PAGE_TARGET} of the "
+        "minimal view: a target above its floor cannot be met by any password step or page "
+        "that does this work.",
+        "",
+        "| Floor | What it does | per s | Ratio | Rounds (floor / reference = ratio) | "
+        "CPU ms app | CPU ms machine |",
+        "|---|---|---|---|---|---|---|",
+    ]
+    for figure in floors.values():
+        reference = REFERENCE_NAMES.get(figure.get("reference"), figure.get("reference"))
+        rounds = ", ".join(
+            f"{value} / {ref} = {ratio}"
+            for value, ref, ratio in zip(
+                figure["runs_per_second"],
+                figure["reference_runs_per_second"],
+                figure["ratio_runs"],
+                strict=True,
+            )
+        )
+        lines.append(
+            f"| {figure['name']} | {figure.get('does', '')} | {figure['per_second']} | "
+            f"{figure['paired_ratio']} of the {reference} | {rounds} | "
+            f"{_cell(figure['cpu_ms_per_unit'])} | {_cell(figure['machine_cpu_ms_per_unit'])} |"
+        )
+    return lines
 
 
 def markdown(results: dict) -> str:
@@ -300,6 +345,7 @@ def markdown(results: dict) -> str:
             "The support queue at 100k against 1k tickets is the median of the rounds' ratios, "
             f"each of two runs back to back: {', '.join(str(value) for value in size_runs)}.",
         ]
+    lines += _floors_section(results)
     lines += [
         "",
         "## Queries per page",

@@ -11,6 +11,8 @@
    loopback and drives it with wrk: the password step and the full sign-in, each right after
    a measurement of the Argon2 bound, and the main pages, each right after the minimal view;
    then the support queue in alternating runs at both sizes (each size's median counts).
+   Then the floors (bench/floors.py): the password step and a signed-in page with only the
+   work they cannot skip, on a server of their own, each right after its reference.
    Finally the Argon2 bound alone, with gunicorn stopped.
 4. Runs the password-expiry reminder job over the 10,000 users (and 100,000 with the flag).
 5. Writes bench/results/latest.json and latest.md.
@@ -54,6 +56,34 @@ REMINDER_USERS_DB = ("users100k", 13)
 QUEUE_FILTER = "?priority=2&sort=due"
 QUEUE_ROUNDS = 5  # rounds of the queue at both sizes, back to back; the median counts
 PAIR_ROUNDS = 3  # rounds of (reference, figure) for every other ratio; the median counts
+# bench/floors.py, served by bench.floor_settings: key: (name, path, reference, what it does)
+FLOORS = {
+    "password_check": (
+        "Password check",
+        "/__floor__/password-check/",
+        "argon2",
+        "the identifier step's session, the account and Argon2; no sign-in",
+    ),
+    "password_sign_in": (
+        "Password check and sign-in",
+        "/__floor__/password-sign-in/",
+        "argon2",
+        "the portal's password check (lockout counting), then login(), the audit event and "
+        "the session row in one transaction; no wizard",
+    ),
+    "signed_in": (
+        "Signed-in response",
+        "/__floor__/signed-in/",
+        "minimal",
+        "session, revocation state and user, as every signed-in page; no template",
+    ),
+    "layout": (
+        "Signed-in layout",
+        "/__floor__/layout/",
+        "minimal",
+        "the same with base.html and nothing in it",
+    ),
+}
 
 
 def _port_open(port: int) -> bool:
@@ -198,28 +228,9 @@ def measure_data_set(
         usernames = data["usernames"]
         users_file = WORK / "users.txt"
         users_file.write_text("\n".join(usernames) + "\n")
-        sessions_file = WORK / "sessions.txt"
 
         def password_step(timing: dict, bound: dict) -> dict:
-            # One prepared session per request: more than the bound allows in the time.
-            needed = math.ceil(bound["per_second"] * (timing["seconds"] + timing["warmup"]) * 1.5)
-            needed += 100
-            sessions = load.prepare_password_sessions(server, usernames, needed, data["password"])
-            # Warm-up and measured run take from the same list, in order.
-            sessions_file.write_text("\n".join(sessions) + "\n")
-            return load.measure(
-                server,
-                "Password step",
-                "password.lua",
-                "/account/login/",
-                connections=connections,
-                threads=connections,
-                env={
-                    "BENCH_SESSIONS": str(sessions_file),
-                    "BENCH_BROWSER_PREFIX": load.BROWSER_PREFIX,
-                },
-                **timing,
-            )
+            return measure_password_step(server, data, timing, bound)
 
         def full_sign_in(timing: dict, _bound: dict) -> dict:
             return load.measure(
@@ -275,6 +286,91 @@ def measure_data_set(
     return figures, agent
 
 
+def measure_password_step(
+    server: load.Server,
+    data: dict,
+    timing: dict,
+    bound: dict,
+    name: str = "Password step",
+    path: str = "/account/login/",
+) -> dict:
+    """The password step alone, posted to `path`, each request into its own session prepared
+    by the identifier step. The warm-up gets sessions of its own: a session that signed in
+    has a new key, and posting into its old one again would be a wrong answer."""
+    connections = 2 * server.workers * server.threads
+
+    def sessions_for(seconds: float, label: str) -> dict:
+        # More than the bound allows in the time; password.lua counts running out.
+        needed = math.ceil(bound["per_second"] * seconds * 1.5) + 100
+        sessions = load.prepare_password_sessions(
+            server, data["usernames"], needed, data["password"]
+        )
+        sessions_file = WORK / f"sessions-{label}.txt"
+        sessions_file.write_text("\n".join(sessions) + "\n")
+        return {"BENCH_SESSIONS": str(sessions_file), "BENCH_BROWSER_PREFIX": load.BROWSER_PREFIX}
+
+    if timing["warmup"]:
+        load.run_wrk(
+            server,
+            "password.lua",
+            path,
+            seconds=timing["warmup"],
+            connections=connections,
+            threads=connections,
+            env=sessions_for(timing["warmup"], "warmup"),
+        )
+    return load.measure(
+        server,
+        name,
+        "password.lua",
+        path,
+        seconds=timing["seconds"],
+        warmup=0,
+        connections=connections,
+        threads=connections,
+        env=sessions_for(timing["seconds"], "run"),
+    )
+
+
+def measure_floors(
+    server: load.Server,
+    data: dict,
+    session: str,
+    *,
+    argon2_bound: Callable[[], dict],
+    rounds: int,
+    seconds: float,
+    warmup: float,
+) -> dict:
+    """The floors of bench/floors.py on their own server (bench.floor_settings), each in
+    rounds right after its reference: the Argon2 bound or the minimal view."""
+    figures = {}
+    for key, (name, path, reference, does) in FLOORS.items():
+        say(f"floor: {name.lower()}: {rounds} rounds")
+        if reference == "argon2":
+            figures[key] = paired_rounds(
+                lambda _timing: argon2_bound(),
+                lambda timing, bound, name=name, path=path: measure_password_step(
+                    server, data, timing, bound, name=name, path=path
+                ),
+                rounds=rounds,
+                seconds=seconds,
+                warmup=warmup,
+            )
+        else:
+            figures[key] = paired_rounds(
+                lambda timing: measure_minimal(server, **timing),
+                lambda timing, _floor, name=name, path=path: measure_page(
+                    server, name, path, session, **timing
+                ),
+                rounds=rounds,
+                seconds=seconds,
+                warmup=warmup,
+            )
+        figures[key].update(reference=reference, does=does)
+    return figures
+
+
 def paired_rounds(
     measure_reference: Callable[[dict], dict],
     measure_figure: Callable[[dict, dict], dict],
@@ -303,8 +399,11 @@ def _median(items: list, key=None):
 
 
 def _rounds(runs: list[tuple[dict, float, float]]) -> dict:
-    """Every round's (figure, reference requests/s, ratio), and the median ratio."""
+    """Every round's (figure, reference requests/s, ratio), the median ratio, and the wrong
+    answers and socket errors of all rounds (not only of the round that is shown)."""
     return {
+        "wrong_answers": sum(run[0]["wrong_answers"] for run in runs),
+        "socket_errors": sum(run[0]["socket_errors"] for run in runs),
         "paired_ratio": round(_median([run[2] for run in runs]), 3),
         "runs_per_second": [run[0]["per_second"] for run in runs],
         "reference_runs_per_second": [run[1] for run in runs],
@@ -471,6 +570,28 @@ def main() -> None:
     finally:
         for server in servers.values():
             server.stop()
+
+    say("serving the floors (bench/floors.py) on the small data set")
+    small = data_sets["small"]
+    port = _free_port()
+    floor_server = load.start_gunicorn(
+        {**small["env"], "DJANGO_SETTINGS_MODULE": "bench.floor_settings"},
+        port,
+        WORK / f"gunicorn-{port}.log",
+    )
+    try:
+        floors = measure_floors(
+            floor_server,
+            small["data"],
+            load.sign_in(
+                floor_server, small["data"]["employee"]["username"], small["data"]["password"]
+            ),
+            argon2_bound=argon2_bound,
+            rounds=PAIR_ROUNDS,
+            **timing,
+        )
+    finally:
+        floor_server.stop()
     server = servers["large"]
     connections = 2 * server.workers * server.threads
     deployment = {
@@ -534,6 +655,7 @@ def main() -> None:
         },
         "argon2_bound": argon2,
         "load": load_figures,
+        "floors": floors,
         "queries": {
             name: [{k: v for k, v in page.items() if k != "sql"} for page in pages]
             for name, pages in queries.items()

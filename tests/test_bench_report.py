@@ -116,3 +116,33 @@ def test_the_queue_sizes_compare_by_the_median_round():
     results["targets"] = targets = report.targets(results)
     assert _value(targets, "Support queue at 100k / at 1k tickets") == 0.95
     assert "each of two runs back to back: 0.8, 0.95, 1.0." in report.markdown(results)
+
+
+def test_floors_are_reported_beside_the_targets_and_count_for_wrong_answers():
+    results = _results({"large": {"minimal": _figure("Minimal view", 1000.0)}})
+    results["floors"] = {
+        "password_check": {
+            **_rounds("Password check", [85, 90, 80], [100, 100, 100]),
+            "reference": "argon2",
+            "does": "the account and Argon2",
+        },
+        "layout": {
+            **_rounds("Signed-in layout", [250, 260, 300], [1000, 1000, 1000]),
+            "reference": "minimal",
+            "does": "base.html and nothing in it",
+            "wrong_answers": 2,
+        },
+    }
+    results["targets"] = targets = report.targets(results)
+    # Floors are no targets of their own, but a wrong answer under load is one.
+    assert not any("Password check" in target["name"] for target in targets)
+    assert _value(targets, "No wrong answers or socket errors under load") == 1
+    text = report.markdown(results)
+    assert "## Floors: the work that cannot be skipped" in text
+    assert (
+        "| Password check | the account and Argon2 | 85 | 0.85 of the Argon2 bound | "
+        "85 / 100 = 0.85, 90 / 100 = 0.9, 80 / 100 = 0.8 |" in text
+    )
+    assert (
+        "| Signed-in layout | base.html and nothing in it | 260 | 0.26 of the minimal view" in text
+    )

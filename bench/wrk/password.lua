@@ -1,7 +1,8 @@
 -- The password step alone: each request posts the password into a session whose
 -- identifier step was done beforehand (one prepared session per request, in BENCH_SESSIONS:
 -- "sessionid<TAB>password<TAB>user name" lines), from the user's own browser (its cookie is
--- BENCH_BROWSER_PREFIX plus the user name). A right password answers 302 to the dashboard.
+-- BENCH_BROWSER_PREFIX plus the user name), to the URL's path (the sign-in page, or a floor of
+-- bench/floors.py). A right password answers 302 to the dashboard.
 package.path = os.getenv("BENCH_WRK_DIR") .. "/?.lua;" .. package.path
 local common = require("common")
 
@@ -27,7 +28,7 @@ function request()
   local session, password, user = line:match("([^\t]+)\t([^\t]+)\t(.+)")
   local body = "csrfmiddlewaretoken=" .. csrf
     .. "&login_view-current_step=auth&auth-password=" .. password
-  return wrk.format("POST", "/account/login/", {
+  return wrk.format("POST", wrk.path, {
     ["X-Forwarded-Proto"] = "https",
     ["Origin"] = origin,
     ["Content-Type"] = "application/x-www-form-urlencoded",
