@@ -209,6 +209,19 @@ def _cell(value) -> str:
     return "–" if value is None else str(value)
 
 
+def _round_list(figure: dict) -> str:
+    """ "figure / reference = ratio" of every round."""
+    return ", ".join(
+        f"{value} / {reference} = {ratio}"
+        for value, reference, ratio in zip(
+            figure["runs_per_second"],
+            figure["reference_runs_per_second"],
+            figure["ratio_runs"],
+            strict=True,
+        )
+    )
+
+
 REFERENCE_NAMES = {"argon2": "Argon2 bound", "minimal": "minimal view"}
 
 
@@ -235,15 +248,7 @@ def _floors_section(results: dict) -> list[str]:
     ]
     for figure in floors.values():
         reference = REFERENCE_NAMES.get(figure.get("reference"), figure.get("reference"))
-        rounds = ", ".join(
-            f"{value} / {ref} = {ratio}"
-            for value, ref, ratio in zip(
-                figure["runs_per_second"],
-                figure["reference_runs_per_second"],
-                figure["ratio_runs"],
-                strict=True,
-            )
-        )
+        rounds = _round_list(figure)
         lines.append(
             f"| {figure['name']} | {figure.get('does', '')} | {figure['per_second']} | "
             f"{figure['paired_ratio']} of the {reference} | {rounds} | "
@@ -309,16 +314,7 @@ def markdown(results: dict) -> str:
                 f"{_cell(figure['machine_cpu_ms_per_unit'])} |"
             )
     rounds = [
-        f"{figure['name']} ({'100k' if size == 'large' else '1k'}): "
-        + ", ".join(
-            f"{value} / {reference} = {ratio}"
-            for value, reference, ratio in zip(
-                figure["runs_per_second"],
-                figure["reference_runs_per_second"],
-                figure["ratio_runs"],
-                strict=True,
-            )
-        )
+        f"{figure['name']} ({'100k' if size == 'large' else '1k'}): {_round_list(figure)}"
         for size, figures in results["load"].items()
         for figure in figures.values()
         if "ratio_runs" in figure
