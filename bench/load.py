@@ -63,10 +63,13 @@ def process_tree_cpu(pid: int) -> float:
     return ticks / CLOCK_TICKS
 
 
-def processes_cpu(name: str) -> float:
-    """CPU seconds of every live process with this command name (postgres, redis-server)."""
+def processes_cpu(name: str, proc: Path = Path("/proc")) -> float:
+    """CPU seconds of every live process with this command name (postgres, redis-server),
+    with the children they reaped: PostgreSQL's postmaster reaps the backend of a closed
+    connection (a gunicorn worker replaced after max_requests), whose CPU would otherwise
+    drop out of the sum between two snapshots and make the difference negative."""
     ticks = 0
-    for stat in Path("/proc").glob("[0-9]*/stat"):
+    for stat in proc.glob("[0-9]*/stat"):
         try:
             text = stat.read_text()
         except OSError:
@@ -74,7 +77,7 @@ def processes_cpu(name: str) -> float:
         if text[text.index("(") + 1 : text.rindex(")")] != name:
             continue
         fields = text[text.rindex(")") + 2 :].split()
-        ticks += int(fields[11]) + int(fields[12])
+        ticks += sum(int(value) for value in fields[11:15])  # utime, stime, cutime, cstime
     return ticks / CLOCK_TICKS
 
 
