@@ -75,6 +75,12 @@ def _ratio(numerator, denominator):
     return round(numerator / denominator, 3)
 
 
+def ratio(figure: dict, reference: float | None):
+    """The median of the rounds measured side by side with their own reference (older
+    results: against the one reference of the run)."""
+    return figure.get("paired_ratio") or _ratio(figure["per_second"], reference)
+
+
 def targets(results: dict) -> list[dict]:
     """Each target of issue 8 as {name, value, target, met}."""
     found = []
@@ -87,11 +93,6 @@ def targets(results: dict) -> list[dict]:
     large = results["load"].get("large", {})
     small = results["load"].get("small", {})
     bound = results["argon2_bound"]["per_second"]
-
-    def ratio(figure: dict, reference: float | None):
-        """The median of the rounds measured side by side with their own reference (older
-        results: against the one reference of the run)."""
-        return figure.get("paired_ratio") or _ratio(figure["per_second"], reference)
 
     for key, name, target in (
         ("password_step", "Password step", PASSWORD_STEP_TARGET),
@@ -254,7 +255,47 @@ def _floors_section(results: dict) -> list[str]:
             f"{figure['paired_ratio']} of the {reference} | {rounds} | "
             f"{_cell(figure['cpu_ms_per_unit'])} | {_cell(figure['machine_cpu_ms_per_unit'])} |"
         )
+    against = _against_floors(results)
+    if against:
+        lines += [
+            "",
+            "The figures against their floor (figure's ratio / floor's ratio). The password "
+            "step's floor does the same work without the wizard; a page's is the layout with "
+            "no content, so the rest is what the content costs.",
+            "",
+            *[f"- {line}" for line in against],
+        ]
     return lines
+
+
+# figure key: the floor that does the same mandatory work
+FLOOR_OF = {
+    "password_step": "password_sign_in",
+    "dashboard": "layout",
+    "my_tickets": "layout",
+    "ticket": "layout",
+    "queue": "layout",
+}
+
+
+def _against_floors(results: dict) -> list[str]:
+    floors = results.get("floors", {})
+    found = []
+    for size, figures in results["load"].items():
+        label = "100k" if size == "large" else "1k"
+        minimal = figures.get("minimal", {}).get("per_second")
+        for key, figure in figures.items():
+            floor = floors.get(FLOOR_OF.get(key))
+            if not floor:
+                continue
+            reference = results["argon2_bound"]["per_second"] if key == "password_step" else minimal
+            value = ratio(figure, reference)
+            if value:
+                found.append(
+                    f"{figure['name']} ({label}): {value} / {floor['paired_ratio']} "
+                    f"({floor['name'].lower()}) = {_ratio(value, floor['paired_ratio'])}"
+                )
+    return found
 
 
 def markdown(results: dict) -> str:

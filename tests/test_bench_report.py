@@ -146,3 +146,29 @@ def test_floors_are_reported_beside_the_targets_and_count_for_wrong_answers():
     assert (
         "| Signed-in layout | base.html and nothing in it | 260 | 0.26 of the minimal view" in text
     )
+
+
+def test_figures_are_set_against_the_floor_that_does_their_work():
+    results = _results(
+        {
+            "large": {
+                "password_step": _rounds("Password step", [60, 66, 70], [100, 100, 100]),
+                "minimal": _figure("Minimal view", 1000.0),
+                "dashboard": _rounds("Dashboard", [150, 150, 150], [1000, 1000, 1000]),
+            }
+        }
+    )
+    results["floors"] = {
+        "password_sign_in": {
+            **_rounds("Password check and sign-in", [70, 70, 70], [100, 100, 100]),
+            "reference": "argon2",
+        },
+        "layout": {
+            **_rounds("Signed-in layout", [300, 300, 300], [1000, 1000, 1000]),
+            "reference": "minimal",
+        },
+    }
+    results["targets"] = report.targets(results)
+    text = report.markdown(results)
+    assert "- Password step (100k): 0.66 / 0.7 (password check and sign-in) = 0.943" in text
+    assert "- Dashboard (100k): 0.15 / 0.3 (signed-in layout) = 0.5" in text
