@@ -47,6 +47,7 @@ class PortalLoginView(SecondFactorLoginMixin, LoginView):
     Built on django-two-factor-auth's wizard so that the MFA steps slot in after the password.
     """
 
+    PREFIX = "login_view"  # of the wizard's form fields and its data in the session
     IDENTIFY_STEP = "identify"
     FIRST_STEP = IDENTIFY_STEP
     template_name = "accounts/login.html"
@@ -57,7 +58,7 @@ class PortalLoginView(SecondFactorLoginMixin, LoginView):
     )
 
     def get_prefix(self, request, *args, **kwargs):
-        return "login_view"
+        return self.PREFIX
 
     def step_requires_authentication(self, step):
         return step not in (self.IDENTIFY_STEP, self.AUTH_STEP)

@@ -27,7 +27,7 @@ from accounts import services, sessions_service
 from accounts.views import PortalLoginView
 
 # Where django-formtools keeps the sign-in wizard's data in the session ("wizard_" + prefix).
-WIZARD_SESSION_KEY = "wizard_" + PortalLoginView().get_prefix(None)
+WIZARD_SESSION_KEY = "wizard_" + PortalLoginView.PREFIX
 PASSWORD_FIELD = "auth-password"  # the real password step's field, as bench/wrk/password.lua posts
 
 

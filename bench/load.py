@@ -101,6 +101,12 @@ class Server:
     worker_class: str
 
     @property
+    def connections(self) -> int:
+        """wrk's connections: twice as many as gunicorn serves at once, so that a worker never
+        waits for wrk."""
+        return 2 * self.workers * self.threads
+
+    @property
     def origin(self) -> str:
         return f"https://127.0.0.1:{self.port}"
 

@@ -75,7 +75,7 @@ def _ratio(numerator, denominator):
     return round(numerator / denominator, 3)
 
 
-def ratio(figure: dict, reference: float | None):
+def _figure_ratio(figure: dict, reference: float | None):
     """The median of the rounds measured side by side with their own reference (older
     results: against the one reference of the run)."""
     return figure.get("paired_ratio") or _ratio(figure["per_second"], reference)
@@ -99,7 +99,7 @@ def targets(results: dict) -> list[dict]:
         ("full_sign_in", "Full sign-in", SIGN_IN_TARGET),
     ):
         if key in large:
-            value = ratio(large[key], bound)
+            value = _figure_ratio(large[key], bound)
             add(
                 f"{name} / Argon2 bound",
                 value,
@@ -111,7 +111,7 @@ def targets(results: dict) -> list[dict]:
         for key in ("dashboard", "my_tickets", "ticket", "queue"):
             if key in figures:
                 figure = figures[key]
-                value = ratio(figure, floor)
+                value = _figure_ratio(figure, floor)
                 add(
                     f"{figure['name']} / minimal view ({size} tickets)",
                     value,
@@ -289,7 +289,7 @@ def _against_floors(results: dict) -> list[str]:
             if not floor:
                 continue
             reference = results["argon2_bound"]["per_second"] if key == "password_step" else minimal
-            value = ratio(figure, reference)
+            value = _figure_ratio(figure, reference)
             if value:
                 found.append(
                     f"{figure['name']} ({label}): {value} / {floor['paired_ratio']} "

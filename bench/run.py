@@ -166,6 +166,12 @@ def production_env() -> dict:
     return env
 
 
+def serve(env: dict) -> load.Server:
+    """gunicorn on a free loopback port, logging to var/bench."""
+    port = _free_port()
+    return load.start_gunicorn(env, port, WORK / f"gunicorn-{port}.log")
+
+
 def python(module: str, *args: str, env: dict) -> str:
     result = subprocess.run(
         [sys.executable, "-m", module, *args],
@@ -217,8 +223,7 @@ def measure_data_set(
     right before each sign-in figure, the minimal view right before each page. On a shared
     machine the speed drifts by tens of percent within minutes, which a single reference
     measured at the start would turn into errors of the ratios."""
-    # Twice as many connections as gunicorn serves at once: a worker never waits for wrk.
-    connections = 2 * server.workers * server.threads
+    connections = server.connections
     figures = {}
     say(
         f"gunicorn on :{server.port}: {server.workers} {server.worker_class} workers "
@@ -270,19 +275,20 @@ def measure_data_set(
         ("my_tickets", "My tickets", "/tickets/", employee),
         ("ticket", "Ticket page", f"/tickets/{data['employee']['ticket_id']}/", employee),
     ]
-    floors = []
+    minimal_runs = []
     for key, name, path, session in pages:
         say(f"minimal view, then {name.lower()}: {rounds} rounds")
-        figures[key] = paired_rounds(
-            lambda timing: floors.append(measure_minimal(server, **timing)) or floors[-1],
-            lambda timing, _floor, name=name, path=path, session=session: measure_page(
-                server, name, path, session, **timing
-            ),
+        figures[key] = page_rounds(
+            server,
+            name,
+            path,
+            session,
+            minimal_runs=minimal_runs,
             rounds=rounds,
             seconds=seconds,
             warmup=warmup,
         )
-    figures["minimal"] = median_run(floors)
+    figures["minimal"] = median_run(minimal_runs)
     return figures, agent
 
 
@@ -297,7 +303,7 @@ def measure_password_step(
     """The password step alone, posted to `path`, each request into its own session prepared
     by the identifier step. The warm-up gets sessions of its own: a session that signed in
     has a new key, and posting into its old one again would be a wrong answer."""
-    connections = 2 * server.workers * server.threads
+    connections = server.connections
 
     def sessions_for(seconds: float, label: str) -> dict:
         # More than the bound allows in the time; password.lua counts running out.
@@ -358,17 +364,39 @@ def measure_floors(
                 warmup=warmup,
             )
         else:
-            figures[key] = paired_rounds(
-                lambda timing: measure_minimal(server, **timing),
-                lambda timing, _floor, name=name, path=path: measure_page(
-                    server, name, path, session, **timing
-                ),
-                rounds=rounds,
-                seconds=seconds,
-                warmup=warmup,
+            figures[key] = page_rounds(
+                server, name, path, session, rounds=rounds, seconds=seconds, warmup=warmup
             )
         figures[key].update(reference=reference, does=does)
     return figures
+
+
+def page_rounds(
+    server: load.Server,
+    name: str,
+    path: str,
+    session: str | None,
+    *,
+    rounds: int,
+    seconds: float,
+    warmup: float,
+    minimal_runs: list | None = None,
+) -> dict:
+    """A page in rounds, each right after the minimal view (whose runs go to `minimal_runs`)."""
+
+    def minimal(timing: dict) -> dict:
+        figure = measure_minimal(server, **timing)
+        if minimal_runs is not None:
+            minimal_runs.append(figure)
+        return figure
+
+    return paired_rounds(
+        minimal,
+        lambda timing, _minimal: measure_page(server, name, path, session, **timing),
+        rounds=rounds,
+        seconds=seconds,
+        warmup=warmup,
+    )
 
 
 def paired_rounds(
@@ -432,7 +460,7 @@ def measure_page(server: load.Server, name: str, path: str, session: str | None,
         name,
         "page.lua",
         path,
-        connections=2 * server.workers * server.threads,
+        connections=server.connections,
         threads=2,
         env={"BENCH_COOKIE": f"sessionid={session}" if session else ""},
         **timing,
@@ -555,8 +583,7 @@ def main() -> None:
     try:
         for name, entry in data_sets.items():
             say(f"serving the {name} data set")
-            port = _free_port()
-            servers[name] = load.start_gunicorn(entry["env"], port, WORK / f"gunicorn-{port}.log")
+            servers[name] = serve(entry["env"])
             load_figures[name], agents[name] = measure_data_set(
                 servers[name],
                 entry["data"],
@@ -573,12 +600,7 @@ def main() -> None:
 
     say("serving the floors (bench/floors.py) on the small data set")
     small = data_sets["small"]
-    port = _free_port()
-    floor_server = load.start_gunicorn(
-        {**small["env"], "DJANGO_SETTINGS_MODULE": "bench.floor_settings"},
-        port,
-        WORK / f"gunicorn-{port}.log",
-    )
+    floor_server = serve({**small["env"], "DJANGO_SETTINGS_MODULE": "bench.floor_settings"})
     try:
         floors = measure_floors(
             floor_server,
@@ -593,7 +615,7 @@ def main() -> None:
     finally:
         floor_server.stop()
     server = servers["large"]
-    connections = 2 * server.workers * server.threads
+    connections = server.connections
     deployment = {
         "workers": server.workers,
         "threads": server.threads,

@@ -88,7 +88,7 @@ def test_the_password_steps_warm_up_never_posts_into_the_measured_runs_sessions(
         return _figure(50.0)
 
     monkeypatch.setattr(run.load, "measure", measure)
-    server = type("S", (), {"workers": 3, "threads": 1})()
+    server = type("S", (), {"workers": 3, "threads": 1, "connections": 6})()
     timing = {"seconds": 10, "warmup": 3}
     run.measure_password_step(
         server, {"usernames": ["u"], "password": "p"}, timing, {"per_second": 80}

@@ -223,6 +223,20 @@ def bulk_update(tickets, by, *, action: str, assignee=None, status: str = "") ->
 DASHBOARD_CARD_SIZE = 5
 
 
+def _scope_ids(scope: str | None) -> tuple[str, ...]:
+    """The ids a prepared query of a visibility scope takes (None: staff's own tickets)."""
+    if scope == ALL:
+        return ()
+    if scope == COMPANY:
+        return ("user_id", "company_id")
+    return ("user_id",)
+
+
+def _scope_values(scope: str | None, user) -> dict:
+    ids = {"user_id": user.pk, "company_id": user.company_id}
+    return {name: ids[name] for name in _scope_ids(scope)}
+
+
 def _dashboard_card_query(scope: str | None) -> PreparedQuery:
     """The card's open tickets (with their total as a window count, computed before LIMIT, so
     the landing page of every sign-in needs no COUNT query), compiled once per thread:
@@ -240,9 +254,7 @@ def _dashboard_card_query(scope: str | None) -> PreparedQuery:
             .order_by("priority", "-created_at")[:DASHBOARD_CARD_SIZE]
         )
 
-    if scope == COMPANY:
-        return PreparedQuery(build, user_id=int, company_id=int)
-    return PreparedQuery(build, user_id=int)
+    return PreparedQuery(build, **dict.fromkeys(_scope_ids(scope), int))
 
 
 _DASHBOARD_CARD = {scope: _dashboard_card_query(scope) for scope in (None, OWN, COMPANY)}
@@ -252,10 +264,7 @@ def dashboard_tickets(user) -> dict:
     """Open tickets for the dashboard card, and how many there are: one query."""
     staff = roles.is_provider_staff(user)
     scope = None if staff else visibility_scope(user)
-    ids = {"user_id": user.pk}
-    if scope == COMPANY:
-        ids["company_id"] = user.company_id
-    first = _DASHBOARD_CARD[scope](**ids)
+    first = _DASHBOARD_CARD[scope](**_scope_values(scope, user))
     return {
         "tickets": first,
         "count": first[0].open_total if first else 0,
@@ -273,12 +282,7 @@ def _visible_ticket_query(scope: str) -> PreparedQuery:
             visibility_filter(scope, user_id, company_id), pk=pk
         ).select_related("category", "requester", "assignee")
 
-    placeholders = {"pk": int}
-    if scope != ALL:
-        placeholders["user_id"] = int
-    if scope == COMPANY:
-        placeholders["company_id"] = int
-    return PreparedQuery(build, **placeholders)
+    return PreparedQuery(build, pk=int, **dict.fromkeys(_scope_ids(scope), int))
 
 
 _VISIBLE_TICKET = {scope: _visible_ticket_query(scope) for scope in (ALL, COMPANY, OWN)}
@@ -312,12 +316,7 @@ def visible_ticket(user, pk: int) -> Ticket | None:
     if not user.is_authenticated:
         return None
     scope = visibility_scope(user)
-    ids = {"pk": pk}
-    if scope != ALL:
-        ids["user_id"] = user.pk
-    if scope == COMPANY:
-        ids["company_id"] = user.company_id
-    found = _VISIBLE_TICKET[scope](**ids)
+    found = _VISIBLE_TICKET[scope](pk=pk, **_scope_values(scope, user))
     return found[0] if found else None
 
 
