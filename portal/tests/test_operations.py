@@ -107,3 +107,18 @@ def test_postgres_connections_are_persistent_and_health_checked():
         pytest.skip("not running on PostgreSQL")
     assert database["CONN_MAX_AGE"] > 0
     assert database["CONN_HEALTH_CHECKS"] is True
+
+
+def test_gunicorn_freezes_the_preloaded_objects_once_before_the_first_fork():
+    import gc
+    import runpy
+
+    config = runpy.run_path(str(BASE / "portal" / "gunicorn.py"))
+    assert "pre_fork" not in config, "freezing on every fork would keep the master's garbage"
+    assert config["preload_app"] is True
+    gc.unfreeze()
+    try:
+        config["when_ready"](server=None)
+        assert gc.get_freeze_count() > 0
+    finally:
+        gc.unfreeze()
