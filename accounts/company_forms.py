@@ -8,12 +8,12 @@ from __future__ import annotations
 
 from django import forms
 from django.conf import settings
-from django.contrib.auth.forms import SetPasswordForm
 from django.utils.translation import gettext_lazy as _
 from phonenumber_field.formfields import PhoneNumberField
 
 from portal.throttle import count_hit, hits
 
+from .forms import NewPasswordForm
 from .models import Company, SecurityEvent, SecurityManagerRequest, User
 
 AUTHENTICATOR_TYPES = [
@@ -216,7 +216,7 @@ class ImportUploadForm(forms.Form):
         return upload
 
 
-class ActivationForm(SetPasswordForm):
+class ActivationForm(NewPasswordForm):
     """The employee's first password, from the activation link."""
 
 

@@ -3,7 +3,7 @@ from __future__ import annotations
 from django import forms
 from django.conf import settings
 from django.contrib.auth import password_validation
-from django.contrib.auth.forms import PasswordChangeForm, SetPasswordForm
+from django.contrib.auth.forms import PasswordChangeForm, SetPasswordForm, SetPasswordMixin
 from django.urls import reverse
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
@@ -92,7 +92,15 @@ class ProfileForm(forms.ModelForm):
         return value
 
 
-class RequiredPasswordChangeForm(SetPasswordForm):
+class NewPasswordForm(SetPasswordForm):
+    """Every form that sets a new password: the labels the provider's help pages use."""
+
+    new_password1, new_password2 = SetPasswordMixin.create_password_fields(
+        label1=_("New password"), label2=_("Confirm new password")
+    )
+
+
+class RequiredPasswordChangeForm(NewPasswordForm):
     """New password + confirmation; the new one must differ from the current one."""
 
     def clean_new_password1(self):
@@ -225,7 +233,7 @@ class ReauthenticationForm(forms.Form):
         return password
 
 
-class PortalPasswordChangeForm(PasswordChangeForm, RequiredPasswordChangeForm):
+class PortalPasswordChangeForm(RequiredPasswordChangeForm, PasswordChangeForm):
     """Current password, new password, confirmation; wrong current passwords are counted."""
 
     def __init__(self, user, *args, request=None, **kwargs):

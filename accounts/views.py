@@ -4,7 +4,6 @@ from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import logout
 from django.contrib.auth.decorators import login_required
-from django.contrib.auth.forms import SetPasswordForm
 from django.core.paginator import Paginator
 from django.db import transaction
 from django.http import Http404, HttpResponseRedirect
@@ -25,6 +24,7 @@ from .forms import (
     AccountIdentifierForm,
     EmailAddressForm,
     IdentifyForm,
+    NewPasswordForm,
     PasswordStepForm,
     PortalPasswordChangeForm,
     ProfileWithEmailForm,
@@ -398,7 +398,7 @@ def password_reset_confirm(request, uidb64: str, token: str):
     user = _check_link(uidb64, token, tokens.password_reset_token)
     if user is None or not user.is_active:
         return _invalid_link(request)
-    form = SetPasswordForm(user, request.POST or None)
+    form = NewPasswordForm(user, request.POST or None)
     if request.method == "POST" and form.is_valid():
         if services.reset_password(request, user, form.cleaned_data["new_password1"]):
             messages.success(request, _("Your password has been changed. You are signed in."))

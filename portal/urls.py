@@ -1,5 +1,6 @@
 from django.contrib import admin
-from django.urls import include, path
+from django.urls import include, path, re_path
+from django.views.generic import RedirectView
 
 from accounts import views as account_views
 
@@ -18,6 +19,16 @@ urlpatterns = [
     path("manage/", include("accounts.company_urls")),
     path("access/", include("accounts.access_urls")),
     path("admin/", admin.site.urls),
+    # The addresses of the provider's previous self-service portal, which its help pages and
+    # emails still print: permanent redirects, so that those links keep working.
+    re_path(
+        r"^login/login-help/?$",
+        RedirectView.as_view(pattern_name="accounts:login_help", permanent=True),
+    ),
+    re_path(
+        r"^login/?$",
+        RedirectView.as_view(pattern_name="accounts:login", permanent=True, query_string=True),
+    ),
 ]
 
 handler400 = errors.bad_request

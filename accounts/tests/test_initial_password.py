@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
+from django.conf import settings
+from django.utils import translation
 
 from accounts.models import SecurityEvent
 
@@ -71,3 +75,25 @@ def test_anonymous_users_are_sent_to_sign_in(client):
 def test_logout_stays_reachable(client, initial, sign_in):
     sign_in(initial)
     assert client.post("/account/logout/")["Location"] == "/"
+
+
+@pytest.mark.parametrize(
+    ("language", "label"),
+    [
+        ("en", "Confirm new password"),
+        ("de", "Neues Passwort bestätigen"),
+        ("es", "Confirme la nueva contraseña"),
+    ],
+)
+def test_the_confirmation_field_has_the_help_pages_label(client, initial, sign_in, language, label):
+    from accounts.company_forms import ActivationForm
+    from accounts.forms import NewPasswordForm, PortalPasswordChangeForm, RequiredPasswordChangeForm
+
+    sign_in(initial)
+    client.cookies[settings.LANGUAGE_COOKIE_NAME] = language
+    page = client.get(URL).content.decode()
+    assert f">{label}</label>" in page, re.findall("<label[^<]*</label>", page)
+    # The same label on every page that sets a new password: reset, activation, change.
+    forms = (NewPasswordForm, RequiredPasswordChangeForm, PortalPasswordChangeForm, ActivationForm)
+    with translation.override(language):
+        assert {str(form.base_fields["new_password2"].label) for form in forms} == {label}

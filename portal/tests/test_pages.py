@@ -131,3 +131,21 @@ def test_forms_tie_help_and_errors_to_their_inputs(client, employee_a):
     assert 'id="id_first_name_error"' in content
     assert 'aria-invalid="true"' in content
     assert 'autocomplete="given-name"' in content
+
+
+@pytest.mark.parametrize(
+    ("old", "new"),
+    [
+        ("/login/login-help", "/account/login/help/"),
+        ("/login/login-help/", "/account/login/help/"),
+        ("/login/", "/account/login/"),
+        ("/login?next=/tickets/", "/account/login/?next=/tickets/"),
+    ],
+)
+@pytest.mark.django_db
+def test_the_previous_portals_printed_addresses_lead_to_their_pages(client, old, new):
+    response = client.get(old)
+
+    assert response.status_code == 301
+    assert response["Location"] == new
+    assert client.get(new).status_code == 200

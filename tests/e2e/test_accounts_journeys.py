@@ -77,7 +77,7 @@ def test_forgotten_password_end_to_end(live_server, page: Page, mailoutbox):
     page.goto(live_server.url + link_in(mailoutbox[0], "/account/password/reset/"))
     expect(page.get_by_role("heading", name="Update password")).to_be_visible()
     page.get_by_label(re.compile(r"^New password:?$")).fill(NEW_PASSWORD)
-    page.get_by_label("New password confirmation").fill(NEW_PASSWORD)
+    page.get_by_label("Confirm new password").fill(NEW_PASSWORD)
     _shot(page, "password_reset_confirm")
     page.get_by_role("button", name="Update password").click()
     expect(page.get_by_text("Your password has been changed. You are signed in.")).to_be_visible()
@@ -127,12 +127,12 @@ def test_initial_password_change(live_server, page: Page):
     expect(page.get_by_role("heading", name="Change the initial password")).to_be_visible()
 
     page.get_by_label(re.compile(r"^New password:?$")).fill(PASSWORD)
-    page.get_by_label("New password confirmation").fill(PASSWORD)
+    page.get_by_label("Confirm new password").fill(PASSWORD)
     page.get_by_role("button", name="Change password").click()
     expect(page.get_by_text("must differ")).to_be_visible()
 
     page.get_by_label(re.compile(r"^New password:?$")).fill(NEW_PASSWORD)
-    page.get_by_label("New password confirmation").fill(NEW_PASSWORD)
+    page.get_by_label("Confirm new password").fill(NEW_PASSWORD)
     page.get_by_role("button", name="Change password").click()
     expect(page.get_by_role("heading", name="Password changed")).to_be_visible()
     _shot(page, "password_changed")

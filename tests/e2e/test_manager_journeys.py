@@ -80,7 +80,7 @@ def test_manager_creates_an_employee_who_activates_and_signs_in(
     page.goto(link_in(activation, live_server.url))
     expect(page.get_by_text("c10234.jd")).to_be_visible()
     page.get_by_label("New password", exact=True).fill(NEW_PASSWORD)
-    page.get_by_label("New password confirmation").fill(NEW_PASSWORD)
+    page.get_by_label("Confirm new password").fill(NEW_PASSWORD)
     page.get_by_role("button", name="Set password").click()
     expect(page.get_by_text("Your password is set.")).to_be_visible()
 
@@ -132,7 +132,7 @@ def test_request_for_a_security_manager_through_approval(
     assert activation.to == ["nina@gamma.example"]
     page.goto(link_in(activation, live_server.url))
     page.get_by_label("New password", exact=True).fill(NEW_PASSWORD)
-    page.get_by_label("New password confirmation").fill(NEW_PASSWORD)
+    page.get_by_label("Confirm new password").fill(NEW_PASSWORD)
     page.get_by_role("button", name="Set password").click()
     # A new Security Manager signs in and is asked to set up a second factor before /manage/
     # (by the mfa enrolment requirement once merged, else by the /manage/ explanation page).
