@@ -68,3 +68,13 @@ def test_account_pages_send_no_store(client, sign_in, employee_a):
     sign_in(employee_a)
     for url in ["/dashboard/", "/account/profile/", "/account/security/"]:
         assert "no-store" in client.get(url)["Cache-Control"], url
+
+
+def test_the_profile_leads_to_the_password_change_and_the_security_page(
+    client, sign_in, employee_a
+):
+    """The help pages send users to their profile to change the password."""
+    sign_in(employee_a)
+    page = client.get("/account/profile/").content.decode()
+    assert 'href="/account/security/password/"' in page
+    assert 'href="/account/security/"' in page.split("<main", 1)[1]
