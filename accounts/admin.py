@@ -1,11 +1,33 @@
 from __future__ import annotations
 
+from datetime import datetime
+from functools import partial
+
 from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
 from .models import Company, PasswordReminder, SecurityEvent, User, UserSession
+from .services import record_event
+
+# What an admin may change on an account that decides who can do what.
+ROLE_FIELDS = {"is_staff", "is_superuser", "groups", "user_permissions", "company"}
+
+
+def _account_state(user: User, form) -> dict:
+    """The values of the form's fields, to the second (the admin's widgets drop the rest)."""
+    state = {}
+    for name in form.fields:
+        if name == "password":
+            continue
+        value = getattr(user, name)
+        if hasattr(value, "all"):  # a many-to-many manager
+            value = frozenset(value.values_list("pk", flat=True))
+        elif isinstance(value, datetime):
+            value = value.replace(microsecond=0)
+        state[name] = value
+    return state
 
 
 @admin.register(Company)
@@ -58,6 +80,44 @@ class UserAdmin(DjangoUserAdmin):
             },
         ),
     )
+
+    def save_model(self, request, obj, form, change):
+        # Before the save: what the account was, to log what really changed. On the form,
+        # not on this admin, which all requests share.
+        form.security_before = _account_state(User.objects.get(pk=obj.pk), form) if change else {}
+        super().save_model(request, obj, form, change)
+
+    def save_related(self, request, form, formsets, change):
+        """Changes made here go to the security log like those made anywhere else.
+
+        After the many-to-many fields are saved, so that a new group counts."""
+        super().save_related(request, form, formsets, change)
+        user, Kind = form.instance, SecurityEvent.Kind
+        log = partial(record_event, user=user, request=request, actor=request.user, via="admin")
+        if not change:
+            log(Kind.ACCOUNT_CREATED)
+            return
+        after = _account_state(user, form)
+        changed = {name for name, value in after.items() if form.security_before[name] != value}
+        if "is_active" in changed:
+            log(Kind.ACCOUNT_REACTIVATED if user.is_active else Kind.ACCOUNT_DEACTIVATED)
+        if changed & ROLE_FIELDS:
+            log(Kind.ROLE_CHANGED, fields=sorted(changed & ROLE_FIELDS))
+        if others := sorted(changed - ROLE_FIELDS - {"is_active"}):
+            log(Kind.PROFILE_CHANGED, fields=others)
+
+    def user_change_password(self, request, id, form_url=""):
+        response = super().user_change_password(request, id, form_url)
+        if request.method == "POST" and response.status_code == 302:
+            user = self.get_object(request, id)
+            record_event(
+                SecurityEvent.Kind.PASSWORD_CHANGED,
+                user,
+                request=request,
+                actor=request.user,
+                via="admin",
+            )
+        return response
 
 
 @admin.register(SecurityEvent)

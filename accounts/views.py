@@ -513,7 +513,10 @@ def keep_alive(request):
 
 @login_required
 @never_cache
+@reauthentication_required
 def confirm_email_change(request, token: str):
+    """Confirming a new email needs the password again: the email is how an account is
+    recovered, so a session alone (an unattended browser, a stolen cookie) must not move it."""
     change = email_change.load_email_change(token, request.user)
     if change is None:
         return render(request, "accounts/confirm_email_change.html", {"invalid": True}, status=404)

@@ -2,11 +2,13 @@ from __future__ import annotations
 
 import re
 from datetime import timedelta
+from urllib.parse import urlencode
 
 import time_machine
 from django.utils import timezone
 
 from accounts.models import EmailChangeRequest, SecurityEvent
+from conftest import PASSWORD
 
 PROFILE = {
     "first_name": "Jonas",
@@ -121,3 +123,22 @@ def test_a_tampered_link_is_404(client, sign_in, employee_a, mailoutbox):
     request_change(client)
     link = confirm_link(mailoutbox)
     assert client.get(link.replace("/confirm/", "/confirm/x")).status_code == 404
+
+
+def test_confirming_a_new_email_asks_for_the_password_when_the_sign_in_is_old(
+    client, sign_in, employee_a, mailoutbox
+):
+    """A session alone must not move the address that recovers the account."""
+    sign_in(employee_a)
+    with time_machine.travel(timezone.now() + timedelta(hours=1)):
+        request_change(client)
+        link = confirm_link(mailoutbox)
+        response = client.post(link)
+        assert response.url == f"/account/security/confirm/?{urlencode({'next': link})}"
+        employee_a.refresh_from_db()
+        assert employee_a.email == "c10001_ea@example.com"
+
+        client.post(response.url, {"password": PASSWORD})
+        assert client.post(link).url == "/account/profile/"
+    employee_a.refresh_from_db()
+    assert employee_a.email == "new.address@example.org"

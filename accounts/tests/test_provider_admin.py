@@ -6,10 +6,13 @@ from __future__ import annotations
 
 import pytest
 from django.contrib.admin.helpers import ACTION_CHECKBOX_NAME
+from django.contrib.auth.models import Group
 
 from accounts import roles
 from accounts.models import Company, SecurityEvent, SecurityManagerRequest, User
 from accounts.tests.manage_helpers import sign_in_verified
+
+Kind = SecurityEvent.Kind
 
 pytestmark = pytest.mark.django_db
 REQUESTS = "/admin/accounts/securitymanagerrequest/"
@@ -134,3 +137,88 @@ def test_support_agents_without_model_permissions_cannot_approve(client, agent, 
     assert response.status_code == 403
     pending.refresh_from_db()
     assert pending.is_pending
+
+
+def _change_form_data(client, user) -> dict:
+    """What the admin's change page for ``user`` submits when nothing is edited."""
+    form = client.get(f"/admin/accounts/user/{user.pk}/change/").context["adminform"].form
+    data = {}
+    for name, field in form.fields.items():
+        value = form.initial.get(name, field.initial)
+        if value is None or name == "password":
+            continue
+        if hasattr(value, "all"):
+            data[name] = [item.pk for item in value.all()]
+        elif isinstance(value, (list, tuple)):
+            data[name] = [getattr(item, "pk", item) for item in value]
+        elif isinstance(value, bool):
+            if value:
+                data[name] = "on"
+        elif hasattr(value, "hour"):
+            data[f"{name}_0"], data[f"{name}_1"] = (
+                value.strftime("%Y-%m-%d"),
+                value.strftime("%H:%M:%S"),
+            )
+        else:
+            data[name] = getattr(value, "pk", value)
+    return data
+
+
+def test_role_and_state_changes_in_the_admin_reach_the_security_log(
+    admin_client_verified, employee_a, provider_admin
+):
+    managers = Group.objects.get_or_create(name=roles.SECURITY_MANAGERS)[0]
+    data = _change_form_data(admin_client_verified, employee_a)
+    data.pop("is_active")
+    data.update(is_staff="on", groups=[managers.pk], phone="+49 30 1234567")
+    response = admin_client_verified.post(f"/admin/accounts/user/{employee_a.pk}/change/", data)
+
+    assert response.status_code == 302, response.context["adminform"].form.errors
+    events = {e.kind: e for e in SecurityEvent.objects.filter(user=employee_a)}
+    assert set(events) == {Kind.ROLE_CHANGED, Kind.ACCOUNT_DEACTIVATED, Kind.PROFILE_CHANGED}
+    assert events[Kind.ROLE_CHANGED].data["fields"] == ["groups", "is_staff"]
+    assert events[Kind.PROFILE_CHANGED].data["fields"] == ["phone"]
+    assert {e.actor_id for e in events.values()} == {provider_admin.pk}
+
+
+def test_a_password_set_in_the_admin_reaches_the_security_log(
+    admin_client_verified, employee_a, provider_admin
+):
+    new = "admin-set-passphrase-99"
+    response = admin_client_verified.post(
+        f"/admin/accounts/user/{employee_a.pk}/password/",
+        {"password1": new, "password2": new, "usable_password": "true"},
+    )
+
+    assert response.status_code == 302
+    event = SecurityEvent.objects.get(user=employee_a)
+    assert (event.kind, event.actor_id) == (Kind.PASSWORD_CHANGED, provider_admin.pk)
+
+
+def test_an_unchanged_admin_save_logs_nothing(admin_client_verified, employee_a):
+    data = _change_form_data(admin_client_verified, employee_a)
+    admin_client_verified.post(f"/admin/accounts/user/{employee_a.pk}/change/", data)
+    assert not SecurityEvent.objects.filter(user=employee_a).exists()
+
+
+def test_an_account_added_in_the_admin_reaches_the_security_log(
+    admin_client_verified, provider_admin
+):
+    password = "admin-made-passphrase-7"
+    response = admin_client_verified.post(
+        "/admin/accounts/user/add/",
+        {
+            "username": "c99999.nw",
+            "password1": password,
+            "password2": password,
+            "usable_password": "true",
+        },
+    )
+
+    assert response.status_code == 302
+    event = SecurityEvent.objects.get(user__username="c99999.nw")
+    assert (event.kind, event.actor_id, event.data) == (
+        Kind.ACCOUNT_CREATED,
+        provider_admin.pk,
+        {"via": "admin"},
+    )
