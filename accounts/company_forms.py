@@ -11,6 +11,7 @@ from django.conf import settings
 from django.utils.translation import gettext_lazy as _
 from phonenumber_field.formfields import PhoneNumberField
 
+from portal.forms import is_database_id
 from portal.throttle import count_hit, hits
 
 from .forms import NewPasswordForm
@@ -30,6 +31,7 @@ class EmployeeForm(forms.Form):
     last_name = forms.CharField(label=_("Last name"), max_length=150)
     email = forms.EmailField(
         label=_("Personal email"),
+        max_length=254,
         required=False,
         help_text=_(
             "The employee receives a link to set their own password. Without an email address "
@@ -109,11 +111,14 @@ class IdListField(forms.Field):
         if not value:
             return []
         try:
-            return sorted({int(item) for item in value})
+            ids = sorted({int(item) for item in value})
         except (TypeError, ValueError) as error:
             raise forms.ValidationError(
                 _("Choose employees from the list."), code="invalid"
             ) from error
+        if not all(is_database_id(pk) for pk in ids):
+            raise forms.ValidationError(_("Choose employees from the list."), code="invalid")
+        return ids
 
 
 class EmployeeActionForm(forms.Form):

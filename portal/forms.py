@@ -44,3 +44,29 @@ class PortalFormRenderer(BaseRenderer):
             return self.jinja2.get_template(template_name)
         except TemplateDoesNotExist:
             return self.django_templates.get_template(template_name)
+
+
+# The largest primary key a 64-bit column holds. A larger number names no row, but some
+# databases (SQLite) raise instead of finding nothing, so forms refuse it first.
+MAX_ID = 2**63 - 1
+
+
+def is_database_id(value: int) -> bool:
+    return 0 < value <= MAX_ID
+
+
+class ModelIdsField(django.forms.ModelMultipleChoiceField):
+    """Several objects chosen by id; an id no row can have is an invalid choice, not an error."""
+
+    def _check_values(self, value):
+        for item in value:
+            try:
+                if not is_database_id(int(str(item))):
+                    raise ValueError
+            except ValueError:
+                raise django.forms.ValidationError(
+                    self.error_messages["invalid_pk_value"],
+                    code="invalid_pk_value",
+                    params={"pk": item},
+                ) from None
+        return super()._check_values(value)

@@ -16,6 +16,7 @@ from django.utils.translation import gettext_lazy as _
 from accounts import roles
 from accounts.models import Company
 from accounts.services import client_ip
+from portal.forms import ModelIdsField
 from portal.throttle import count_hit
 
 from .models import Category, Impact, Priority, Status, Ticket, Urgency
@@ -204,7 +205,7 @@ class CannotSignInForm(forms.Form):
     """A request for help from someone who cannot sign in; throttled per IP address."""
 
     name = forms.CharField(label=_("Your name"), max_length=200)
-    email = forms.EmailField(label=_("Your email address"))
+    email = forms.EmailField(label=_("Your email address"), max_length=254)
     username = forms.CharField(label=_("Your user name"), max_length=150)
     description = forms.CharField(
         label=_("What happens when you try to sign in?"), widget=forms.Textarea, max_length=5000
@@ -354,7 +355,7 @@ class TriageForm(forms.Form):
 class BulkForm(forms.Form):
     ACTIONS = [("assign", _("Assign")), ("status", _("Change status"))]
 
-    tickets = forms.ModelMultipleChoiceField(
+    tickets = ModelIdsField(
         label=_("Tickets"), queryset=Ticket.objects.all(), widget=forms.MultipleHiddenInput
     )
     action = forms.ChoiceField(label=_("Action"), choices=ACTIONS)
