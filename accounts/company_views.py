@@ -22,6 +22,9 @@ from django.utils.translation import ngettext
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
 
+from mfa import services as mfa_services
+from mfa.views import strong_factor_required
+
 from . import company_services as cs
 from . import roles
 from .company_forms import (
@@ -38,7 +41,7 @@ IMPORT_SESSION_KEY = "manage_import"
 
 
 def security_manager_required(view):
-    """Signed in, a security manager of a company, and verified with a second factor."""
+    """Signed in, a security manager of a company, and verified with a strong second factor."""
 
     @never_cache
     @login_required
@@ -46,8 +49,8 @@ def security_manager_required(view):
     def wrapper(request, *args, **kwargs):
         if not roles.is_security_manager(request.user):
             raise PermissionDenied
-        if not request.user.is_verified():
-            return render(request, "manage/second_factor_required.html", status=403)
+        if not mfa_services.verified_with_strong_factor(request.user):
+            return strong_factor_required(request)
         return view(request, *args, **kwargs)
 
     return wrapper
@@ -266,7 +269,7 @@ def security_log(request):
     events = cs.events_visible_to(request.user)
     data = form.cleaned_data if form.is_valid() else {}
     if q := data.get("q"):
-        events = events.filter(Q(user__username__icontains=q) | Q(user__last_name__icontains=q))
+        events = events.filter(Q(username__icontains=q) | Q(user__last_name__icontains=q))
     if data.get("kind"):
         events = events.filter(kind=data["kind"])
     if data.get("date_from"):

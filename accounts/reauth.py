@@ -18,6 +18,17 @@ def mark_authenticated(request) -> None:
     request.session[AUTH_AT] = time.time()
 
 
+def confirm_identity(request) -> None:
+    """The password was just entered again: a new session key against fixation, the new
+    authentication time, and the security log."""
+    from .models import SecurityEvent
+    from .services import record_event
+
+    request.session.cycle_key()
+    mark_authenticated(request)
+    record_event(SecurityEvent.Kind.REAUTHENTICATED, request.user, request=request)
+
+
 def recently_authenticated(request) -> bool:
     auth_at = request.session.get(AUTH_AT)
     return auth_at is not None and time.time() - auth_at <= settings.REAUTHENTICATION_MAX_AGE

@@ -6,11 +6,23 @@ from django.shortcuts import redirect
 from django.urls import reverse
 from django_otp.admin import OTPAdminSite
 
+from . import services
+from .views import strong_factor_required
+
 
 class PortalAdminSite(OTPAdminSite):
-    """Staff must have signed in with a second factor (OTPAdminSite checks is_verified());
-    anyone else is sent to the portal's own sign-in rather than the admin's login form."""
+    """Staff must have signed in with a strong second factor (not an emailed code); anyone
+    else is sent to the portal's own sign-in rather than the admin's login form."""
+
+    def has_permission(self, request):
+        return super().has_permission(request) and services.verified_with_strong_factor(
+            request.user
+        )
 
     def login(self, request, extra_context=None):
+        user = request.user
+        if user.is_active and user.is_staff and not services.verified_with_strong_factor(user):
+            # Signed in, but not strongly enough: the sign-in page would only lead back here.
+            return strong_factor_required(request)
         next_url = request.GET.get("next") or reverse("admin:index")
         return redirect(f"{reverse('accounts:login')}?{urlencode({'next': next_url})}")

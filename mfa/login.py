@@ -2,7 +2,8 @@
 
 Users name their authenticators, so two_factor's "device named default" rule is replaced by
 the user's own default choice: any confirmed authenticator triggers the token step, and the
-user may switch to any other of theirs.
+user may switch to any other of theirs. Roles that need a strong factor are offered (and
+accepted) only their TOTP and push authenticators (services.sign_in_authenticators).
 """
 
 from __future__ import annotations
@@ -29,7 +30,7 @@ class SecondFactorLoginMixin:
             return []
         cached = getattr(self, "_authenticators_cache", None)
         if cached is None or cached[0] != user.pk:
-            cached = self._authenticators_cache = (user.pk, services.authenticators(user))
+            cached = self._authenticators_cache = (user.pk, services.sign_in_authenticators(user))
         return cached[1]
 
     @property
@@ -67,9 +68,10 @@ class SecondFactorLoginMixin:
                 "challenge_device"
             )
             devices = self._authenticators()
+            # Only among the devices offered: a crafted choice of any other falls back.
             self.device_cache = next(
                 (d for d in devices if chosen and d.persistent_id == chosen), None
-            ) or services.default_device(self.get_user())
+            ) or services.default_device(self.get_user(), devices)
         return self.device_cache
 
     def get_other_devices(self, main_device):
@@ -138,7 +140,7 @@ class SecondFactorLoginMixin:
         remember = any(bool(validated.get(step, {}).get("remember")) for step in validated)
         trusted = not getattr(user, "otp_device", None) and self.trusted_browser
         if trusted:
-            user.otp_device = services.default_device(user)
+            user.otp_device = services.default_device(user, self._authenticators())
         response = super().done(form_list, **kwargs)
         self.request.session.pop(services.LOGIN_ATTEMPT_SESSION_KEY, None)
         if remember and getattr(user, "otp_device", None) and services.trust_allowed(user):

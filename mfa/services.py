@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hmac
 import io
+import re
 import secrets
 import time
 from datetime import timedelta
@@ -122,7 +123,7 @@ def get_authenticator(user, ref: str) -> Device:
     """The user's own authenticator named by ``ref``; anybody else's is a 404."""
     code, _sep, pk = ref.partition("-")
     model = TYPES.get(code)
-    if model is None or not pk.isdigit():
+    if model is None or not re.fullmatch(r"[0-9]{1,18}", pk):
         raise Http404
     try:
         return model.objects.get(user=user, pk=int(pk), confirmed=True)
@@ -134,8 +135,9 @@ def mfa_settings(user) -> MfaSettings:
     return MfaSettings.objects.get_or_create(user=user)[0]
 
 
-def default_device(user) -> Device | None:
-    devices = authenticators(user)
+def default_device(user, devices: list[Device] | None = None) -> Device | None:
+    """The user's chosen default among ``devices`` (all their authenticators if not given)."""
+    devices = authenticators(user) if devices is None else devices
     if not devices:
         return None
     chosen = MfaSettings.objects.filter(user=user).values_list("default_device", flat=True).first()
@@ -143,6 +145,16 @@ def default_device(user) -> Device | None:
         if device.persistent_id == chosen:
             return device
     return devices[0]
+
+
+def sign_in_authenticators(user) -> list[Device]:
+    """The authenticators offered and accepted at sign-in: for roles that need a strong factor,
+    email only while they have no TOTP or push (the code then guards nothing but enrolling
+    one: enrollment_required keeps the rest of the portal closed)."""
+    devices = authenticators(user)
+    if roles.requires_strong_second_factor(user):
+        return [d for d in devices if type_of(d) in STRONG_TYPES] or devices
+    return devices
 
 
 def allowed_types(user) -> list[str]:
@@ -181,8 +193,32 @@ def enrollment_required(user) -> bool:
 
 
 def required_action_url_name(user) -> str | None:
-    """For accounts.middleware: the one page a user who must enrol may reach."""
-    return "mfa:setup" if enrollment_required(user) else None
+    """For accounts.middleware: the one page such a user may reach.
+
+    Enrolment for a user who must enrol; for a manager, staff member or admin whose session
+    passed only an emailed code (it began before the role was given), the page that asks to
+    sign in again with the strong authenticator they already have."""
+    if enrollment_required(user):
+        return "mfa:setup"
+    if (
+        roles.requires_strong_second_factor(user)
+        and getattr(user, "is_verified", bool)()
+        and not verified_with_strong_factor(user)
+    ):
+        return "mfa:strong_factor_required"
+    return None
+
+
+def verified_with_strong_factor(user) -> bool:
+    """Whether this session passed a second factor that is enough for every role: TOTP, push,
+    or a backup code standing in for one of them; never an emailed code. The one rule of
+    /manage/, /support/ and the admin."""
+    if not user.is_verified():
+        return False
+    kind = type_of(user.otp_device)
+    if kind == "backup":
+        return bool(authenticator_types(user) & set(STRONG_TYPES))
+    return kind in STRONG_TYPES
 
 
 def _notify_change(request, user, kind: str, device: Device, template: str) -> None:
@@ -256,10 +292,10 @@ def _throttle_failure(device: Device) -> None:
 
 
 def _verify_totp(device: TOTPDevice, token: str) -> bool:
-    try:
-        value = int(token)
-    except (TypeError, ValueError):
+    # ASCII digits only: int() also takes "١٢٣٤٥٦", " 12_345" and the like.
+    if not re.fullmatch(r"[0-9]{1,10}", token or ""):
         return False
+    value = int(token)
     totp = TOTP(device.bin_key, device.step, device.t0, device.digits, device.drift)
     totp.time = time.time()
     if not totp.verify(value, device.tolerance, device.last_t + 1):
@@ -274,7 +310,10 @@ def _verify_totp(device: TOTPDevice, token: str) -> bool:
 
 def _verify_email(device: EmailDevice, token: str) -> bool:
     token = (token or "").strip()
-    if not token or device.token is None or not hmac.compare_digest(token, device.token):
+    if not token or device.token is None:
+        return False
+    # As bytes: compare_digest raises TypeError for str with non-ASCII characters.
+    if not hmac.compare_digest(token.encode(), device.token.encode()):
         return False
     return bool(
         EmailDevice.objects.filter(
@@ -497,7 +536,10 @@ def authenticate_device_request(request) -> PushDevice:
     timestamp = headers.get(protocol.HEADER_TIMESTAMP, "")
     nonce = headers.get(protocol.HEADER_NONCE, "")
     signature = headers.get(protocol.HEADER_SIGNATURE, "")
-    if not (key_id and timestamp.isdigit() and 16 <= len(nonce) <= 64 and signature):
+    # [0-9], not isdigit(): "²" is a digit to Python but not to int(). Bounded: int() refuses
+    # very long strings too.
+    valid_timestamp = re.fullmatch(r"[0-9]{1,12}", timestamp)
+    if not (key_id and valid_timestamp and 16 <= len(nonce) <= 64 and signature):
         raise PushError("missing or malformed signature headers", status=401)
     if abs(time.time() - int(timestamp)) > PUSH_CLOCK_SKEW_SECONDS:
         raise PushError("timestamp outside the allowed window", status=401)

@@ -9,6 +9,11 @@ urlpatterns = [
     # Every enrollment page shares the name "setup": a user who must enrol may reach only it.
     path("account/security/two-factor/setup/", views.setup, name="setup"),
     path("account/security/two-factor/setup/<slug:kind>/", views.setup, name="setup"),
+    path(
+        "account/security/two-factor/strong-factor-required/",
+        views.strong_factor_required,
+        name="strong_factor_required",
+    ),
     path("account/security/two-factor/backup-codes/", views.backup_codes, name="backup_codes"),
     path("account/security/two-factor/<slug:ref>/rename/", views.rename, name="rename"),
     path("account/security/two-factor/<slug:ref>/remove/", views.remove, name="remove"),

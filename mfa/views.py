@@ -16,7 +16,7 @@ from django.views.decorators.http import require_GET, require_POST
 from django_otp import login as otp_login
 
 from accounts.forms import ReauthenticationForm
-from accounts.reauth import mark_authenticated
+from accounts.reauth import confirm_identity
 from portal.redirects import safe_next
 
 from . import services
@@ -51,6 +51,14 @@ def _activated(request, device) -> None:
 
 def _setup_url(kind: str = "") -> str:
     return reverse("mfa:setup", kwargs={"kind": kind}) if kind else reverse("mfa:setup")
+
+
+@login_required
+@never_cache
+def strong_factor_required(request):
+    """The answer of /manage/, /support/ and the admin to a session that did not pass a strong
+    second factor (services.verified_with_strong_factor)."""
+    return render(request, "mfa/strong_factor_required.html", status=403)
 
 
 @login_required
@@ -95,7 +103,7 @@ def _confirm_password(request):
     next_url = safe_next(request, reverse("mfa:index"))
     form = ReauthenticationForm(request.POST or None, request=request)
     if request.method == "POST" and form.is_valid():
-        mark_authenticated(request)
+        confirm_identity(request)
         return redirect(next_url)
     status = 400 if form.is_bound else 200
     return render(request, "mfa/reauth.html", {"form": form, "next": next_url}, status=status)
@@ -280,6 +288,11 @@ def _json_body(request) -> dict:
         raise services.PushError("body must be JSON") from None
     if not isinstance(data, dict):
         raise services.PushError("body must be a JSON object")
+    try:
+        # JSON may escape lone surrogates ("\ud800"), which no database or hash can encode.
+        json.dumps(data, ensure_ascii=False).encode()
+    except UnicodeEncodeError:
+        raise services.PushError("body must be JSON") from None
     return data
 
 

@@ -4,6 +4,7 @@ import re
 
 from django.urls import reverse
 
+from accounts.tests.manage_helpers import sign_in_verified
 from tickets.models import LOGIN_CATEGORY_CODE, Ticket
 
 URL = reverse("tickets:cannot_sign_in")
@@ -75,6 +76,6 @@ def test_it_is_throttled_per_ip(client, settings, db):
 
 def test_agents_see_the_request_in_the_queue(client, agent):
     client.post(URL, _data())
-    client.force_login(agent)
+    sign_in_verified(client, agent)
     content = client.get("/support/").content.decode()
     assert "Cannot sign in: c10001.ea" in content

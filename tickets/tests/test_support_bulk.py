@@ -1,12 +1,13 @@
 from __future__ import annotations
 
+from accounts.tests.manage_helpers import sign_in_verified
 from tickets.models import Status
 
 URL = "/support/bulk/"
 
 
 def test_get_is_405(client, agent):
-    client.force_login(agent)
+    sign_in_verified(client, agent)
     assert client.get(URL).status_code == 405
 
 
@@ -22,7 +23,7 @@ def test_customers_get_403(client, employee_a, ticket_a):
 
 def test_it_assigns_many_tickets(client, make_ticket, employee_a, agent):
     tickets = [make_ticket(employee_a) for _ in range(3)]
-    client.force_login(agent)
+    sign_in_verified(client, agent)
     response = client.post(
         URL,
         {
@@ -42,7 +43,7 @@ def test_it_changes_status_and_refuses_invalid_moves(client, make_ticket, employ
     waiting = make_ticket(employee_a)
     waiting.move_to(Status.WAITING, agent)
     fresh = make_ticket(employee_a)
-    client.force_login(agent)
+    sign_in_verified(client, agent)
     response = client.post(
         URL,
         {"tickets": [waiting.pk, fresh.pk], "action": "status", "status": "in_progress"},
@@ -59,7 +60,7 @@ def test_it_changes_status_and_refuses_invalid_moves(client, make_ticket, employ
 
 
 def test_it_ignores_an_outside_next_url(client, ticket_a, agent):
-    client.force_login(agent)
+    sign_in_verified(client, agent)
     response = client.post(
         URL,
         {
@@ -73,6 +74,6 @@ def test_it_ignores_an_outside_next_url(client, ticket_a, agent):
 
 
 def test_an_incomplete_form_is_reported(client, agent):
-    client.force_login(agent)
+    sign_in_verified(client, agent)
     response = client.post(URL, {"action": "status"}, follow=True)
     assert "Select tickets and an action" in response.content.decode()

@@ -6,6 +6,7 @@ import pytest
 import time_machine
 from django.utils import timezone
 
+from accounts.tests.manage_helpers import sign_in_verified
 from tickets.models import Category, Status
 
 from .test_ticket_list import bulk_tickets
@@ -24,7 +25,7 @@ def test_customers_get_403(client, db, request, role):
 
 
 def test_post_is_405(client, agent):
-    client.force_login(agent)
+    sign_in_verified(client, agent)
     assert client.post(URL).status_code == 405
 
 
@@ -35,7 +36,7 @@ def test_agents_see_open_tickets_of_every_company(
     make_ticket(employee_b, subject="Beta problem")
     done = make_ticket(employee_b, subject="Solved problem")
     done.move_to(Status.RESOLVED, agent)
-    client.force_login(agent)
+    sign_in_verified(client, agent)
     response = client.get(URL)
     content = response.content.decode()
     assert response.status_code == 200
@@ -45,7 +46,7 @@ def test_agents_see_open_tickets_of_every_company(
 
 
 def test_provider_admins_see_the_queue(client, provider_admin):
-    client.force_login(provider_admin)
+    sign_in_verified(client, provider_admin)
     assert client.get(URL).status_code == 200
 
 
@@ -59,7 +60,7 @@ def test_it_filters(client, make_ticket, employee_a, employee_b, agent, company_
     second = make_ticket(employee_b, subject="B-critical", impact="high", urgency="high")
     second.assign(agent, agent)
     first.move_to(Status.WAITING, agent)
-    client.force_login(agent)
+    sign_in_verified(client, agent)
     assert _subjects(client.get(URL, {"status": "waiting"})) == {"A-low"}
     assert _subjects(client.get(URL, {"status": "all"})) == {"A-low", "B-critical"}
     assert _subjects(client.get(URL, {"priority": 1})) == {"B-critical"}
@@ -74,7 +75,7 @@ def test_it_filters(client, make_ticket, employee_a, employee_b, agent, company_
 def test_it_searches_reference_subject_and_description(client, make_ticket, employee_a, agent):
     first = make_ticket(employee_a, subject="Printer", description="toner empty")
     make_ticket(employee_a, subject="VPN", description="tunnel closed")
-    client.force_login(agent)
+    sign_in_verified(client, agent)
     assert _subjects(client.get(URL, {"q": first.reference})) == {"Printer"}
     assert _subjects(client.get(URL, {"q": "tunnel"})) == {"VPN"}
     assert _subjects(client.get(URL, {"q": "print"})) == {"Printer"}
@@ -84,7 +85,7 @@ def test_it_filters_and_highlights_overdue_tickets(client, make_ticket, employee
     make_ticket(employee_a, subject="Urgent", impact="high", urgency="high")
     make_ticket(employee_a, subject="Relaxed")
     with time_machine.travel(timezone.now() + timedelta(hours=3)):
-        client.force_login(agent)
+        sign_in_verified(client, agent)
         response = client.get(URL, {"overdue": "on"})
     assert _subjects(response) == {"Urgent"}
     assert "is-overdue" in response.content.decode()
@@ -93,7 +94,7 @@ def test_it_filters_and_highlights_overdue_tickets(client, make_ticket, employee
 def test_it_sorts(client, make_ticket, employee_a, agent):
     make_ticket(employee_a, subject="Low first")
     make_ticket(employee_a, subject="Critical later", impact="high", urgency="high")
-    client.force_login(agent)
+    sign_in_verified(client, agent)
     by_priority = [t.subject for t, _ in client.get(URL).context["rows"]]
     oldest = [t.subject for t, _ in client.get(URL, {"sort": "created"}).context["rows"]]
     assert by_priority == ["Critical later", "Low first"]
@@ -103,13 +104,13 @@ def test_it_sorts(client, make_ticket, employee_a, agent):
 def test_it_counts_tickets_per_status(client, make_ticket, employee_a, agent):
     make_ticket(employee_a)
     make_ticket(employee_a).move_to(Status.IN_PROGRESS, agent)
-    client.force_login(agent)
+    sign_in_verified(client, agent)
     counts = {value: count for value, _label, count in client.get(URL).context["status_counts"]}
     assert counts == {"new": 1, "in_progress": 1, "waiting": 0, "resolved": 0, "closed": 0}
 
 
 def test_status_counts_follow_new_tickets_and_moves(client, make_ticket, employee_a, agent):
-    client.force_login(agent)
+    sign_in_verified(client, agent)
     ticket = make_ticket(employee_a)
 
     def counts():
@@ -123,7 +124,7 @@ def test_status_counts_follow_new_tickets_and_moves(client, make_ticket, employe
 
 
 def test_bad_filters_are_a_400(client, agent):
-    client.force_login(agent)
+    sign_in_verified(client, agent)
     assert client.get(URL, {"priority": "9", "sort": "password"}).status_code == 400
 
 
@@ -132,7 +133,7 @@ def test_the_query_count_is_constant(
     client, employee_a, agent, count, django_assert_max_num_queries
 ):
     bulk_tickets(employee_a, count)
-    client.force_login(agent)
+    sign_in_verified(client, agent)
     client.get(URL)  # warm up: session adoption and per-user caches
     with django_assert_max_num_queries(11):
         response = client.get(URL, {"status": "all"})
@@ -145,7 +146,7 @@ def test_the_queue_counts_matches_only_up_to_a_cap(client, employee_a, agent, mo
 
     monkeypatch.setattr(CappedPaginator, "cap", 30)
     bulk_tickets(employee_a, 40)
-    client.force_login(agent)
+    sign_in_verified(client, agent)
     response = client.get(URL, {"status": "all"})
     page = response.context["page"]
     assert (page.paginator.count, page.paginator.capped, page.paginator.num_pages) == (30, True, 2)
@@ -156,7 +157,7 @@ def test_the_queue_counts_matches_only_up_to_a_cap(client, employee_a, agent, mo
 
 def test_the_queue_says_the_exact_count_below_the_cap(client, employee_a, agent):
     bulk_tickets(employee_a, 30)
-    client.force_login(agent)
+    sign_in_verified(client, agent)
     response = client.get(URL, {"status": "all"})
     assert response.context["page"].paginator.count == 30
     assert "more than" not in response.content.decode()
@@ -169,7 +170,7 @@ def test_the_assignee_selects_share_one_query_of_agents(
     from django.test.utils import CaptureQueriesContext
 
     make_ticket(employee_a)
-    client.force_login(agent)
+    sign_in_verified(client, agent)
     client.get(URL)
     with CaptureQueriesContext(connection) as captured:
         content = client.get(URL).content.decode()

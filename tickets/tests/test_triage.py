@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+from accounts.tests.manage_helpers import sign_in_verified
 from tickets.models import Category, Priority, Status, TicketEvent
 
 
@@ -28,18 +29,18 @@ def test_customers_get_403(client, ticket_a, employee_a, manager_a):
 
 
 def test_get_is_405(client, ticket_a, agent):
-    client.force_login(agent)
+    sign_in_verified(client, agent)
     assert client.get(url(ticket_a)).status_code == 405
 
 
 def test_an_unknown_ticket_is_404(client, agent):
-    client.force_login(agent)
+    sign_in_verified(client, agent)
     assert client.post("/support/tickets/999/triage/", {}).status_code == 404
 
 
 def test_agents_assign_prioritise_categorise_and_move(client, ticket_a, agent):
     other = Category.objects.get(code="applications")
-    client.force_login(agent)
+    sign_in_verified(client, agent)
     response = client.post(
         url(ticket_a),
         _data(
@@ -63,7 +64,7 @@ def test_agents_assign_prioritise_categorise_and_move(client, ticket_a, agent):
 
 
 def test_an_invalid_move_is_refused_with_a_message(client, ticket_a, agent):
-    client.force_login(agent)
+    sign_in_verified(client, agent)
     response = client.post(url(ticket_a), _data(ticket_a, status=Status.CLOSED), follow=True)
     assert "cannot move from" in response.content.decode()
     ticket_a.refresh_from_db()
@@ -71,14 +72,14 @@ def test_an_invalid_move_is_refused_with_a_message(client, ticket_a, agent):
 
 
 def test_a_bad_value_is_a_form_error(client, ticket_a, agent):
-    client.force_login(agent)
+    sign_in_verified(client, agent)
     assert client.post(url(ticket_a), _data(ticket_a, priority=9)).status_code == 400
 
 
 def test_a_public_reply_emails_the_requester_and_counts_as_first_response(
     client, ticket_a, agent, employee_a, mailoutbox, django_capture_on_commit_callbacks
 ):
-    client.force_login(agent)
+    sign_in_verified(client, agent)
     with django_capture_on_commit_callbacks(execute=True):
         client.post(f"/tickets/{ticket_a.pk}/reply/", {"body": "Please restart"})
     assert [m.to for m in mailoutbox] == [[employee_a.email]]
@@ -91,7 +92,7 @@ def test_internal_notes_are_never_emailed(
     client, ticket_a, agent, mailoutbox, django_capture_on_commit_callbacks
 ):
     ticket_a.assign(agent, agent)
-    client.force_login(agent)
+    sign_in_verified(client, agent)
     with django_capture_on_commit_callbacks(execute=True):
         client.post(f"/tickets/{ticket_a.pk}/reply/", {"body": "SECRET-NOTE", "internal": "on"})
         client.post(f"/tickets/{ticket_a.pk}/reply/", {"body": "Public"})
@@ -107,7 +108,7 @@ def test_internal_notes_are_never_emailed(
 def test_resolving_emails_the_requester(
     client, ticket_a, agent, employee_a, mailoutbox, django_capture_on_commit_callbacks
 ):
-    client.force_login(agent)
+    sign_in_verified(client, agent)
     with django_capture_on_commit_callbacks(execute=True):
         client.post(url(ticket_a), _data(ticket_a, status=Status.RESOLVED))
     assert [m.to for m in mailoutbox] == [[employee_a.email]]
@@ -119,7 +120,7 @@ def test_emails_use_the_requester_language(
 ):
     employee_a.preferred_language = "de"
     employee_a.save()
-    client.force_login(agent)
+    sign_in_verified(client, agent)
     with django_capture_on_commit_callbacks(execute=True):
         client.post(f"/tickets/{ticket_a.pk}/reply/", {"body": "Hallo"})
     assert len(mailoutbox) == 1
@@ -130,7 +131,7 @@ def test_the_triage_form_offers_the_agents_with_the_current_one_selected(
 ):
     ticket_a.assignee = agent
     ticket_a.save(update_fields=["assignee"])
-    client.force_login(agent)
+    sign_in_verified(client, agent)
     content = client.get(f"/tickets/{ticket_a.pk}/").content.decode()
     assert f'<option value="{agent.pk}" selected>{agent.get_full_name()}</option>' in content
     assert (
@@ -139,14 +140,14 @@ def test_the_triage_form_offers_the_agents_with_the_current_one_selected(
 
 
 def test_an_invalid_triage_shows_the_agents_again(client, ticket_a, agent):
-    client.force_login(agent)
+    sign_in_verified(client, agent)
     response = client.post(url(ticket_a), _data(ticket_a, priority="9"))
     assert response.status_code == 400
     assert f'<option value="{agent.pk}">{agent.get_full_name()}</option>' in response.text
 
 
 def test_only_agents_can_be_assigned(client, ticket_a, agent, employee_a):
-    client.force_login(agent)
+    sign_in_verified(client, agent)
     response = client.post(url(ticket_a), _data(ticket_a, assignee=employee_a.pk))
     assert response.status_code == 400
     ticket_a.refresh_from_db()
