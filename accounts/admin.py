@@ -74,12 +74,16 @@ class UserAdmin(DjangoUserAdmin):
                     "initial_password_expires_at",
                     "failed_login_count",
                     "blocked_at",
+                    "blocked_reason",
                     "terms_version",
                     "terms_accepted_at",
                 )
             },
         ),
     )
+
+    # Blocks come and go through the Block and Unblock actions, which record who and why.
+    readonly_fields = ["blocked_at", "blocked_reason"]
 
     def save_model(self, request, obj, form, change):
         # Before the save: what the account was, to log what really changed. On the form,

@@ -16,15 +16,12 @@ from datetime import timedelta
 
 from django.conf import settings
 from django.contrib.auth.models import Group
-from django.contrib.auth.tokens import default_token_generator
 from django.core import signing
 from django.db import IntegrityError, transaction
 from django.db.models import Exists, OuterRef, Q, QuerySet
-from django.urls import NoReverseMatch, reverse
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.crypto import constant_time_compare, salted_hmac
-from django.utils.encoding import force_bytes
-from django.utils.http import urlsafe_base64_encode
 from django_otp import devices_for_user
 from django_otp.plugins.otp_email.models import EmailDevice
 from django_otp.plugins.otp_static.models import StaticDevice
@@ -36,7 +33,7 @@ from mfa.services import forget_authenticator_state
 from . import roles
 from .emails import send_email, send_email_to_user
 from .models import Company, SecurityEvent, SecurityManagerRequest, User
-from .services import record_event
+from .services import password_reset_url, record_event
 
 Kind = SecurityEvent.Kind
 
@@ -252,11 +249,14 @@ def end_sessions(users) -> int:
 
 
 def block_employees(users, *, actor: User, request=None) -> int:
-    changed = [user for user in users if not user.is_blocked]
+    """Block sign-in until staff lift it. An account locked out after failed sign-ins gets
+    the manager's block too: its owner could otherwise lift it with the lockout's link."""
+    changed = [user for user in users if not user.is_blocked_by_manager]
     now = timezone.now()
     for user in changed:
         user.blocked_at = now
-        user.save(update_fields=["blocked_at"])
+        user.blocked_reason = User.BlockReason.MANAGER
+        user.save(update_fields=["blocked_at", "blocked_reason"])
         record_event(Kind.BLOCKED, user, actor=actor, request=request, reason="manager")
     end_sessions(changed)
     return len(changed)
@@ -271,23 +271,14 @@ def unblock_employees(users, *, actor: User, request=None) -> int:
     return len(changed)
 
 
-def password_reset_url(user: User) -> str:
-    uid = urlsafe_base64_encode(force_bytes(user.pk))
-    token = default_token_generator.make_token(user)
-    try:
-        path = reverse("accounts:password_reset_confirm", args=[uid, token])
-    except NoReverseMatch:
-        # The reset-confirm page comes with the "forgotten password" work (accounts1);
-        # until it is merged the email points to the sign-in help.
-        path = reverse("accounts:login_help")
-    return f"{settings.SITE_URL}{path}"
-
-
 def send_password_resets(users, *, actor: User, request=None) -> int:
-    """Email a password reset link to each active employee with an address."""
+    """Email a password reset link to each active employee with an address.
+
+    Accounts blocked by a manager are left out, as deactivated ones: a reset does not lift
+    that block and the link would be refused; unblock first. A lockout is lifted by the reset."""
     sent = 0
     for user in users:
-        if not user.is_active or not user.email:
+        if not user.is_active or not user.email or user.is_blocked_by_manager:
             continue
         send_email_to_user(
             user,

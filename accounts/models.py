@@ -110,6 +110,11 @@ class User(AbstractUser):
         GERMAN = "de", "Deutsch"
         SPANISH = "es", "Español"
 
+    class BlockReason(models.TextChoices):
+        # Who may lift the block: the user (unblock link, password reset) or only staff.
+        LOCKOUT = "lockout", _("too many failed sign-ins")
+        MANAGER = "manager", _("by a Security Manager or our staff")
+
     email = models.EmailField(_("email address"), blank=True, db_index=True)
     email_verified = models.BooleanField(_("email verified"), default=False)
     phone = PhoneNumberField(_("phone"), blank=True)
@@ -137,6 +142,9 @@ class User(AbstractUser):
     )
     failed_login_count = models.PositiveIntegerField(_("failed sign-ins in a row"), default=0)
     blocked_at = models.DateTimeField(_("blocked since"), null=True, blank=True)
+    blocked_reason = models.CharField(
+        _("reason for the block"), max_length=16, choices=BlockReason.choices, blank=True
+    )
     terms_version = models.CharField(_("accepted terms version"), max_length=20, blank=True)
     terms_accepted_at = models.DateTimeField(_("terms accepted"), null=True, blank=True)
 
@@ -156,6 +164,17 @@ class User(AbstractUser):
     @property
     def is_blocked(self) -> bool:
         return self.blocked_at is not None
+
+    @property
+    def is_locked_out(self) -> bool:
+        """Blocked after failed sign-ins: the user may lift it (unblock link, password reset)."""
+        return self.blocked_at is not None and self.blocked_reason == self.BlockReason.LOCKOUT
+
+    @property
+    def is_blocked_by_manager(self) -> bool:
+        """Blocked by a Security Manager or provider staff: only they can lift it. A block of
+        unknown origin (blocked_at set without a reason) counts as one: the safe side."""
+        return self.blocked_at is not None and not self.is_locked_out
 
     @property
     def password_max_age_days(self) -> int:
@@ -215,14 +234,16 @@ class SecurityEvent(ChoiceLabelsMixin, models.Model):
         SIGN_IN_REPORTED = "sign_in_reported", _("Sign-in reported as not me")
         REAUTHENTICATED = "reauthenticated", _("Identity confirmed again")
 
+    # The log outlives the account: deleting a user keeps their events, with the user name.
     user = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         verbose_name=_("user"),
         null=True,
         blank=True,
-        on_delete=models.CASCADE,
+        on_delete=models.SET_NULL,
         related_name="security_events",
     )
+    username = models.CharField(_("username"), max_length=150, blank=True)
     actor = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         verbose_name=_("done by"),
@@ -255,7 +276,7 @@ class SecurityEvent(ChoiceLabelsMixin, models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.get_kind_display()} ({self.user_id})"
+        return f"{self.get_kind_display()} ({self.user_id or self.username})"
 
 
 # --- Accounts II: password reminders, sessions, email changes ---------------------------------

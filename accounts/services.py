@@ -29,22 +29,33 @@ def client_ip(request) -> str | None:
     return request.META.get("REMOTE_ADDR") or None
 
 
+def _user_agent(request) -> str:
+    return request.META.get("HTTP_USER_AGENT", "")[:300] if request else ""
+
+
 def record_event(
     kind: str,
     user: User | None = None,
     *,
     request=None,
     actor: User | None = None,
+    origin: tuple[str | None, str] | None = None,
     **data,
 ) -> SecurityEvent:
-    """The one way to write the security log."""
+    """The one way to write the security log.
+
+    ``origin`` is (IP address, user agent) of a request handled earlier, for work done in a
+    task; otherwise both come from ``request``.
+    """
+    ip_address, user_agent = origin or (client_ip(request), _user_agent(request))
     return SecurityEvent.objects.create(
         kind=kind,
         user=user,
+        username=getattr(user, "username", ""),
         actor=actor,
         company_id=getattr(user, "company_id", None),
-        ip_address=client_ip(request),
-        user_agent=(request.META.get("HTTP_USER_AGENT", "")[:300] if request else ""),
+        ip_address=ip_address,
+        user_agent=user_agent,
         data=data,
     )
 
@@ -108,6 +119,13 @@ def check_sign_in_password(request, identifier: str, password: str) -> PasswordC
             user.save(update_fields=["failed_login_count"])
             make_password(password)
             ok = False
+            record_event(
+                Kind.SIGN_IN_FAILED,
+                user,
+                request=request,
+                count=user.failed_login_count,
+                refused=_refusal(user),
+            )
         else:
             ok = user.check_password(password)
             if ok:
@@ -125,13 +143,23 @@ def check_sign_in_password(request, identifier: str, password: str) -> PasswordC
     return PasswordCheck(user=user, unverified_email=not user.email_verified)
 
 
+def _refusal(user: User) -> str:
+    """Why an account refuses every password (the password itself is not checked)."""
+    if user.is_blocked:
+        return "blocked"
+    if not user.is_active:
+        return "deactivated"
+    return "initial_password_expired"
+
+
 def _register_failure(request, user: User) -> None:
     user.failed_login_count += 1
     fields = ["failed_login_count"]
     record_event(Kind.SIGN_IN_FAILED, user, request=request, count=user.failed_login_count)
     if user.failed_login_count >= settings.LOGIN_FAILURE_LIMIT:
         user.blocked_at = timezone.now()
-        fields.append("blocked_at")
+        user.blocked_reason = User.BlockReason.LOCKOUT
+        fields += ["blocked_at", "blocked_reason"]
         record_event(Kind.BLOCKED, user, request=request, reason="failed_sign_ins")
         send_email_to_user(
             user, "account_blocked", {"ip": client_ip(request), "unblock_url": unblock_url(user)}
@@ -140,9 +168,12 @@ def _register_failure(request, user: User) -> None:
 
 
 def unblock_user(user: User, *, request=None, actor: User | None = None) -> None:
+    """Lift any block. Callers decide who may: the unblock link only works for a lockout
+    (tokens.UnblockTokenGenerator), a manager's block is lifted by staff."""
     user.blocked_at = None
+    user.blocked_reason = ""
     user.failed_login_count = 0
-    user.save(update_fields=["blocked_at", "failed_login_count"])
+    user.save(update_fields=["blocked_at", "blocked_reason", "failed_login_count"])
     record_event(Kind.UNBLOCKED, user, request=request, actor=actor)
 
 
@@ -217,6 +248,11 @@ def unblock_url(user: User) -> str:
     return _link_url("unblock", user)
 
 
+def password_reset_url(user: User) -> str:
+    """The one reset link, whoever sends it (the user, their manager, "This wasn't me")."""
+    return _link_url("reset", user)
+
+
 def _take_email_slot(purpose: str, address: str, *, limit: int, window: int) -> bool:
     """Count one email of ``purpose`` to ``address``; False once ``limit`` per ``window``
     is used up. Known and unknown addresses are counted alike, so it reveals nothing."""
@@ -233,8 +269,9 @@ def _request_language() -> str:
     return language if language in dict(settings.LANGUAGES) else settings.LANGUAGE_CODE
 
 
-def _send_no_account_email(address: str, action: str) -> None:
-    send_email("no_account", address, {"action": action}, language=_request_language())
+def _send_no_account_email(address: str, action: str, language: str | None = None) -> None:
+    language = language or _request_language()
+    send_email("no_account", address, {"action": action}, language=language)
 
 
 # --- Registration ------------------------------------------------------------------------------
@@ -366,11 +403,18 @@ def can_sign_in_without_second_factor(user: User) -> bool:
 
 
 def sign_in_by_link(request, user: User) -> None:
-    """Sign in after proving control of the mailbox (only for users without a second factor)."""
+    """Sign in after proving control of the mailbox (only for users without a second factor).
+
+    The session is tracked from this request on, like a sign-in by password, so that ending
+    the user's sessions (a block, "This wasn't me", "sign out everywhere") ends it too."""
     from django.contrib.auth import login
 
-    login(request, user, backend=settings.AUTHENTICATION_BACKENDS[0])
-    record_sign_in(request, user)
+    from .sessions_service import start_link_session
+
+    with transaction.atomic():
+        login(request, user, backend=settings.AUTHENTICATION_BACKENDS[0])
+        record_sign_in(request, user)
+        start_link_session(request, user)
 
 
 # --- Check and unblock your account ----------------------------------------------------------
@@ -406,14 +450,34 @@ def _users_for_identifier(identifier: str) -> list[User]:
 
 
 def send_account_status(request, identifier: str) -> None:
-    """Email the account's status report (and an unblock link when it is blocked).
+    """Queue the account's status report; the caller always answers alike.
 
-    At most ACCOUNT_STATUS_EMAILS_PER_HOUR per account; the caller always answers alike.
+    The request does the same work whatever the identifier names (one account, several,
+    none): it only queues a task. Looking the accounts up, rendering the emails and writing
+    the log happen in the task (accounts.tasks.report_account_status), so the answer's timing
+    does not tell whether an account exists.
     """
+    from .tasks import report_account_status as task
+
+    identifier = (identifier or "").strip()
+    ip_address, user_agent, language = client_ip(request), _user_agent(request), _request_language()
+    transaction.on_commit(lambda: task.delay(identifier, ip_address, user_agent, language))
+
+
+def report_account_status(
+    identifier: str, ip_address: str | None = None, user_agent: str = "", language: str = ""
+) -> None:
+    """Email the account's status report: an unblock link for a lockout, "ask your Security
+    Manager" for a manager's block; "no account" for an unknown address.
+
+    At most ACCOUNT_STATUS_EMAILS_PER_HOUR per account. Runs in a task; ``ip_address``,
+    ``user_agent`` and ``language`` are those of the request that asked.
+    """
+    identifier = (identifier or "").strip()
     users = _users_for_identifier(identifier)
     if not users and "@" in identifier:
         if _take_email_slot("account-status", identifier, limit=3, window=3600):
-            _send_no_account_email(identifier.strip(), "check")
+            _send_no_account_email(identifier, "check", language)
         return
     since = timezone.now() - timedelta(hours=1)
     for user in users:
@@ -422,10 +486,11 @@ def send_account_status(request, identifier: str) -> None:
             continue
         context = {
             "authenticators": authenticator_kinds(user),
-            "unblock_url": unblock_url(user) if user.is_blocked else "",
+            "unblock_url": unblock_url(user) if user.is_locked_out else "",
         }
         send_email_to_user(user, "account_status", context)
-        record_event(Kind.ACCOUNT_CHECKED, user, request=request, blocked=user.is_blocked)
+        origin = (ip_address, user_agent)
+        record_event(Kind.ACCOUNT_CHECKED, user, origin=origin, blocked=user.is_blocked)
 
 
 # --- Forgotten password and user name ----------------------------------------------------------
@@ -435,7 +500,13 @@ RECOVERY_EMAILS_PER_HOUR = 5
 
 def request_password_reset(request, email: str) -> None:
     """Queue a reset email for each active account with this address, or a 'no account'
-    email; the caller answers alike either way."""
+    email; the caller answers alike either way.
+
+    An account blocked by a Security Manager (or provider staff) gets no reset link: a reset
+    does not lift that block, and the link would be refused (tokens.ResetPasswordTokenGenerator).
+    Its owner is told instead that the account is blocked and whom to ask. The page answers
+    exactly as for any other address, so this reveals nothing to whoever asked.
+    """
     email = (email or "").strip()
     if not _take_email_slot("password-reset", email, limit=RECOVERY_EMAILS_PER_HOUR, window=3600):
         return
@@ -444,26 +515,36 @@ def request_password_reset(request, email: str) -> None:
         _send_no_account_email(email, "password")
         return
     for user in users:
-        context = {"reset_url": _link_url("reset", user)}
-        send_email_to_user(user, "password_reset", context)
+        if user.is_blocked_by_manager:
+            send_email_to_user(user, "password_reset_blocked")
+            record_event(Kind.PASSWORD_RESET_REQUESTED, user, request=request, refused="blocked")
+            continue
+        send_email_to_user(user, "password_reset", {"reset_url": password_reset_url(user)})
         record_event(Kind.PASSWORD_RESET_REQUESTED, user, request=request)
 
 
 def reset_password(request, user: User, new_password: str) -> bool:
-    """Set the password from a reset link: lifts a block, ends every other session (their
+    """Set the password from a reset link: lifts a lockout, ends every other session (their
     session hash no longer matches), notifies the user and signs them in unless a second
-    factor is still required. Returns whether the user is now signed in."""
-    was_blocked = user.is_blocked
+    factor is still required. Returns whether the user is now signed in.
+
+    A block by a Security Manager or provider staff is never lifted here and the user is not
+    signed in: reset links for such an account are refused before this (and none is sent),
+    so only a caller that skipped the link check would get here, and the block holds.
+    """
+    lifts_lockout = user.is_locked_out
     user.set_password(new_password)
     user.must_change_password = False
     user.password_compromised = False
     user.initial_password_expires_at = None
     user.failed_login_count = 0
-    user.blocked_at = None
+    if lifts_lockout:
+        user.blocked_at = None
+        user.blocked_reason = ""
     user.email_verified = True  # the link reached the mailbox
     user.save()
     record_event(Kind.PASSWORD_RESET, user, request=request)
-    if was_blocked:
+    if lifts_lockout:
         record_event(Kind.UNBLOCKED, user, request=request, reason="password_reset")
     send_email_to_user(user, "password_changed")
     if not can_sign_in_without_second_factor(user):

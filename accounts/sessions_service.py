@@ -22,15 +22,12 @@ from datetime import UTC, datetime
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import logout
-from django.contrib.auth.tokens import default_token_generator
 from django.core import signing
 from django.core.cache import cache
 from django.db import transaction
 from django.db.models import BooleanField, ExpressionWrapper, Q
-from django.urls import NoReverseMatch, reverse
+from django.urls import reverse
 from django.utils import timezone
-from django.utils.encoding import force_bytes
-from django.utils.http import urlsafe_base64_encode
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 from user_agents import parse as parse_user_agent
@@ -38,7 +35,7 @@ from user_agents import parse as parse_user_agent
 from . import reauth
 from .emails import send_email_to_user
 from .models import SecurityEvent, User, UserSession
-from .services import client_ip, record_event
+from .services import client_ip, password_reset_url, record_event
 
 Kind = SecurityEvent.Kind
 
@@ -49,7 +46,7 @@ REPORT_SALT = "accounts.sign-in-report"
 ENDED = "ended"
 STATE_MAX_AGE = 3600
 
-IDLE, ABSOLUTE, REVOKED = "idle", "absolute", "revoked"
+IDLE, ABSOLUTE, REVOKED, BLOCKED = "idle", "absolute", "revoked", "blocked"
 
 
 def hash_key(key: str | None) -> str:
@@ -106,13 +103,17 @@ def _create_row(request, user: User, browser_key_hash: str = "") -> UserSession:
     return row
 
 
-def start_session(request, user: User, response) -> UserSession:
-    """Called once the sign-in completed (after ``login()`` rotated the session key)."""
+def _begin_session(request) -> None:
+    """A new sign-in in this browser: the session it replaces (if any) ends."""
     previous = getattr(request, "tracked_session", None)
     if previous is not None:
         _end_rows(UserSession.objects.filter(pk=previous.pk), "signed_out")
-    now = time.time()
-    request.session[SIGNED_IN_AT] = now
+    request.session[SIGNED_IN_AT] = time.time()
+
+
+def start_session(request, user: User, response) -> UserSession:
+    """Called once the sign-in completed (after ``login()`` rotated the session key)."""
+    _begin_session(request)
     reauth.mark_authenticated(request)
 
     browser_token = request.COOKIES.get(settings.BROWSER_COOKIE_NAME, "")
@@ -143,6 +144,19 @@ def start_session(request, user: User, response) -> UserSession:
     return row
 
 
+def start_link_session(request, user: User) -> UserSession:
+    """Called once a sign-in by an emailed link completed (after ``login()``).
+
+    Tracked from the start like any sign-in. Unlike start_session it does not count as a
+    fresh authentication for the security pages (no password was asked) and sends no
+    new-browser alert: the link came from the mailbox the alert would go to. The browser is
+    recognised by the cookie it already has; the view's response sets none.
+    """
+    _begin_session(request)
+    browser_token = request.COOKIES.get(settings.BROWSER_COOKIE_NAME, "")
+    return _create_row(request, user, hash_key(browser_token) if len(browser_token) >= 32 else "")
+
+
 def _send_new_browser_alert(user: User, row: UserSession) -> None:
     token = signing.dumps({"s": row.pk, "u": user.pk}, salt=REPORT_SALT)
     url = settings.SITE_URL + reverse("accounts:report_sign_in", kwargs={"token": token})
@@ -154,10 +168,16 @@ def _send_new_browser_alert(user: User, row: UserSession) -> None:
 
 
 def check_request(request) -> str | None:
-    """Why this signed-in request's session must end (IDLE, ABSOLUTE, REVOKED), or None.
+    """Why this signed-in request's session must end (BLOCKED, IDLE, ABSOLUTE, REVOKED), or
+    None.
 
     Refreshes the last activity (at most every few seconds) when the session may go on.
     """
+    if request.user.is_blocked_by_manager:
+        # Whoever blocked the account ended its sessions; this also stops one they missed.
+        # Not a lockout: anyone can cause one with five wrong passwords, and signing the
+        # owner out of the sessions they already have would only help the one who tried.
+        return BLOCKED
     session = request.session
     now = time.time()
     last = session.get(LAST_ACTIVITY)
@@ -332,21 +352,6 @@ def load_sign_in_report(token: str) -> UserSession | None:
         .filter(pk=data.get("s"), user_id=data.get("u"))
         .first()
     )
-
-
-def password_reset_url(user: User) -> str:
-    """The emailed password-reset link (view built by Accounts I); help page until it exists."""
-    try:
-        path = reverse(
-            "accounts:password_reset_confirm",
-            kwargs={
-                "uidb64": urlsafe_base64_encode(force_bytes(user.pk)),
-                "token": default_token_generator.make_token(user),
-            },
-        )
-    except NoReverseMatch:
-        path = reverse("accounts:login_help")
-    return settings.SITE_URL + path
 
 
 def report_sign_in(request, row: UserSession) -> bool:

@@ -24,3 +24,13 @@ def send_password_reminders() -> int:
     from .reminders import send_password_reminders as run
 
     return run()
+
+
+@shared_task
+def report_account_status(
+    identifier: str, ip_address: str | None, user_agent: str, language: str
+) -> None:
+    """ "Check and unblock your account", out of the request so that its time reveals nothing."""
+    from . import services
+
+    services.report_account_status(identifier, ip_address, user_agent, language)

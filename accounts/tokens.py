@@ -53,10 +53,16 @@ class EmailVerificationTokenGenerator(_PurposeTokenGenerator):
 
 
 class UnblockTokenGenerator(_PurposeTokenGenerator):
-    """Valid 1 h; used up once the account is unblocked (bound to this block)."""
+    """Valid 1 h; used up once the account is unblocked (bound to this block).
+
+    Only a lockout after failed sign-ins can be lifted by link: once a Security Manager (or
+    provider staff) blocks the account, links sent for an earlier lockout stop working."""
 
     key_salt = "accounts.tokens.unblock"
     timeout = 3600
+
+    def check_token(self, user, token) -> bool:
+        return super().check_token(user, token) and user.is_locked_out
 
     def _make_hash_value(self, user, timestamp):
         return f"{user.pk}|{_seconds(user.blocked_at)}|{timestamp}"
@@ -69,6 +75,11 @@ class ResetPasswordTokenGenerator(_PurposeTokenGenerator):
 
     def get_timeout(self) -> int:
         return settings.PASSWORD_RESET_TIMEOUT
+
+    def check_token(self, user, token) -> bool:
+        # A reset does not lift a Security Manager's block, so a link sent before the block
+        # (or by the manager, or by "This wasn't me") is refused until staff lift it.
+        return super().check_token(user, token) and not user.is_blocked_by_manager
 
     def _make_hash_value(self, user, timestamp):
         return f"{user.pk}|{user.password}|{_seconds(user.last_login)}|{user.email}|{timestamp}"

@@ -33,7 +33,7 @@ from .forms import (
     RequiredPasswordChangeForm,
 )
 from .models import SecurityEvent, UserSession
-from .reauth import mark_authenticated, reauthentication_required
+from .reauth import confirm_identity, reauthentication_required
 
 
 def _form_status(form) -> int:
@@ -86,7 +86,11 @@ class PortalLoginView(SecondFactorLoginMixin, LoginView):
         return response
 
     def post(self, *args, **kwargs):
-        if self.steps.current == self.AUTH_STEP and "wizard_goto_step" not in self.request.POST:
+        # Only going back to a real step checks no password: formtools ignores any other
+        # wizard_goto_step value and goes on to check the password, so the throttle applies.
+        goto = self.request.POST.get("wizard_goto_step")
+        going_back = bool(goto) and goto in self.get_form_list()
+        if self.steps.current == self.AUTH_STEP and not going_back:
             retry_after = services.ip_retry_after(self.request)
             if retry_after:
                 response = render(self.request, "accounts/too_many_attempts.html", status=429)
@@ -446,9 +450,7 @@ def reauthenticate(request):
     next_url = safe_next(request, reverse("accounts:security"))
     form = ReauthenticationForm(request.POST or None, request=request)
     if request.method == "POST" and form.is_valid():
-        request.session.cycle_key()
-        mark_authenticated(request)
-        services.record_event(SecurityEvent.Kind.REAUTHENTICATED, request.user, request=request)
+        confirm_identity(request)
         return redirect(next_url)
     try:
         match = resolve(next_url.split("?")[0])

@@ -11,7 +11,7 @@ from django.utils import timezone
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from accounts import tokens
-from accounts.models import SecurityEvent
+from accounts.models import SecurityEvent, User
 from conftest import make_user
 
 from .helpers import link_in, page_text
@@ -90,8 +90,9 @@ def test_updating_ends_every_other_session(client, outsider, sign_in):
     assert response["Location"].startswith("/account/login/")
 
 
-def test_updating_lifts_a_block(client, outsider):
+def test_updating_lifts_a_lockout(client, outsider):
     outsider.blocked_at = timezone.now()
+    outsider.blocked_reason = User.BlockReason.LOCKOUT
     outsider.failed_login_count = 7
     outsider.save()
     _new_password(client, _reset_link(outsider))

@@ -222,3 +222,16 @@ def test_an_account_added_in_the_admin_reaches_the_security_log(
         provider_admin.pk,
         {"via": "admin"},
     )
+
+
+def test_blocks_are_not_edited_in_the_admins_form_but_through_its_actions(
+    admin_client_verified, employee_a
+):
+    """The Block and Unblock actions record who blocked and why; a date field cannot."""
+    data = _change_form_data(admin_client_verified, employee_a)
+    data.update(blocked_at_0="2026-11-20", blocked_at_1="10:00:00", blocked_reason="lockout")
+    admin_client_verified.post(f"/admin/accounts/user/{employee_a.pk}/change/", data)
+    employee_a.refresh_from_db()
+    assert (employee_a.blocked_at, employee_a.blocked_reason) == (None, "")
+    page = admin_client_verified.get(f"/admin/accounts/user/{employee_a.pk}/change/").text
+    assert 'name="blocked_at_0"' not in page and "Reason for the block" in page

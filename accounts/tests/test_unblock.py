@@ -11,7 +11,7 @@ from django_otp.plugins.otp_static.models import StaticDevice
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from accounts import services, tokens
-from accounts.models import SecurityEvent
+from accounts.models import SecurityEvent, User
 from conftest import PASSWORD
 
 from .helpers import link_in, page_text
@@ -23,7 +23,9 @@ URL = "/account/unblock/"
 
 @pytest.fixture
 def blocked(outsider):
+    """Locked out after failed sign-ins: the block its owner may lift."""
     outsider.blocked_at = timezone.now()
+    outsider.blocked_reason = User.BlockReason.LOCKOUT
     outsider.failed_login_count = 5
     outsider.save()
     return outsider

@@ -1,0 +1,87 @@
+"""'Check and unblock your account' takes the same time whatever the identifier: the request
+only queues a task; the lookup, the emails and the log entry happen in the task."""
+
+from __future__ import annotations
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
+
+from accounts import tasks
+from accounts.models import SecurityEvent, User
+
+pytestmark = pytest.mark.django_db
+URL = "/account/unblock/"
+BROWSER = "Mozilla/5.0 (X11; Linux x86_64) Firefox/128.0"
+
+
+@pytest.fixture
+def queued(monkeypatch):
+    """The tasks the requests queue, not run."""
+    calls = []
+    monkeypatch.setattr(tasks.report_account_status, "delay", lambda *args: calls.append(args))
+    return calls
+
+
+def _work(client, identifier):
+    """What one request did: queries, templates rendered, log entries written."""
+    events_before = SecurityEvent.objects.count()
+    with CaptureQueriesContext(connection) as queries:
+        response = client.post(URL, {"identifier": identifier}, HTTP_USER_AGENT=BROWSER)
+    assert response.status_code == 302
+    assert response["Location"] == "/account/unblock/sent/"
+    templates = sorted(t.name for t in response.templates)
+    return len(queries), templates, SecurityEvent.objects.count() - events_before
+
+
+def test_the_request_does_the_same_work_for_any_identifier(
+    client, outsider, employee_a, manager_a, queued, mailoutbox
+):
+    from accounts import company_services as cs
+
+    cs.block_employees([employee_a], actor=manager_a)
+    User.objects.filter(pk=outsider.pk).update(
+        blocked_at=timezone.now(), blocked_reason=User.BlockReason.LOCKOUT
+    )
+    identifiers = [
+        outsider.username,
+        outsider.email,
+        employee_a.username,
+        "c12345.zz",
+        "nobody@example.org",
+    ]
+    work = [_work(client, identifier) for identifier in identifiers]
+    assert all(w == work[0] for w in work), work
+    assert work[0][1] == []  # no email rendered in the request
+    assert work[0][2] == 0  # nothing logged in the request
+    assert mailoutbox == []
+    assert [call[0] for call in queued] == identifiers
+
+
+def test_the_task_gets_the_requests_origin_and_language(client, outsider, queued):
+    client.cookies["django_language"] = "de"
+    client.post(URL, {"identifier": f"  {outsider.username} "}, HTTP_USER_AGENT=BROWSER)
+    assert queued == [(outsider.username, "127.0.0.1", BROWSER, "de")]
+
+
+def test_the_task_sends_the_report_and_logs_the_requests_origin(client, outsider, mailoutbox):
+    client.post(URL, {"identifier": outsider.username}, HTTP_USER_AGENT=BROWSER)
+    [mail] = mailoutbox
+    assert mail.to == [outsider.email]
+    event = SecurityEvent.objects.get(kind=SecurityEvent.Kind.ACCOUNT_CHECKED)
+    assert event.user == outsider
+    assert (event.ip_address, event.user_agent) == ("127.0.0.1", BROWSER)
+
+
+def test_the_task_writes_the_no_account_email_in_the_requests_language(mailoutbox):
+    tasks.report_account_status.delay("nobody@example.org", "127.0.0.1", BROWSER, "de")
+    [mail] = mailoutbox
+    assert mail.to == ["nobody@example.org"]
+    assert "No account uses this email address." not in mail.body  # German, not English
+
+
+def test_the_task_keeps_the_hourly_limit_per_account(outsider, mailoutbox):
+    for _ in range(5):
+        tasks.report_account_status.delay(outsider.username, None, "", "en")
+    assert len(mailoutbox) == 3

@@ -1,0 +1,57 @@
+"""The per-IP throttle of the password step cannot be skipped with a made-up step name."""
+
+from __future__ import annotations
+
+import pytest
+from django.conf import settings
+
+from accounts import services
+from conftest import PASSWORD
+
+pytestmark = pytest.mark.django_db
+URL = "/account/login/"
+
+
+@pytest.fixture
+def throttled_ip(rf):
+    for _ in range(settings.LOGIN_IP_FAILURE_LIMIT):
+        services._count_ip_failure(rf.post("/", REMOTE_ADDR="127.0.0.1"))
+
+
+def _identify(client, user):
+    client.post(URL, {"login_view-current_step": "identify", "identify-username": user.username})
+
+
+def _password(client, password, **extra):
+    data = {"login_view-current_step": "auth", "auth-password": password, **extra}
+    return client.post(URL, data)
+
+
+@pytest.mark.parametrize("goto", ["x", "", "token", "backup", "auth "])
+def test_a_goto_step_that_names_no_step_is_still_throttled(client, outsider, throttled_ip, goto):
+    _identify(client, outsider)
+    response = _password(client, PASSWORD, wizard_goto_step=goto)
+    assert response.status_code == 429
+    assert response["Retry-After"]
+    assert "_auth_user_id" not in client.session  # the right password did not sign in
+
+
+def test_a_wrong_password_with_a_bogus_goto_step_is_throttled_too(client, outsider, throttled_ip):
+    _identify(client, outsider)
+    assert _password(client, "wrong", wizard_goto_step="x").status_code == 429
+    outsider.refresh_from_db()
+    assert outsider.failed_login_count == 0  # the password was never checked
+
+
+def test_going_back_to_the_first_step_works_while_throttled(client, outsider, throttled_ip):
+    _identify(client, outsider)
+    response = _password(client, "", wizard_goto_step="identify")
+    assert response.status_code == 200
+    assert response.context["wizard"]["steps"].current == "identify"
+
+
+def test_without_the_throttle_a_bogus_goto_step_signs_in_as_usual(client, outsider):
+    _identify(client, outsider)
+    response = _password(client, PASSWORD, wizard_goto_step="x")
+    assert response.status_code == 302
+    assert response["Location"] == "/dashboard/"

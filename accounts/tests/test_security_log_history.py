@@ -1,0 +1,109 @@
+"""The security log keeps its history: a deleted account's events stay (with its user name),
+and password attempts on an account that refuses every password are logged too."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+from django.utils import timezone
+
+from accounts import company_services as cs
+from accounts import services
+from accounts.models import SecurityEvent, User
+
+pytestmark = pytest.mark.django_db
+Kind = SecurityEvent.Kind
+
+
+def test_every_event_keeps_the_user_name(employee_a):
+    event = services.record_event(Kind.SIGNED_IN, employee_a)
+    event.refresh_from_db()
+    assert event.username == employee_a.username
+
+
+def test_deleting_a_user_keeps_their_events(employee_a, manager_a):
+    cs.block_employees([employee_a], actor=manager_a)
+    services.record_event(Kind.SIGNED_IN, employee_a)
+    username, company_id = employee_a.username, employee_a.company_id
+    employee_a.delete()
+    events = SecurityEvent.objects.filter(username=username)
+    assert sorted(events.values_list("kind", flat=True)) == [Kind.BLOCKED, Kind.SIGNED_IN]
+    assert all(e.user_id is None and e.company_id == company_id for e in events)
+    blocked = events.get(kind=Kind.BLOCKED)
+    assert blocked.actor == manager_a
+    assert username in str(blocked)
+
+
+def test_deleting_the_manager_keeps_what_they_did(employee_a, manager_a):
+    cs.block_employees([employee_a], actor=manager_a)
+    manager_a.delete()
+    event = SecurityEvent.objects.get(kind=Kind.BLOCKED)
+    assert event.user == employee_a and event.actor is None
+
+
+def test_the_company_log_still_lists_a_deleted_users_events(manager_client, employee_a, manager_a):
+    cs.block_employees([employee_a], actor=manager_a)
+    employee_a.delete()
+    response = manager_client.get("/manage/log/")
+    assert response.status_code == 200
+    [event] = [e for e in response.context["page"].object_list if e.kind == Kind.BLOCKED]
+    assert event.user is None
+    assert "Account blocked" in response.content.decode()
+    assert f"<td>{event.username}</td>" in response.content.decode()
+    # and the log's search still finds it by the user name
+    found = manager_client.get("/manage/log/", {"q": event.username}).context["page"].object_list
+    assert event in list(found)
+
+
+def test_the_admin_lists_and_shows_a_deleted_users_events(admin_client_verified, employee_a):
+    event = services.record_event(Kind.SIGNED_IN, employee_a)
+    employee_a.delete()
+    listing = admin_client_verified.get("/admin/accounts/securityevent/")
+    assert listing.status_code == 200
+    assert (
+        admin_client_verified.get(f"/admin/accounts/securityevent/{event.pk}/change/").status_code
+        == 200
+    )
+
+
+# --- Password attempts on accounts that refuse every password ------------------------------
+
+
+def _attempts(user):
+    return SecurityEvent.objects.filter(user=user, kind=Kind.SIGN_IN_FAILED)
+
+
+@pytest.mark.parametrize(
+    ("change", "refused"),
+    [
+        ({"blocked_at": timezone.now(), "blocked_reason": User.BlockReason.MANAGER}, "blocked"),
+        ({"blocked_at": timezone.now(), "blocked_reason": User.BlockReason.LOCKOUT}, "blocked"),
+        ({"is_active": False}, "deactivated"),
+        (
+            {
+                "must_change_password": True,
+                "initial_password_expires_at": timezone.now() - timedelta(days=1),
+            },
+            "initial_password_expired",
+        ),
+    ],
+)
+def test_a_password_attempt_on_a_refusing_account_is_logged(
+    client, sign_in, employee_a, password, change, refused
+):
+    User.objects.filter(pk=employee_a.pk).update(failed_login_count=2, **change)
+    response = sign_in(employee_a, password=password)  # even the right password is refused
+    assert response.status_code == 400
+    [event] = _attempts(employee_a)
+    assert event.data == {"count": 3, "refused": refused}
+    assert event.ip_address == "127.0.0.1"
+    assert event.company_id == employee_a.company_id  # the manager's log shows it
+
+
+def test_each_refused_attempt_is_one_entry(sign_in, employee_a, manager_a):
+    cs.block_employees([employee_a], actor=manager_a)
+    for _ in range(3):
+        sign_in(employee_a, password="wrong-password-1")
+    counts = [e.data["count"] for e in _attempts(employee_a).order_by("created_at", "id")]
+    assert counts == [1, 2, 3]
