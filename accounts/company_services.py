@@ -398,7 +398,11 @@ def read_employee_csv(data: bytes) -> list[dict]:
     except csv.Error:
         dialect = csv.excel
     reader = csv.DictReader(io.StringIO(text), dialect=dialect)
-    header = [(name or "").strip().lower() for name in (reader.fieldnames or [])]
+    try:
+        fieldnames = reader.fieldnames or []  # reads the first line: a field may be too long
+    except csv.Error as error:
+        raise ValueError(_("The file is not a readable CSV file.")) from error
+    header = [(name or "").strip().lower() for name in fieldnames]
     missing = [name for name in ("first_name", "last_name") if name not in header]
     if missing:
         raise ValueError(

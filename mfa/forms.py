@@ -40,6 +40,7 @@ class NameForm(forms.Form):
 class EmailSetupForm(NameForm):
     email = forms.EmailField(
         label=_("Email address"),
+        max_length=254,
         help_text=_("We send a 6-digit code there to confirm the address."),
         widget=forms.EmailInput(attrs={"autocomplete": "email"}),
     )

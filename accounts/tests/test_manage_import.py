@@ -65,7 +65,16 @@ def test_the_manager_may_import_only_the_valid_rows(manager_client, company_a):
     ) == {"Doe", "Maier"}
 
 
-@pytest.mark.parametrize("text", ["", "name;mail\nx;y\n", "first_name,last_name\n"])
+@pytest.mark.parametrize(
+    "text",
+    [
+        "",
+        "name;mail\nx;y\n",
+        "first_name,last_name\n",
+        # a header field longer than the csv module's limit, in a file under the size limit
+        "first_name,last_name,email," + "x" * 140_000 + "\nJana,Doe,,\n",
+    ],
+)
 def test_unusable_files_are_a_400(manager_client, text):
     response = upload(manager_client, text)
     assert response.status_code == 400

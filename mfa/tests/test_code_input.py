@@ -120,3 +120,14 @@ def test_a_totp_code_counts_only_in_ascii_digits(employee_a, totp_device, varian
     assert not services.verify_code(device, variant(code))
     type(device).objects.filter(pk=device.pk).update(throttling_failure_count=0)
     assert services.verify_code(device, code)
+
+
+def test_an_email_authenticator_address_longer_than_the_column_is_a_form_error(db):
+    """Django's EmailField allows 320 characters, the device's column 254."""
+    from django_otp.plugins.otp_email.models import EmailDevice
+
+    from mfa.forms import EmailSetupForm
+
+    form = EmailSetupForm({"name": "Mailbox", "email": ("a" * 60 + ".") * 4 + "b@example.com"})
+    assert not form.is_valid() and "email" in form.errors
+    assert form.fields["email"].max_length <= EmailDevice._meta.get_field("email").max_length
