@@ -94,6 +94,18 @@ def _count_ip_failure(request) -> None:
     count_hit(_ip_key(client_ip(request)), settings.LOGIN_IP_FAILURE_WINDOW)
 
 
+def recovery_retry_after(request) -> int:
+    """Count one recovery request (forgotten password or user name, check and unblock) from
+    this IP address; the seconds to wait when it is over the limit, else 0.
+
+    The per-address email limits keep one mailbox from being flooded; this keeps one client
+    from queueing mail to thousands of addresses."""
+    key = f"recovery:{client_ip(request) or 'unknown'}"
+    if count_hit(key, settings.RECOVERY_IP_WINDOW) > settings.RECOVERY_IP_LIMIT:
+        return settings.RECOVERY_IP_WINDOW
+    return 0
+
+
 # --- Password step of the sign-in --------------------------------------------------------------
 
 

@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+from functools import wraps
+
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import logout
@@ -34,6 +36,27 @@ from .forms import (
 )
 from .models import SecurityEvent, UserSession
 from .reauth import confirm_identity, reauthentication_required
+
+
+def _too_many_attempts(request, retry_after: int, *, recovery: bool = False):
+    ctx = {"recovery": recovery}
+    response = render(request, "accounts/too_many_attempts.html", ctx, status=429)
+    response["Retry-After"] = str(retry_after)
+    return response
+
+
+def _recovery_throttled(view):
+    """Public forms that send email to an address or account: limited per IP address."""
+
+    @wraps(view)
+    def wrapper(request, *args, **kwargs):
+        if request.method == "POST":
+            retry_after = services.recovery_retry_after(request)
+            if retry_after:
+                return _too_many_attempts(request, retry_after, recovery=True)
+        return view(request, *args, **kwargs)
+
+    return wrapper
 
 
 def _form_status(form) -> int:
@@ -93,9 +116,7 @@ class PortalLoginView(SecondFactorLoginMixin, LoginView):
         if self.steps.current == self.AUTH_STEP and not going_back:
             retry_after = services.ip_retry_after(self.request)
             if retry_after:
-                response = render(self.request, "accounts/too_many_attempts.html", status=429)
-                response["Retry-After"] = str(retry_after)
-                return response
+                return _too_many_attempts(self.request, retry_after)
         return super().post(*args, **kwargs)
 
     def process_step(self, form):
@@ -353,6 +374,7 @@ def verify_email_required(request):
 
 
 @never_cache
+@_recovery_throttled
 def check_account(request):
     form = AccountIdentifierForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
@@ -383,6 +405,7 @@ def unblock_account(request, uidb64: str, token: str):
 
 
 @never_cache
+@_recovery_throttled
 def password_reset(request):
     form = EmailAddressForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
@@ -417,6 +440,7 @@ def password_reset_confirm(request, uidb64: str, token: str):
 
 
 @never_cache
+@_recovery_throttled
 def username_reminder(request):
     form = EmailAddressForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
