@@ -36,6 +36,33 @@ class CompanyAdmin(admin.ModelAdmin):
     search_fields = ["name", "customer_number"]
     list_filter = ["mfa_required", "trust_browser_allowed"]
 
+    def save_model(self, request, obj, form, change):
+        """Policy changes here reach the company's security log, as a manager's do."""
+        super().save_model(request, obj, form, change)
+        if change and form.changed_data:
+            changes = {
+                name: [_loggable(form.initial.get(name)), _loggable(form.cleaned_data.get(name))]
+                for name in form.changed_data
+            }
+            record_event(
+                SecurityEvent.Kind.POLICY_CHANGED,
+                request.user,
+                request=request,
+                actor=request.user,
+                company=obj,
+                via="admin",
+                changes=changes,
+            )
+
+
+def _loggable(value):
+    """A form value as the log's JSON can hold it."""
+    if value is None or isinstance(value, (bool, int, float, str)):
+        return value
+    if isinstance(value, (list, tuple, set, frozenset)):
+        return sorted(str(item) for item in value)
+    return str(value)
+
 
 @admin.register(User)
 class UserAdmin(DjangoUserAdmin):

@@ -14,7 +14,7 @@ from portal.prepared import PreparedQuery
 from portal.throttle import count_hit, hits
 
 from .emails import send_email, send_email_to_user
-from .models import SecurityEvent, User
+from .models import Company, SecurityEvent, User
 
 Kind = SecurityEvent.Kind
 
@@ -40,12 +40,14 @@ def record_event(
     request=None,
     actor: User | None = None,
     origin: tuple[str | None, str] | None = None,
+    company: Company | None = None,
     **data,
 ) -> SecurityEvent:
     """The one way to write the security log.
 
     ``origin`` is (IP address, user agent) of a request handled earlier, for work done in a
-    task; otherwise both come from ``request``.
+    task; otherwise both come from ``request``. The event belongs to ``user``'s company, or
+    to ``company`` for an event about the company itself.
     """
     ip_address, user_agent = origin or (client_ip(request), _user_agent(request))
     return SecurityEvent.objects.create(
@@ -53,7 +55,7 @@ def record_event(
         user=user,
         username=getattr(user, "username", ""),
         actor=actor,
-        company_id=getattr(user, "company_id", None),
+        company_id=company.pk if company is not None else getattr(user, "company_id", None),
         ip_address=ip_address,
         user_agent=user_agent,
         data=data,

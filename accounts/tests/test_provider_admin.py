@@ -7,6 +7,7 @@ from __future__ import annotations
 import pytest
 from django.contrib.admin.helpers import ACTION_CHECKBOX_NAME
 from django.contrib.auth.models import Group
+from django.test import Client
 
 from accounts import roles
 from accounts.models import Company, SecurityEvent, SecurityManagerRequest, User
@@ -235,3 +236,32 @@ def test_blocks_are_not_edited_in_the_admins_form_but_through_its_actions(
     assert (employee_a.blocked_at, employee_a.blocked_reason) == (None, "")
     page = admin_client_verified.get(f"/admin/accounts/user/{employee_a.pk}/change/").text
     assert 'name="blocked_at_0"' not in page and "Reason for the block" in page
+
+
+def test_a_company_policy_changed_in_the_admin_reaches_the_companys_log(
+    admin_client_verified, company_a, provider_admin, manager_a
+):
+    form = admin_client_verified.get(f"/admin/accounts/company/{company_a.pk}/change/")
+    data = {
+        name: value
+        for name, value in form.context["adminform"].form.initial.items()
+        if value is not None and not isinstance(value, bool)
+    }
+    data.update(
+        {
+            name: "on"
+            for name, value in form.context["adminform"].form.initial.items()
+            if value is True
+        }
+    )
+    data["mfa_required"] = "on"
+    data["password_max_age_days"] = 30
+    response = admin_client_verified.post(f"/admin/accounts/company/{company_a.pk}/change/", data)
+
+    assert response.status_code == 302, response.context["adminform"].form.errors
+    event = SecurityEvent.objects.get(kind=Kind.POLICY_CHANGED)
+    assert (event.company_id, event.actor_id) == (company_a.pk, provider_admin.pk)
+    assert event.data["changes"]["mfa_required"] == [company_a.mfa_required, True]
+    assert event.data["changes"]["password_max_age_days"][1] == 30
+    manager_client = sign_in_verified(Client(), manager_a)
+    assert event in manager_client.get("/manage/log/").context["page"].object_list
