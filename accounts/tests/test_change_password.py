@@ -2,6 +2,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
+import pytest
 import time_machine
 from django.test import Client
 
@@ -73,12 +74,24 @@ def test_a_wrong_password_at_reauthentication_is_refused_and_counted(client, sig
     assert employee_a.failed_login_count == 1
 
 
-def test_reauthentication_ignores_a_foreign_next(client, sign_in, employee_a):
+@pytest.mark.parametrize(
+    "next_url", ["https://evil.test/", "//evil.test/", "abc", "dashboard", "javascript:alert(1)"]
+)
+def test_reauthentication_ignores_a_foreign_or_malformed_next(
+    client, sign_in, employee_a, next_url
+):
+    """Another host, or a bare word that redirect() would take for a view's name (a 500)."""
+    sign_in(employee_a)
+    response = client.post("/account/security/confirm/", {"password": PASSWORD, "next": next_url})
+    assert response.url == "/account/security/"
+
+
+def test_reauthentication_follows_a_next_on_this_site(client, sign_in, employee_a):
     sign_in(employee_a)
     response = client.post(
-        "/account/security/confirm/", {"password": PASSWORD, "next": "https://evil.test/"}
+        "/account/security/confirm/", {"password": PASSWORD, "next": "/account/security/password/"}
     )
-    assert response.url == "/account/security/"
+    assert response.url == "/account/security/password/"
 
 
 def test_changing_ends_other_sessions_keeps_this_one_and_notifies(
