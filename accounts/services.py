@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ipaddress
 from dataclasses import dataclass
 from datetime import timedelta
 
@@ -24,13 +25,26 @@ def client_ip(request) -> str | None:
         return None
     if getattr(settings, "USE_X_FORWARDED_FOR", False):
         forwarded = request.META.get("HTTP_X_FORWARDED_FOR", "")
+        forwarded = forwarded.split(",")[-1].strip() if forwarded else ""
         if forwarded:
-            return forwarded.split(",")[-1].strip()
-    return request.META.get("REMOTE_ADDR") or None
+            return _valid_ip(forwarded)
+    return _valid_ip(request.META.get("REMOTE_ADDR") or "")
 
 
-def _user_agent(request) -> str:
-    return request.META.get("HTTP_USER_AGENT", "")[:300] if request else ""
+def _valid_ip(value: str) -> str | None:
+    """The address as the log's inet column takes it; None for anything else."""
+    try:
+        return str(ipaddress.ip_address(value))
+    except ValueError:
+        return None
+
+
+def request_user_agent(request) -> str:
+    """The browser's User-Agent as the log keeps it: at most 300 characters, no NUL, which
+    PostgreSQL text columns refuse."""
+    if request is None:
+        return ""
+    return request.META.get("HTTP_USER_AGENT", "").replace("\x00", "")[:300]
 
 
 def record_event(
@@ -49,7 +63,7 @@ def record_event(
     task; otherwise both come from ``request``. The event belongs to ``user``'s company, or
     to ``company`` for an event about the company itself.
     """
-    ip_address, user_agent = origin or (client_ip(request), _user_agent(request))
+    ip_address, user_agent = origin or (client_ip(request), request_user_agent(request))
     return SecurityEvent.objects.create(
         kind=kind,
         user=user,
@@ -474,7 +488,11 @@ def send_account_status(request, identifier: str) -> None:
     from .tasks import report_account_status as task
 
     identifier = (identifier or "").strip()
-    ip_address, user_agent, language = client_ip(request), _user_agent(request), _request_language()
+    ip_address, user_agent, language = (
+        client_ip(request),
+        request_user_agent(request),
+        _request_language(),
+    )
     transaction.on_commit(lambda: task.delay(identifier, ip_address, user_agent, language))
 
 

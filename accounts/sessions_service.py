@@ -35,7 +35,7 @@ from user_agents import parse as parse_user_agent
 from . import reauth
 from .emails import send_email_to_user
 from .models import SecurityEvent, User, UserSession
-from .services import client_ip, password_reset_url, record_event
+from .services import client_ip, password_reset_url, record_event, request_user_agent
 
 Kind = SecurityEvent.Kind
 
@@ -82,7 +82,7 @@ def _dt(timestamp: float) -> datetime:
 
 
 def _create_row(request, user: User, browser_key_hash: str = "") -> UserSession:
-    user_agent = request.META.get("HTTP_USER_AGENT", "")[:300]
+    user_agent = request_user_agent(request)
     browser, os_name = describe_user_agent(user_agent)
     now = time.time()
     row = UserSession.objects.create(

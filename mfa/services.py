@@ -30,7 +30,12 @@ from user_agents import parse as parse_user_agent
 from accounts import roles
 from accounts.emails import send_email_to_user
 from accounts.models import SecurityEvent, User
-from accounts.services import client_ip, record_event, register_second_factor_failure
+from accounts.services import (
+    client_ip,
+    record_event,
+    register_second_factor_failure,
+    request_user_agent,
+)
 from portal.prepared import PreparedQuery
 
 from . import protocol
@@ -539,7 +544,9 @@ def authenticate_device_request(request) -> PushDevice:
     # [0-9], not isdigit(): "²" is a digit to Python but not to int(). Bounded: int() refuses
     # very long strings too.
     valid_timestamp = re.fullmatch(r"[0-9]{1,12}", timestamp)
-    if not (key_id and valid_timestamp and 16 <= len(nonce) <= 64 and signature):
+    if not (key_id and valid_timestamp and 16 <= len(nonce) <= 64 and signature) or any(
+        "\x00" in value for value in (key_id, nonce, signature)
+    ):
         raise PushError("missing or malformed signature headers", status=401)
     if abs(time.time() - int(timestamp)) > PUSH_CLOCK_SKEW_SECONDS:
         raise PushError("timestamp outside the allowed window", status=401)
@@ -622,7 +629,7 @@ def start_push_challenge(request, user, device: PushDevice) -> PushChallenge:
             number=number,
             choices=choices,
             ip_address=client_ip(request),
-            user_agent=request.META.get("HTTP_USER_AGENT", "")[:300],
+            user_agent=request_user_agent(request),
             expires_at=now + timedelta(seconds=PUSH_CHALLENGE_SECONDS),
         )
     transaction.on_commit(lambda: get_backend().deliver(challenge))
@@ -682,7 +689,9 @@ def answer_challenge(device: PushDevice, public_id: str, decision: str, number) 
     """Approve with the matching number, else deny; a denial is logged and emailed."""
     if decision not in ("approve", "deny"):
         raise PushError("decision must be approve or deny")
-    challenge = PushChallenge.objects.filter(device=device, public_id=public_id).first()
+    challenge = None
+    if re.fullmatch(r"[A-Za-z0-9_-]{1,32}", public_id):  # as secrets.token_urlsafe makes them
+        challenge = PushChallenge.objects.filter(device=device, public_id=public_id).first()
     if challenge is None:
         raise PushError("no such challenge", status=404)
     now = timezone.now()

@@ -288,12 +288,32 @@ def _json_body(request) -> dict:
         raise services.PushError("body must be JSON") from None
     if not isinstance(data, dict):
         raise services.PushError("body must be a JSON object")
-    try:
-        # JSON may escape lone surrogates ("\ud800"), which no database or hash can encode.
-        json.dumps(data, ensure_ascii=False).encode()
-    except UnicodeEncodeError:
-        raise services.PushError("body must be JSON") from None
+    # JSON may escape characters that no database column takes: lone surrogates ("\ud800")
+    # and NUL ("\u0000").
+    if any(not _storable(text) for text in _strings(data)):
+        raise services.PushError("body must be JSON")
     return data
+
+
+def _strings(value):
+    """Every string in a parsed JSON value, keys included."""
+    if isinstance(value, str):
+        yield value
+    elif isinstance(value, dict):
+        for key, item in value.items():
+            yield key
+            yield from _strings(item)
+    elif isinstance(value, list):
+        for item in value:
+            yield from _strings(item)
+
+
+def _storable(text: str) -> bool:
+    try:
+        text.encode()
+    except UnicodeEncodeError:
+        return False
+    return "\x00" not in text
 
 
 @csrf_exempt

@@ -93,13 +93,34 @@ def test_a_malformed_push_timestamp_is_a_401(client, employee_a, phone, timestam
     assert response.json() == {"error": "missing or malformed signature headers"}
 
 
-def test_a_lone_surrogate_in_the_enrollment_body_is_a_400(client, employee_a):
+@pytest.mark.parametrize("name", ["\ud800", "My\x00phone"])
+def test_characters_no_column_takes_in_the_enrollment_body_are_a_400(client, employee_a, name):
+    """A lone surrogate, or NUL (PostgreSQL refuses it in text), escaped in the JSON."""
     _enrollment, token = services.start_push_enrollment(employee_a, "")
     pem = protocol.public_pem(ed25519.Ed25519PrivateKey.generate())
-    body = json.dumps({"token": token, "name": "\ud800", "public_key": pem})  # "\\ud800" in JSON
+    body = json.dumps({"token": token, "name": name, "public_key": pem})
     response = client.post("/mfa/api/push/enrol", body, content_type="application/json")
     assert response.status_code == 400
     assert response.json() == {"error": "body must be JSON"}
+
+
+@pytest.mark.parametrize("header", ["HTTP_X_PORTAL_DEVICE", "HTTP_X_PORTAL_NONCE"])
+def test_a_nul_in_a_push_signature_header_is_a_401(client, employee_a, phone, header):
+    handset = phone(employee_a)
+    path = "/mfa/api/push/challenges"
+    headers = handset.headers("GET", path)
+    headers[header] = headers[header][:-1] + "\x00"
+    response = client.get(path, **headers)
+    assert response.status_code == 401
+
+
+def test_a_malformed_challenge_id_is_no_such_challenge(client, employee_a, phone):
+    handset = phone(employee_a)
+    path = "/mfa/api/push/challenges/abc%00def/answer"
+    body = json.dumps({"decision": "deny"})
+    headers = handset.headers("POST", "/mfa/api/push/challenges/abc\x00def/answer", body.encode())
+    response = client.post(path, body, content_type="application/json", **headers)
+    assert response.status_code == 404
 
 
 @pytest.mark.parametrize("ref", ["totp-²", "totp-١", "totp-", "email-1x", "totp-" + "1" * 5000])

@@ -52,3 +52,20 @@ def test_bulk_triage_of_ids_no_row_can_have_is_refused(client, agent, bad_id):
     # The queue's bulk bar answers like any refused bulk action: back to the queue, with why.
     assert response.status_code == 302
     assert "Select tickets and an action." in client.get(response.url).text
+
+
+def test_a_nul_in_the_user_agent_or_a_malformed_address_is_logged_without_them(
+    client, sign_in, employee_a
+):
+    """PostgreSQL refuses NUL in text and non-addresses in inet columns: every signed-in
+    page (the session row, the audit events) would have been a 500 there."""
+    from accounts.models import SecurityEvent, UserSession
+
+    client.defaults.update(HTTP_USER_AGENT="Mozilla/5.0\x00 (X11)", REMOTE_ADDR="not-an-ip")
+    sign_in(employee_a)
+    assert client.get("/dashboard/").status_code == 200
+
+    session = UserSession.objects.get(user=employee_a)
+    event = SecurityEvent.objects.filter(user=employee_a).latest("created_at")
+    assert session.user_agent == event.user_agent == "Mozilla/5.0 (X11)"
+    assert session.ip_address is None and event.ip_address is None
