@@ -284,7 +284,7 @@ def _api_error(error: services.PushError) -> JsonResponse:
 def _json_body(request) -> dict:
     try:
         data = json.loads(request.body or b"{}")
-    except (ValueError, UnicodeDecodeError):
+    except (ValueError, UnicodeDecodeError, RecursionError):  # deep nesting: RecursionError
         raise services.PushError("body must be JSON") from None
     if not isinstance(data, dict):
         raise services.PushError("body must be a JSON object")

@@ -104,6 +104,13 @@ def test_characters_no_column_takes_in_the_enrollment_body_are_a_400(client, emp
     assert response.json() == {"error": "body must be JSON"}
 
 
+def test_a_deeply_nested_enrollment_body_is_a_400(client):
+    body = '{"a": ' * 100_000 + "1" + "}" * 100_000
+    response = client.post("/mfa/api/push/enrol", body, content_type="application/json")
+    assert response.status_code == 400
+    assert response.json() == {"error": "body must be JSON"}
+
+
 @pytest.mark.parametrize("header", ["HTTP_X_PORTAL_DEVICE", "HTTP_X_PORTAL_NONCE"])
 def test_a_nul_in_a_push_signature_header_is_a_401(client, employee_a, phone, header):
     handset = phone(employee_a)
