@@ -3,11 +3,13 @@ from __future__ import annotations
 from datetime import datetime
 from functools import partial
 
+from django import forms
 from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
+from .company_forms import AUTHENTICATOR_TYPES
 from .models import Company, PasswordReminder, SecurityEvent, User, UserSession
 from .services import record_event
 
@@ -30,8 +32,26 @@ def _account_state(user: User, form) -> dict:
     return state
 
 
+class CompanyAdminForm(forms.ModelForm):
+    """The allow-list as the managers' policy page offers it: a choice of known types, not
+    free JSON (anything but a list of them would break enrolment for the whole company)."""
+
+    allowed_authenticator_types = forms.MultipleChoiceField(
+        label=_("Allowed authenticator types"),
+        choices=AUTHENTICATOR_TYPES,
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+        help_text=_("Choose none to allow every type."),
+    )
+
+    class Meta:
+        model = Company
+        fields = "__all__"  # noqa: DJ007 -- the admin shows every field; this form only retypes one
+
+
 @admin.register(Company)
 class CompanyAdmin(admin.ModelAdmin):
+    form = CompanyAdminForm
     list_display = ["name", "customer_number", "mfa_required", "password_max_age_days"]
     search_fields = ["name", "customer_number"]
     list_filter = ["mfa_required", "trust_browser_allowed"]

@@ -166,8 +166,9 @@ def allowed_types(user) -> list[str]:
     """Types this user may add: the company's allow-list, minus email for strong roles."""
     types = list(TYPES)
     company = getattr(user, "company", None)
-    if company is not None and company.allowed_authenticator_types:
-        types = [t for t in types if t in company.allowed_authenticator_types]
+    allowed = company.allowed_authenticator_types if company is not None else None
+    if isinstance(allowed, list) and allowed:  # the forms store lists; ignore anything else
+        types = [t for t in types if t in allowed]
     if roles.requires_strong_second_factor(user):
         types = [t for t in types if t in STRONG_TYPES]
     return types

@@ -212,6 +212,9 @@ TERMS_VERSION = "2026-01"
 TWO_FACTOR_LOGIN_TIMEOUT = 600
 TWO_FACTOR_REMEMBER_COOKIE_AGE = None
 OTP_EMAIL_TOKEN_VALIDITY = 300
+# Nobody reads a user's TOTP secret or QR code in the admin (the user enrols it themselves);
+# django-otp's views then also refuse before looking a device up.
+OTP_ADMIN_HIDE_SENSITIVE_DATA = True
 
 # --- Sessions ------------------------------------------------------------------------------
 SESSION_ENGINE = "django.contrib.sessions.backends.db"

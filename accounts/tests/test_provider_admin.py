@@ -265,3 +265,32 @@ def test_a_company_policy_changed_in_the_admin_reaches_the_companys_log(
     assert event.data["changes"]["password_max_age_days"][1] == 30
     manager_client = sign_in_verified(Client(), manager_a)
     assert event in manager_client.get("/manage/log/").context["page"].object_list
+
+
+def test_the_admin_offers_known_authenticator_types_not_free_json(admin_client_verified, company_a):
+    """Anything but a list of known types would break enrolment for the whole company."""
+    url = f"/admin/accounts/company/{company_a.pk}/change/"
+    page = admin_client_verified.get(url)
+    data = {
+        name: value
+        for name, value in page.context["adminform"].form.initial.items()
+        if value is not None and not isinstance(value, (bool, list))
+    }
+    response = admin_client_verified.post(url, {**data, "allowed_authenticator_types": "5"})
+    assert response.status_code == 200
+    assert "allowed_authenticator_types" in response.context["adminform"].form.errors
+
+    response = admin_client_verified.post(
+        url, {**data, "allowed_authenticator_types": ["totp", "push"]}
+    )
+    assert response.status_code == 302
+    company_a.refresh_from_db()
+    assert company_a.allowed_authenticator_types == ["totp", "push"]
+
+
+@pytest.mark.parametrize("view", ["config", "qrcode"])
+def test_the_admin_shows_no_totp_secrets_and_no_500_for_unknown_devices(
+    admin_client_verified, view
+):
+    response = admin_client_verified.get(f"/admin/otp_totp/totpdevice/0/{view}/")
+    assert response.status_code == 403
