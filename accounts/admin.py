@@ -9,7 +9,7 @@ from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
-from .company_forms import AUTHENTICATOR_TYPES
+from .company_forms import AuthenticatorTypesField
 from .models import Company, PasswordReminder, SecurityEvent, User, UserSession
 from .services import record_event
 
@@ -36,13 +36,7 @@ class CompanyAdminForm(forms.ModelForm):
     """The allow-list as the managers' policy page offers it: a choice of known types, not
     free JSON (anything but a list of them would break enrolment for the whole company)."""
 
-    allowed_authenticator_types = forms.MultipleChoiceField(
-        label=_("Allowed authenticator types"),
-        choices=AUTHENTICATOR_TYPES,
-        required=False,
-        widget=forms.CheckboxSelectMultiple,
-        help_text=_("Choose none to allow every type."),
-    )
+    allowed_authenticator_types = AuthenticatorTypesField()
 
     class Meta:
         model = Company

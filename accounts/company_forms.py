@@ -22,6 +22,27 @@ AUTHENTICATOR_TYPES = [
     ("push", _("Push notification")),
     ("email", _("Email code")),
 ]
+
+
+class AuthenticatorTypesField(forms.MultipleChoiceField):
+    """A company's allow-list of authenticator types, in the order of AUTHENTICATOR_TYPES;
+    none chosen allows every type. The managers' policy page and the admin share it."""
+
+    def __init__(self, **kwargs):
+        kwargs.setdefault("label", _("Allowed authenticator types"))
+        kwargs.setdefault("help_text", _("Choose none to allow every type."))
+        super().__init__(
+            choices=AUTHENTICATOR_TYPES,
+            required=False,
+            widget=forms.CheckboxSelectMultiple,
+            **kwargs,
+        )
+
+    def clean(self, value) -> list[str]:
+        chosen = super().clean(value)
+        return [code for code, _label in AUTHENTICATOR_TYPES if code in chosen]
+
+
 MANAGER_REQUEST_LIMIT = 5  # per IP address and hour
 MANAGER_REQUEST_WINDOW = 3600
 
@@ -141,13 +162,7 @@ class CompanyPolicyForm(forms.Form):
     mfa_required = forms.BooleanField(
         label=_("Two-factor authentication required for every employee"), required=False
     )
-    allowed_authenticator_types = forms.MultipleChoiceField(
-        label=_("Allowed authenticator types"),
-        choices=AUTHENTICATOR_TYPES,
-        required=False,
-        widget=forms.CheckboxSelectMultiple,
-        help_text=_("Choose none to allow every type."),
-    )
+    allowed_authenticator_types = AuthenticatorTypesField()
     password_max_age_days = forms.IntegerField(
         label=_("Maximum password age (days)"),
         required=False,
@@ -168,10 +183,6 @@ class CompanyPolicyForm(forms.Form):
             "trust_browser_allowed": company.trust_browser_allowed,
         }
         super().__init__(*args, initial=initial, **kwargs)
-
-    def clean_allowed_authenticator_types(self) -> list[str]:
-        chosen = self.cleaned_data["allowed_authenticator_types"]
-        return [code for code, _label in AUTHENTICATOR_TYPES if code in chosen]
 
     def clean(self):
         cleaned = super().clean()

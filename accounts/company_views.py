@@ -22,8 +22,7 @@ from django.utils.translation import ngettext
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
 
-from mfa import services as mfa_services
-from mfa.views import strong_factor_required
+from mfa.decorators import strong_second_factor_required
 
 from . import company_services as cs
 from . import roles
@@ -43,15 +42,15 @@ IMPORT_SESSION_KEY = "manage_import"
 def security_manager_required(view):
     """Signed in, a security manager of a company, and verified with a strong second factor."""
 
+    guarded = strong_second_factor_required(view)
+
     @never_cache
     @login_required
     @wraps(view)
     def wrapper(request, *args, **kwargs):
         if not roles.is_security_manager(request.user):
             raise PermissionDenied
-        if not mfa_services.verified_with_strong_factor(request.user):
-            return strong_factor_required(request)
-        return view(request, *args, **kwargs)
+        return guarded(request, *args, **kwargs)
 
     return wrapper
 

@@ -7,7 +7,7 @@ from django.urls import reverse
 from django_otp.admin import OTPAdminSite
 
 from . import services
-from .views import strong_factor_required
+from .decorators import strong_factor_page
 
 
 class PortalAdminSite(OTPAdminSite):
@@ -23,6 +23,6 @@ class PortalAdminSite(OTPAdminSite):
         user = request.user
         if user.is_active and user.is_staff and not services.verified_with_strong_factor(user):
             # Signed in, but not strongly enough: the sign-in page would only lead back here.
-            return strong_factor_required(request)
+            return strong_factor_page(request)
         next_url = request.GET.get("next") or reverse("admin:index")
         return redirect(f"{reverse('accounts:login')}?{urlencode({'next': next_url})}")

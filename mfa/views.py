@@ -20,7 +20,7 @@ from accounts.reauth import confirm_identity
 from portal.redirects import safe_next
 
 from . import services
-from .decorators import require_recent_auth
+from .decorators import require_recent_auth, strong_factor_page
 from .forms import CodeForm, EmailSetupForm, NameForm
 
 PENDING_TOTP = "mfa_pending_totp"
@@ -56,9 +56,9 @@ def _setup_url(kind: str = "") -> str:
 @login_required
 @never_cache
 def strong_factor_required(request):
-    """The answer of /manage/, /support/ and the admin to a session that did not pass a strong
-    second factor (services.verified_with_strong_factor)."""
-    return render(request, "mfa/strong_factor_required.html", status=403)
+    """Where a session of a role that needs a strong factor is sent when it passed only an
+    emailed code (services.required_action_url_name)."""
+    return strong_factor_page(request)
 
 
 @login_required

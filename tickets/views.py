@@ -15,8 +15,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_POST
 
 from accounts import roles
-from mfa import services as mfa_services
-from mfa.views import strong_factor_required
+from mfa.decorators import strong_second_factor_required
 from portal.pagination import CappedPaginator
 from portal.redirects import safe_next
 
@@ -46,14 +45,14 @@ PAGE_SIZE = 25
 def staff_required(view):
     """Signed in, provider staff, and verified with a strong second factor."""
 
+    guarded = strong_second_factor_required(view)
+
     @wraps(view)
     @login_required
     def wrapper(request, *args, **kwargs):
         if not roles.is_provider_staff(request.user):
             raise PermissionDenied
-        if not mfa_services.verified_with_strong_factor(request.user):
-            return strong_factor_required(request)
-        return view(request, *args, **kwargs)
+        return guarded(request, *args, **kwargs)
 
     return wrapper
 
