@@ -5,7 +5,8 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.db import transaction
-from django.template.loader import render_to_string
+from django.template import Context
+from django.template.loader import get_template
 from django.utils import translation
 
 from .tasks import deliver_email
@@ -21,11 +22,17 @@ def send_email(template: str, to: str, context: dict | None = None, language: st
         return
     context = {"SITE_URL": settings.SITE_URL, "SITE_NAME": settings.SITE_NAME, **(context or {})}
     with translation.override(language or settings.LANGUAGE_CODE):
-        subject = render_to_string(f"emails/{template}_subject.txt", context).strip()
+        subject = _render_plain(f"emails/{template}_subject.txt", context).strip()
         subject = " ".join(subject.splitlines())
-        text = render_to_string(f"emails/{template}.txt", context)
-        html = render_to_string(f"emails/{template}.html", context)
+        text = _render_plain(f"emails/{template}.txt", context)
+        html = get_template(f"emails/{template}.html").render(context)
     transaction.on_commit(lambda: deliver_email.delay([to], subject, text, html))
+
+
+def _render_plain(name: str, context: dict) -> str:
+    """Render a subject or text part without HTML escaping: in plain text, "&#x27;" would
+    stand for every apostrophe in a name, a ticket subject or a reply."""
+    return get_template(name).template.render(Context(context, autoescape=False))
 
 
 def send_email_to_user(user, template: str, context: dict | None = None, to: str | None = None):

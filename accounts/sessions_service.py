@@ -355,7 +355,8 @@ def load_sign_in_report(token: str) -> UserSession | None:
 
 
 def report_sign_in(request, row: UserSession) -> bool:
-    """End all the user's sessions and send a password reset; False when already reported."""
+    """End all the user's sessions and send a password reset (to an account its Security
+    Manager blocked: whom to ask instead); False when already reported."""
     with transaction.atomic():
         claimed = UserSession.objects.filter(pk=row.pk, reported_at__isnull=True).update(
             reported_at=timezone.now()
@@ -365,8 +366,19 @@ def report_sign_in(request, row: UserSession) -> bool:
         user = row.user
         end_all_sessions(user, "reported")
         record_event(Kind.SIGN_IN_REPORTED, user, request=request, session=row.pk)
-        record_event(Kind.PASSWORD_RESET_REQUESTED, user, request=request, reason="reported")
-        send_email_to_user(user, "sign_in_reported", {"reset_url": password_reset_url(user)})
+        if user.is_blocked_by_manager:
+            # A reset would not lift the block and its link would be refused: say whom to ask.
+            record_event(
+                Kind.PASSWORD_RESET_REQUESTED,
+                user,
+                request=request,
+                reason="reported",
+                refused="blocked",
+            )
+            send_email_to_user(user, "sign_in_reported", {"reset_url": ""})
+        else:
+            record_event(Kind.PASSWORD_RESET_REQUESTED, user, request=request, reason="reported")
+            send_email_to_user(user, "sign_in_reported", {"reset_url": password_reset_url(user)})
     if request.user.is_authenticated and request.user.pk == user.pk:
         logout(request)
     return True

@@ -561,6 +561,10 @@ def report_sign_in(request, token: str):
         raise Http404
     if request.method == "POST":
         done = sessions_service.report_sign_in(request, row)
-        return render(request, "accounts/report_sign_in_done.html", {"already": not done})
+        blocked_by = ""
+        if row.user.is_blocked_by_manager:
+            blocked_by = "manager" if row.user.company_id else "staff"
+        ctx = {"already": not done, "blocked_by": blocked_by}
+        return render(request, "accounts/report_sign_in_done.html", ctx)
     ctx = {"session": row, "already": row.reported_at is not None}
     return render(request, "accounts/report_sign_in.html", ctx)

@@ -2,9 +2,12 @@ from __future__ import annotations
 
 from urllib.parse import urlencode
 
+from django.contrib import admin
 from django.shortcuts import redirect
 from django.urls import reverse
 from django_otp.admin import OTPAdminSite
+
+from portal.admin_lookups import with_checked_lookups
 
 from . import services
 from .decorators import strong_factor_page
@@ -26,3 +29,8 @@ class PortalAdminSite(OTPAdminSite):
             return strong_factor_page(request)
         next_url = request.GET.get("next") or reverse("admin:index")
         return redirect(f"{reverse('accounts:login')}?{urlencode({'next': next_url})}")
+
+    def register(self, model_or_iterable, admin_class=None, **options):
+        """Every model admin gets the changelist that refuses impossible filters."""
+        admin_class = with_checked_lookups(admin_class or admin.ModelAdmin)
+        super().register(model_or_iterable, admin_class, **options)

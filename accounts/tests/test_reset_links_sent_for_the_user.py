@@ -62,3 +62,27 @@ def test_a_used_manager_link_is_dead(client, employee_a, manager_a, mailoutbox):
     client.post("/account/logout/")
     assert Client().get(path).status_code == 400
     assert UserSession.objects.filter(user=employee_a).count() == 1
+
+
+def test_this_wasnt_me_on_a_manager_blocked_account_says_whom_to_ask(
+    client, sign_in, employee_a, manager_a, mailoutbox
+):
+    # The block stays whatever the owner does, so the email sends no link that would fail.
+    sign_in(employee_a)
+    sign_in(employee_a, c=Client(HTTP_USER_AGENT="Mozilla/5.0 (X11; Linux x86_64) Firefox/128.0"))
+    alert = next(m for m in mailoutbox if "was this you" in m.subject)
+    cs.block_employees([employee_a], actor=manager_a)
+    page = Client().post(
+        re.search(r"http://portal\.test(/account/sign-in/report/\S+/)", alert.body)[1]
+    )
+    assert page.status_code == 200
+    assert "blocked by your company" in page.content.decode()
+    mail = next(m for m in mailoutbox if m.subject == "All sessions of your account have been signed out")
+    assert RESET not in mail.body
+    assert RESET not in mail.alternatives[0][0]
+    assert "blocked by your company's Security Manager" in mail.body
+    event = SecurityEvent.objects.get(user=employee_a, kind="password_reset_requested")
+    assert event.data["refused"] == "blocked"
+    employee_a.refresh_from_db()
+    assert employee_a.is_blocked_by_manager
+    assert not UserSession.objects.filter(user=employee_a, ended_at__isnull=True).exists()
