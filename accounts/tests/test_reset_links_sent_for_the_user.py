@@ -77,7 +77,9 @@ def test_this_wasnt_me_on_a_manager_blocked_account_says_whom_to_ask(
     )
     assert page.status_code == 200
     assert "blocked by your company" in page.content.decode()
-    mail = next(m for m in mailoutbox if m.subject == "All sessions of your account have been signed out")
+    mail = next(
+        m for m in mailoutbox if m.subject == "All sessions of your account have been signed out"
+    )
     assert RESET not in mail.body
     assert RESET not in mail.alternatives[0][0]
     assert "blocked by your company's Security Manager" in mail.body

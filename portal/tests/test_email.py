@@ -48,13 +48,13 @@ def test_subject_and_text_are_not_html_escaped_but_the_html_part_is(employee_a, 
     # A reply or a name with ' & < > reads as written in the text part, not as &#x27; …
     employee_a.first_name, employee_a.last_name = "Siobhán", "O'Brien & <Sons>"
     ticket = type("T", (), {"reference": "INC-1", "subject": "Can't reach R&D <VPN>"})()
-    message = type("M", (), {"body": "Don't restart \"db-1\" & <db-2>"})()
+    message = type("M", (), {"body": 'Don\'t restart "db-1" & <db-2>'})()
     context = {"name": employee_a.get_full_name(), "ticket": ticket, "message": message}
     send_email_to_user(employee_a, "ticket_reply", context)
     sent = mailoutbox[0]
     assert "Hello Siobhán O'Brien & <Sons>," in sent.body
     assert "“Can't reach R&D <VPN>”" in sent.body
-    assert "Don't restart \"db-1\" & <db-2>" in sent.body
+    assert 'Don\'t restart "db-1" & <db-2>' in sent.body
     assert "&#x27;" not in sent.body and "&amp;" not in sent.body
     html = sent.alternatives[0][0]
     assert "O&#x27;Brien &amp; &lt;Sons&gt;" in html
