@@ -11,17 +11,14 @@ from django.conf import settings
 from django.utils.translation import gettext_lazy as _
 from phonenumber_field.formfields import PhoneNumberField
 
+from mfa.services import TYPE_LABELS
 from portal.forms import is_database_id
 from portal.throttle import count_hit, hits
 
 from .forms import NewPasswordForm
 from .models import Company, SecurityEvent, SecurityManagerRequest, User
 
-AUTHENTICATOR_TYPES = [
-    ("totp", _("Authenticator app (TOTP)")),
-    ("push", _("Push notification")),
-    ("email", _("Email code")),
-]
+AUTHENTICATOR_TYPES = [(code, TYPE_LABELS[code]) for code in ("totp", "push", "email")]
 
 
 class AuthenticatorTypesField(forms.MultipleChoiceField):
@@ -152,6 +149,8 @@ class EmployeeActionForm(forms.Form):
         ("deactivate", _("Deactivate (offboarding)")),
         ("reactivate", _("Reactivate")),
     ]
+    # Asked about first in the browser: they lock someone out or take away what they set up.
+    CONFIRM = {"block", "initial_password", "reset_mfa", "deactivate"}
     action = forms.ChoiceField(label=_("Action"), choices=ACTIONS)
     ids = IdListField(
         label=_("Employees"), error_messages={"required": _("Select at least one employee.")}

@@ -248,6 +248,30 @@ def end_sessions(users) -> int:
     return sum(end_all_sessions(user, "ended_by_manager") for user in users)
 
 
+def applicable_actions(employee: User) -> list[str]:
+    """The employee actions that change something for this account, in the order of
+    EmployeeActionForm.ACTIONS; ``employee`` comes from with_states (``has_mfa``)."""
+    blocked_by_person = employee.is_blocked_by_manager
+    usable = {
+        "block": employee.is_active and not blocked_by_person,
+        "unblock": employee.is_blocked,
+        "send_password_reset": employee.is_active
+        and bool(employee.email)
+        and not blocked_by_person,
+        "initial_password": employee.is_active and not blocked_by_person,
+        "reset_mfa": bool(getattr(employee, "has_mfa", True)),
+        "deactivate": employee.is_active,
+        "reactivate": not employee.is_active,
+    }
+    return [action for action, ok in usable.items() if ok]
+
+
+def acted_by_staff(actor: User) -> bool:
+    """Provider staff acting from the admin, not the company's Security Manager: the emails
+    say who it was, and whom to ask."""
+    return roles.is_provider_staff(actor) or actor.is_staff
+
+
 def block_employees(users, *, actor: User, request=None) -> int:
     """Block sign-in until staff lift it. An account locked out after failed sign-ins gets
     the manager's block too: its owner could otherwise lift it with the lockout's link."""
@@ -255,7 +279,9 @@ def block_employees(users, *, actor: User, request=None) -> int:
     now = timezone.now()
     for user in changed:
         user.blocked_at = now
-        user.blocked_reason = User.BlockReason.MANAGER
+        user.blocked_reason = (
+            User.BlockReason.STAFF if acted_by_staff(actor) else User.BlockReason.MANAGER
+        )
         user.save(update_fields=["blocked_at", "blocked_reason"])
         record_event(Kind.BLOCKED, user, actor=actor, request=request, reason="manager")
     end_sessions(changed)
@@ -283,7 +309,7 @@ def send_password_resets(users, *, actor: User, request=None) -> int:
         send_email_to_user(
             user,
             "employee_password_reset",
-            {"reset_url": password_reset_url(user), "manager": actor},
+            {"reset_url": password_reset_url(user), "by_staff": acted_by_staff(actor)},
         )
         record_event(Kind.PASSWORD_RESET_REQUESTED, user, actor=actor, request=request)
         sent += 1
@@ -315,7 +341,7 @@ def reset_mfa(users, *, actor: User, request=None) -> int:
         record_event(
             Kind.AUTHENTICATOR_REMOVED, user, actor=actor, request=request, reset=len(devices)
         )
-        send_email_to_user(user, "employee_mfa_reset", {"manager": actor})
+        send_email_to_user(user, "employee_mfa_reset", {"by_staff": acted_by_staff(actor)})
         changed += 1
     return changed
 

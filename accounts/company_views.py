@@ -121,7 +121,11 @@ def employee_detail(request, pk: int):
     employee = get_object_or_404(cs.with_states(cs.employees_visible_to(request.user)), pk=pk)
     ctx = {
         "employee": employee,
-        "actions": EmployeeActionForm.ACTIONS,
+        "actions": [
+            (code, label, code in EmployeeActionForm.CONFIRM)
+            for code, label in EmployeeActionForm.ACTIONS
+            if code in cs.applicable_actions(employee)
+        ],
         "events": cs.events_visible_to(request.user).filter(user=employee)[:20],
         "is_self": employee.pk == request.user.pk,
     }

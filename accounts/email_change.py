@@ -19,7 +19,7 @@ from django.utils.crypto import constant_time_compare
 
 from .emails import send_email_to_user
 from .models import EmailChangeRequest, SecurityEvent, User
-from .services import record_event
+from .services import origin_of, record_event
 
 SALT = "accounts.email-change"
 Kind = SecurityEvent.Kind
@@ -51,7 +51,8 @@ def request_email_change(request, user: User, new_email: str) -> None:
             user, "email_change_confirm", {"confirm_url": url, "new_email": new_email}, to=new_email
         )
         if user.email:
-            send_email_to_user(user, "email_change_requested", {"new_email": new_email})
+            context = {"new_email": new_email, **origin_of(request)}
+            send_email_to_user(user, "email_change_requested", context)
         record_event(Kind.EMAIL_CHANGE_REQUESTED, user, request=request, new_email=new_email)
 
 
@@ -86,5 +87,6 @@ def confirm_email_change(request, change: EmailChangeRequest) -> bool:
             Kind.EMAIL_CHANGED, user, request=request, old_email=old_email, new_email=user.email
         )
         if old_email:
-            send_email_to_user(user, "email_changed", {"new_email": user.email}, to=old_email)
+            context = {"new_email": user.email, **origin_of(request)}
+            send_email_to_user(user, "email_changed", context, to=old_email)
     return True

@@ -7,24 +7,41 @@ from django.conf import settings
 from django.db import transaction
 from django.template import Context
 from django.template.loader import get_template
-from django.utils import translation
+from django.utils import timezone, translation
 
 from .tasks import deliver_email
 
 
-def send_email(template: str, to: str, context: dict | None = None, language: str | None = None):
+def send_email(
+    template: str,
+    to: str,
+    context: dict | None = None,
+    language: str | None = None,
+    time_zone: str | None = None,
+):
     """Render templates/emails/<template>{_subject.txt,.txt,.html} and queue the message.
 
-    ``to`` is one address; ``language`` defaults to the portal default. Other apps call this
-    rather than Django's mail functions.
+    ``to`` is one address; ``language`` and ``time_zone`` (in which dates are shown) default
+    to the portal's. ``sent_at`` in the templates is when the email was written, which for a
+    security notice is when the event happened. Other apps call this rather than Django's
+    mail functions.
     """
     if not to:
         return
-    context = {"SITE_URL": settings.SITE_URL, "SITE_NAME": settings.SITE_NAME, **(context or {})}
-    with translation.override(language or settings.LANGUAGE_CODE):
+    context = {
+        "SITE_URL": settings.SITE_URL,
+        "SITE_NAME": settings.SITE_NAME,
+        "sent_at": timezone.now(),
+        **(context or {}),
+    }
+    with (
+        translation.override(language or settings.LANGUAGE_CODE),
+        timezone.override(time_zone or settings.TIME_ZONE),
+    ):
         subject = _render_plain(f"emails/{template}_subject.txt", context).strip()
         subject = " ".join(subject.splitlines())
         text = _render_plain(f"emails/{template}.txt", context)
+        text = text.rstrip() + "\n\n" + _render_plain("emails/_footer.txt", context)
         html = get_template(f"emails/{template}.html").render(context)
     transaction.on_commit(lambda: deliver_email.delay([to], subject, text, html))
 
@@ -36,7 +53,11 @@ def _render_plain(name: str, context: dict) -> str:
 
 
 def send_email_to_user(user, template: str, context: dict | None = None, to: str | None = None):
-    """Email a user at their address (or ``to``), in their preferred language."""
+    """Email a user at their address (or ``to``), in their language and time zone."""
     send_email(
-        template, to or user.email, {"user": user, **(context or {})}, user.preferred_language
+        template,
+        to or user.email,
+        {"user": user, **(context or {})},
+        user.preferred_language,
+        user.time_zone,
     )

@@ -99,6 +99,13 @@ class NewPasswordForm(SetPasswordForm):
         label1=_("New password"), label2=_("Confirm new password")
     )
 
+    def validate_password_for_user(self, user, password_field_name="new_password2"):  # noqa: S107
+        # The rules are about the new password: their errors go under it, not under its
+        # confirmation, and come together with a mismatch rather than after it.
+        if password_field_name == "new_password2":
+            password_field_name = "new_password1"
+        super().validate_password_for_user(user, password_field_name)
+
 
 class RequiredPasswordChangeForm(NewPasswordForm):
     """New password + confirmation; the new one must differ from the current one."""
@@ -174,7 +181,7 @@ class RegistrationForm(forms.Form):
         password1, password2 = cleaned.get("password1"), cleaned.get("password2")
         if password1 and password2 and password1 != password2:
             self.add_error("password2", _("The two passwords do not match."))
-        elif password1:
+        if password1:  # the rules too, at once, not after the mismatch is fixed
             candidate = User(
                 first_name=cleaned.get("first_name", ""),
                 last_name=cleaned.get("last_name", ""),

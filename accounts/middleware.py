@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import zoneinfo
+
 from django.conf import settings
 from django.shortcuts import redirect
 from django.urls import Resolver404, resolve
+from django.utils import timezone
 from django.utils.functional import LazyObject, empty
 
 from . import services
@@ -53,6 +56,27 @@ class ResolvedUserMiddleware:
         if user is not None:
             request.user = user
         return self.get_response(request)
+
+
+class UserTimeZoneMiddleware:
+    """Pages show times in the signed-in user's time zone, as their emails do."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        user = getattr(request, "user", None)
+        zone = getattr(user, "time_zone", "") if user is not None else ""
+        if not zone:
+            return self.get_response(request)
+        try:
+            timezone.activate(zone)
+        except (ValueError, zoneinfo.ZoneInfoNotFoundError):
+            return self.get_response(request)
+        try:
+            return self.get_response(request)
+        finally:
+            timezone.deactivate()
 
 
 class RequiredActionsMiddleware:

@@ -113,7 +113,8 @@ class User(AbstractUser):
     class BlockReason(models.TextChoices):
         # Who may lift the block: the user (unblock link, password reset) or only staff.
         LOCKOUT = "lockout", _("too many failed sign-ins")
-        MANAGER = "manager", _("by a Security Manager or our staff")
+        MANAGER = "manager", _("by a Security Manager")
+        STAFF = "staff", _("by our staff")
 
     email = models.EmailField(_("email address"), blank=True, db_index=True)
     email_verified = models.BooleanField(_("email verified"), default=False)
@@ -171,6 +172,15 @@ class User(AbstractUser):
         return self.blocked_at is not None and self.blocked_reason == self.BlockReason.LOCKOUT
 
     @property
+    def blocked_by_staff(self) -> bool:
+        """Blocked by provider staff rather than the company's Security Manager: what the
+        emails and pages tell the owner to do differs. Accounts without a company have no
+        Security Manager, so any person's block on them is staff's."""
+        return self.is_blocked_by_manager and (
+            self.blocked_reason == self.BlockReason.STAFF or not self.company_id
+        )
+
+    @property
     def is_blocked_by_manager(self) -> bool:
         """Blocked by a Security Manager or provider staff: only they can lift it. A block of
         unknown origin (blocked_at set without a reason) counts as one: the safe side."""
@@ -192,6 +202,15 @@ class User(AbstractUser):
     def password_has_expired(self, now=None) -> bool:
         expires = self.password_expires_at
         return expires is not None and (now or timezone.now()) >= expires
+
+    def password_expires_soon(self, now=None) -> bool:
+        """Within the first reminder's window (PASSWORD_EXPIRY_REMINDER_DAYS): the pages
+        warn from the day the emails start."""
+        expires = self.password_expires_at
+        if expires is None:
+            return False
+        window = timedelta(days=max(settings.PASSWORD_EXPIRY_REMINDER_DAYS, default=0))
+        return expires - (now or timezone.now()) <= window
 
     def set_password(self, raw_password):
         super().set_password(raw_password)

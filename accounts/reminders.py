@@ -98,15 +98,9 @@ def send_password_reminders(now: datetime | None = None, batch_size: int | None 
         claimed = PasswordReminder.objects.filter(run_id=run_id, user_id__in=list(due))
         for user_id in claimed.values_list("user_id", flat=True):
             user, threshold, expires_at = due[user_id]
-            with timezone.override(user.time_zone):
-                send_email_to_user(
-                    user,
-                    "password_expiry_reminder",
-                    {
-                        "expires_at": expires_at,
-                        "days": threshold,
-                        "time_zone": user.time_zone,
-                        "change_url": change_url,
-                    },
-                )
+            send_email_to_user(
+                user,
+                "password_expiry_reminder",
+                {"expires_at": expires_at, "days": threshold, "change_url": change_url},
+            )
             sent += 1

@@ -180,7 +180,14 @@ def _refusal(user: User) -> str:
     return "initial_password_expired"
 
 
-def _register_failure(request, user: User) -> None:
+def origin_of(request) -> dict:
+    """Where a security notice's event came from, for emails/_event_origin.*."""
+    if request is None:
+        return {}
+    return {"ip": client_ip(request), "user_agent": request_user_agent(request)}
+
+
+def _register_failure(request, user: User, *, second_factor: bool = False) -> None:
     user.failed_login_count += 1
     fields = ["failed_login_count"]
     record_event(Kind.SIGN_IN_FAILED, user, request=request, count=user.failed_login_count)
@@ -189,9 +196,12 @@ def _register_failure(request, user: User) -> None:
         user.blocked_reason = User.BlockReason.LOCKOUT
         fields += ["blocked_at", "blocked_reason"]
         record_event(Kind.BLOCKED, user, request=request, reason="failed_sign_ins")
-        send_email_to_user(
-            user, "account_blocked", {"ip": client_ip(request), "unblock_url": unblock_url(user)}
-        )
+        context = {
+            **origin_of(request),
+            "unblock_url": unblock_url(user),
+            "second_factor": second_factor,
+        }
+        send_email_to_user(user, "account_blocked", context)
     user.save(update_fields=fields)
 
 
@@ -234,7 +244,7 @@ def change_password(request, user: User, new_password: str) -> None:
 
     end_other_sessions(request, user, reason="password_changed")
     record_event(Kind.PASSWORD_CHANGED, user, request=request)
-    send_email_to_user(user, "password_changed")
+    send_email_to_user(user, "password_changed", origin_of(request))
 
 
 def register_second_factor_failure(request, user: User) -> None:
@@ -242,7 +252,7 @@ def register_second_factor_failure(request, user: User) -> None:
     record_event(Kind.SECOND_FACTOR_FAILED, user, request=request)
     with transaction.atomic():
         locked = User.objects.select_for_update().get(pk=user.pk)
-        _register_failure(request, locked)
+        _register_failure(request, locked, second_factor=True)
     _count_ip_failure(request)
 
 
@@ -450,24 +460,6 @@ def sign_in_by_link(request, user: User) -> None:
 ACCOUNT_STATUS_EMAILS_PER_HOUR = 3
 
 
-def authenticator_kinds(user: User) -> list[str]:
-    """Names of the kinds of second factor a user has set up (never their secrets)."""
-    from django.utils.translation import gettext_lazy as _
-    from django_otp import devices_for_user
-
-    labels = {
-        "totpdevice": _("Authenticator app"),
-        "staticdevice": _("Backup codes"),
-        "emaildevice": _("Codes by email"),
-    }
-    kinds = []
-    for device in devices_for_user(user, confirmed=True):
-        label = labels.get(device._meta.model_name, device._meta.verbose_name)
-        if label not in kinds:
-            kinds.append(label)
-    return kinds
-
-
 def _users_for_identifier(identifier: str) -> list[User]:
     identifier = (identifier or "").strip()
     if not identifier:
@@ -505,6 +497,8 @@ def report_account_status(
     At most ACCOUNT_STATUS_EMAILS_PER_HOUR per account. Runs in a task; ``ip_address``,
     ``user_agent`` and ``language`` are those of the request that asked.
     """
+    from mfa.services import authenticator_kinds
+
     identifier = (identifier or "").strip()
     users = _users_for_identifier(identifier)
     if not users and "@" in identifier:
@@ -578,7 +572,7 @@ def reset_password(request, user: User, new_password: str) -> bool:
     record_event(Kind.PASSWORD_RESET, user, request=request)
     if lifts_lockout:
         record_event(Kind.UNBLOCKED, user, request=request, reason="password_reset")
-    send_email_to_user(user, "password_changed")
+    send_email_to_user(user, "password_changed", {**origin_of(request), "by_link": True})
     if not can_sign_in_without_second_factor(user):
         return False
     sign_in_by_link(request, user)

@@ -160,8 +160,7 @@ def start_link_session(request, user: User) -> UserSession:
 def _send_new_browser_alert(user: User, row: UserSession) -> None:
     token = signing.dumps({"s": row.pk, "u": user.pk}, salt=REPORT_SALT)
     url = settings.SITE_URL + reverse("accounts:report_sign_in", kwargs={"token": token})
-    with timezone.override(user.time_zone):
-        send_email_to_user(user, "new_sign_in", {"session": row, "report_url": url})
+    send_email_to_user(user, "new_sign_in", {"session": row, "report_url": url})
 
 
 # --- Every request --------------------------------------------------------------------------
@@ -375,10 +374,12 @@ def report_sign_in(request, row: UserSession) -> bool:
                 reason="reported",
                 refused="blocked",
             )
-            send_email_to_user(user, "sign_in_reported", {"reset_url": ""})
+            send_email_to_user(user, "sign_in_reported", {"session": row, "reset_url": ""})
         else:
             record_event(Kind.PASSWORD_RESET_REQUESTED, user, request=request, reason="reported")
-            send_email_to_user(user, "sign_in_reported", {"reset_url": password_reset_url(user)})
+            send_email_to_user(
+                user, "sign_in_reported", {"session": row, "reset_url": password_reset_url(user)}
+            )
     if request.user.is_authenticated and request.user.pk == user.pk:
         logout(request)
     return True

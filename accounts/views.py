@@ -64,6 +64,9 @@ def _form_status(form) -> int:
     return 400 if form.is_bound and form.errors else 200
 
 
+LANGUAGE_CHOSEN_KEY = "language_chosen"
+
+
 class PortalLoginView(SecondFactorLoginMixin, LoginView):
     """Identifier-first sign-in: user → password → second factor (when the user has one).
 
@@ -154,11 +157,17 @@ class PortalLoginView(SecondFactorLoginMixin, LoginView):
 
     def done(self, form_list, **kwargs):
         user = self.get_user()
+        # A language picked on the sign-in pages is the user's choice: it becomes their
+        # preference rather than being replaced by the stored one.
+        chosen = self.request.session.pop(LANGUAGE_CHOSEN_KEY, None)
         # last_login, the audit event and the session row: one commit, not three.
         with transaction.atomic():
             response = super().done(form_list, **kwargs)
             services.record_sign_in(self.request, user)
             sessions_service.start_session(self.request, user, response)
+            if chosen in dict(settings.LANGUAGES) and chosen != user.preferred_language:
+                user.preferred_language = chosen
+                user.save(update_fields=["preferred_language"])
         response.set_cookie(
             settings.LANGUAGE_COOKIE_NAME,
             user.preferred_language,
@@ -183,7 +192,9 @@ def switch_language(request):
     language = request.POST.get("language", "")
     response = HttpResponseRedirect(safe_next(request, "/"))
     if check_for_language(language) and language in dict(settings.LANGUAGES):
-        if request.user.is_authenticated and request.user.preferred_language != language:
+        if not request.user.is_authenticated:
+            request.session[LANGUAGE_CHOSEN_KEY] = language  # kept at sign-in
+        elif request.user.preferred_language != language:
             request.user.preferred_language = language
             request.user.save(update_fields=["preferred_language"])
         response.set_cookie(
@@ -230,14 +241,8 @@ def profile(request):
         services.record_event(SecurityEvent.Kind.PROFILE_CHANGED, request.user, request=request)
         messages.success(request, _("Your profile has been saved."))
         if form.new_email:
+            # The page then shows the pending change with its address: no second message.
             email_change.request_email_change(request, request.user, form.new_email)
-            messages.info(
-                request,
-                _(
-                    "We sent a confirmation link to %(email)s. The new address applies once you confirm it."
-                )
-                % {"email": form.new_email},
-            )
         return redirect("accounts:profile")
     ctx = {"form": form, "pending_change": email_change.pending_email_change(request.user)}
     return render(request, "accounts/profile.html", ctx, status=_form_status(form))
@@ -563,7 +568,7 @@ def report_sign_in(request, token: str):
         done = sessions_service.report_sign_in(request, row)
         blocked_by = ""
         if row.user.is_blocked_by_manager:
-            blocked_by = "manager" if row.user.company_id else "staff"
+            blocked_by = "staff" if row.user.blocked_by_staff else "manager"
         ctx = {"already": not done, "blocked_by": blocked_by}
         return render(request, "accounts/report_sign_in_done.html", ctx)
     ctx = {"session": row, "already": row.reported_at is not None}

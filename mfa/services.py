@@ -21,21 +21,23 @@ from django.http import Http404
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.crypto import salted_hmac
+from django.utils.translation import gettext_lazy as _
 from django_otp.models import Device
 from django_otp.oath import TOTP
 from django_otp.plugins.otp_email.models import EmailDevice
 from django_otp.plugins.otp_totp.models import TOTPDevice
-from user_agents import parse as parse_user_agent
 
 from accounts import roles
 from accounts.emails import send_email_to_user
 from accounts.models import SecurityEvent, User
 from accounts.services import (
     client_ip,
+    origin_of,
     record_event,
     register_second_factor_failure,
     request_user_agent,
 )
+from accounts.sessions_service import describe_user_agent
 from portal.prepared import PreparedQuery
 
 from . import protocol
@@ -54,6 +56,13 @@ from .models import (
 Kind = SecurityEvent.Kind
 
 TYPES = {"totp": TOTPDevice, "email": EmailDevice, "push": PushDevice}
+# What the company policy and emails call each kind of second factor.
+TYPE_LABELS = {
+    "totp": _("Authenticator app (TOTP)"),
+    "push": _("Smartphone push"),
+    "email": _("Email code"),
+    "backup": _("Backup codes"),
+}
 STRONG_TYPES = ("totp", "push")
 LOGIN_ATTEMPT_SESSION_KEY = "mfa_login_attempt"
 EMAIL_CODE_SECONDS = 300
@@ -235,7 +244,11 @@ def _notify_change(request, user, kind: str, device: Device, template: str) -> N
         send_email_to_user(
             user,
             template,
-            {"device_name": device.name, "device_type": type_of(device), "ip": client_ip(request)},
+            {
+                "device_name": device.name,
+                "device_kind": TYPE_LABELS.get(type_of(device), ""),
+                **origin_of(request),
+            },
         )
 
 
@@ -366,7 +379,7 @@ def verify_sign_in_code(request, user, device: Device, token: str) -> bool:
             send_email_to_user(
                 user,
                 "mfa_backup_code_used",
-                {"remaining": device.remaining(), "ip": client_ip(request)},
+                {"remaining": device.remaining(), **origin_of(request)},
             )
         return True
     register_second_factor_failure(request, user)
@@ -453,6 +466,21 @@ def send_email_code(device: EmailDevice, template: str = "mfa_sign_in_code") -> 
 # --- Backup codes -----------------------------------------------------------------------------
 
 
+def authenticator_kinds(user) -> list[str]:
+    """The kinds of second factor a user has set up, as TYPE_LABELS (lazy: they are read in
+    the language of whoever renders them), never the devices' names or secrets."""
+    devices = authenticators(user)
+    backup = backup_device(user)
+    if backup is not None and backup.remaining():
+        devices.append(backup)
+    kinds = []
+    for device in devices:
+        label = TYPE_LABELS[type_of(device)]
+        if label not in kinds:
+            kinds.append(label)
+    return kinds
+
+
 def backup_device(user) -> BackupCodeDevice | None:
     return BackupCodeDevice.objects.filter(user=user).first()
 
@@ -475,7 +503,7 @@ def regenerate_backup_codes(request, user) -> list[str]:
             BackupCode(device=device, digest=digest(code.replace("-", ""))) for code in codes
         )
     record_event(Kind.AUTHENTICATOR_CHANGED, user, request=request, type="backup", regenerated=True)
-    send_email_to_user(user, "mfa_backup_codes_created", {"ip": client_ip(request)})
+    send_email_to_user(user, "mfa_backup_codes_created", origin_of(request))
     return codes
 
 
@@ -589,9 +617,8 @@ def _attempt_digest(request) -> str:
 
 
 def describe_browser(user_agent: str) -> str:
-    if not user_agent:
-        return "unknown browser"
-    return str(parse_user_agent(user_agent))
+    """ "Chrome 124 / Windows 10" for the authenticator app and the audit log ("" if unknown)."""
+    return " / ".join(filter(None, describe_user_agent(user_agent)))
 
 
 def start_push_challenge(request, user, device: PushDevice) -> PushChallenge:
@@ -719,7 +746,7 @@ def answer_challenge(device: PushDevice, public_id: str, decision: str, number) 
             {
                 "device_name": device.name,
                 "ip": challenge.ip_address,
-                "browser": describe_browser(challenge.user_agent),
+                "user_agent": challenge.user_agent,
                 "reason": reason,
             },
         )

@@ -227,6 +227,8 @@ class Ticket(ChoiceLabelsMixin, models.Model):
     contact_name = models.CharField(_("contact name"), max_length=200, blank=True)
     contact_email = models.EmailField(_("contact email"), blank=True)
     contact_username = models.CharField(_("user name given"), max_length=150, blank=True)
+    # The language of the request's page: emails to the contact are written in it.
+    contact_language = models.CharField(_("contact language"), max_length=8, blank=True)
 
     category = models.ForeignKey(
         Category, verbose_name=_("category"), on_delete=models.PROTECT, related_name="tickets"

@@ -7,7 +7,7 @@ from datetime import datetime, timedelta
 from django.conf import settings
 from django.db import transaction
 from django.db.models import Count, Window
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from accounts import roles
@@ -57,7 +57,7 @@ def _notify_requester(ticket: Ticket, template: str, **context) -> None:
     if ticket.requester_id:
         send_email_to_user(ticket.requester, template, context)
     elif ticket.contact_email:
-        send_email(template, ticket.contact_email, context)
+        send_email(template, ticket.contact_email, context, ticket.contact_language or None)
 
 
 def _notify_agents_of_new_ticket(ticket: Ticket) -> None:
@@ -128,7 +128,8 @@ def create_ticket(
 
 
 def create_sign_in_help_ticket(*, name: str, email: str, username: str, description: str):
-    """A request from someone who cannot sign in; never tells whether the account exists."""
+    """A request from someone who cannot sign in; never tells whether the account exists.
+    Emails to the contact are written in the language of the request."""
     return create_ticket(
         requester=None,
         category=Category.objects.get(code=LOGIN_CATEGORY_CODE),
@@ -139,6 +140,7 @@ def create_sign_in_help_ticket(*, name: str, email: str, username: str, descript
         contact_name=name,
         contact_email=email,
         contact_username=username,
+        contact_language=translation.get_language() or "",
     )
 
 

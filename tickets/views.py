@@ -139,7 +139,9 @@ def ticket_create(request):
         )
         return redirect("tickets:detail", pk=ticket.pk)
     status = 400 if form.is_bound else 200
-    return render(request, "tickets/ticket_create.html", {"form": form}, status=status)
+    # Browsers cannot refill a file input: say so, or the incident is sent without them.
+    ctx = {"form": form, "files_to_choose_again": form.is_bound and bool(request.FILES)}
+    return render(request, "tickets/ticket_create.html", ctx, status=status)
 
 
 @never_cache

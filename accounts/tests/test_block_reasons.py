@@ -137,7 +137,7 @@ def test_forgotten_password_of_a_manager_blocked_account_sends_no_link(
     assert known.redirect_chain == unknown.redirect_chain
     assert page_text(known) == page_text(unknown)  # the page tells nobody about the block
     mail = next(m for m in mailoutbox if m.to == [manager_blocked.email])
-    assert mail.subject == "Reset password"
+    assert mail.subject == "Your password cannot be reset while your account is blocked"
     assert "/account/password/reset/" not in mail.body
     assert "/account/password/reset/" not in mail.alternatives[0][0]
     assert "blocked by your company's Security Manager" in mail.body

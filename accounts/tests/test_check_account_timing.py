@@ -85,3 +85,18 @@ def test_the_task_keeps_the_hourly_limit_per_account(outsider, mailoutbox):
     for _ in range(5):
         tasks.report_account_status.delay(outsider.username, None, "", "en")
     assert len(mailoutbox) == 3
+
+
+def test_the_report_names_each_kind_of_second_factor_in_both_parts(manager_a, mailoutbox):
+    from mfa.models import PushDevice
+    from mfa.services import regenerate_backup_codes
+
+    manager_a.preferred_language = "de"
+    manager_a.save(update_fields=["preferred_language"])
+    PushDevice.objects.create(user=manager_a, name="Phone", confirmed=True, public_key="k")
+    regenerate_backup_codes(None, manager_a)
+    tasks.report_account_status.delay(manager_a.username, None, "", "de")
+    mail = mailoutbox[-1]
+    expected = "Authentifikator-App (TOTP), Smartphone-Push, Backup-Codes"
+    assert f"Zwei-Faktor-Authentifizierung: {expected}" in mail.body
+    assert expected in mail.alternatives[0][0]

@@ -72,4 +72,4 @@ def test_the_policy_applies_to_the_required_password_change_form(employee_a):
         employee_a, {"new_password1": "alpha-ag-2026", "new_password2": "alpha-ag-2026"}
     )
     assert not form.is_valid()
-    assert "The password must not contain your company’s name." in form.errors["new_password2"]
+    assert "The password must not contain your company’s name." in form.errors["new_password1"]

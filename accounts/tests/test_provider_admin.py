@@ -4,10 +4,13 @@ That /admin/ needs a verified second factor is mfa's PortalAdminSite (tested in 
 
 from __future__ import annotations
 
+import zoneinfo
+
 import pytest
 from django.contrib.admin.helpers import ACTION_CHECKBOX_NAME
 from django.contrib.auth.models import Group
 from django.test import Client
+from django.utils import timezone
 
 from accounts import roles
 from accounts.models import Company, SecurityEvent, SecurityManagerRequest, User
@@ -140,6 +143,10 @@ def test_support_agents_without_model_permissions_cannot_approve(client, agent, 
     assert pending.is_pending
 
 
+def form_user_zone(client) -> str:
+    return User.objects.get(pk=client.session["_auth_user_id"]).time_zone
+
+
 def _change_form_data(client, user) -> dict:
     """What the admin's change page for ``user`` submits when nothing is edited."""
     form = client.get(f"/admin/accounts/user/{user.pk}/change/").context["adminform"].form
@@ -156,6 +163,8 @@ def _change_form_data(client, user) -> dict:
             if value:
                 data[name] = "on"
         elif hasattr(value, "hour"):
+            # as the widgets show it: in the signed-in admin's time zone
+            value = timezone.localtime(value, zoneinfo.ZoneInfo(form_user_zone(client)))
             data[f"{name}_0"], data[f"{name}_1"] = (
                 value.strftime("%Y-%m-%d"),
                 value.strftime("%H:%M:%S"),

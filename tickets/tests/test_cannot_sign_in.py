@@ -79,3 +79,21 @@ def test_agents_see_the_request_in_the_queue(client, agent):
     sign_in_verified(client, agent)
     content = client.get("/support/").content.decode()
     assert "Cannot sign in: c10001.ea" in content
+
+
+def test_the_contact_gets_answers_in_the_requests_language_with_a_way_to_answer(
+    client, agent, db, mailoutbox
+):
+    from tickets import services
+
+    client.post(URL, _data(), HTTP_ACCEPT_LANGUAGE="de")
+    ticket = Ticket.objects.get()
+    assert ticket.contact_language == "de"
+    services.add_reply(ticket, agent, "Bitte prüfen Sie die Feststelltaste & melden Sie sich.")
+    mail = mailoutbox[-1]
+    assert mail.to == ["eva@example.com"]
+    assert mail.subject.startswith("Neue Antwort")  # German, as the form was
+    assert ticket.reference in mail.body
+    assert f"http://portal.test{URL}" in mail.body  # where to answer, without an account
+    assert f"http://portal.test{URL}" in mail.alternatives[0][0]
+    assert "Bitte prüfen Sie die Feststelltaste & melden Sie sich." in mail.body

@@ -1,0 +1,151 @@
+"""Findings of a walk through the portal in a browser: forms, times, language, warnings and the
+Security Manager's actions."""
+
+from __future__ import annotations
+
+import re
+from datetime import timedelta
+
+import pytest
+from django.utils import timezone
+
+from accounts import company_services as cs
+from accounts.models import SecurityEvent, User
+
+pytestmark = pytest.mark.django_db
+
+
+def test_a_checkbox_group_is_a_fieldset_with_its_legend_above(manager_client):
+    html = manager_client.get("/manage/policies/").content.decode()
+    group = re.search(r"<fieldset>\s*<legend>([^<]+)</legend>", html)
+    assert group and group[1] == "Allowed authenticator types"
+    assert 'class="field field-checkbox"><div id="id_allowed_authenticator_types"' not in html
+
+
+def test_pages_show_times_in_the_users_time_zone_and_name_it(client, sign_in, employee_a):
+    employee_a.time_zone = "Asia/Kolkata"  # UTC+05:30 all year
+    employee_a.save(update_fields=["time_zone"])
+    sign_in(employee_a)
+    event = SecurityEvent.objects.filter(user=employee_a).latest("created_at")
+    local = timezone.localtime(event.created_at, timezone.get_fixed_timezone(330))
+    html = client.get("/account/security/").content.decode()
+    assert "(IST)" in html
+    assert f"{local:%H:%M}" in html or local.strftime("%-I:%M") in html
+
+
+def test_a_language_chosen_before_signing_in_is_kept_and_becomes_the_preference(
+    client, sign_in, employee_a
+):
+    assert employee_a.preferred_language == "en"
+    client.post("/language/", {"language": "es", "next": "/account/login/"})
+    sign_in(employee_a)
+    employee_a.refresh_from_db()
+    assert employee_a.preferred_language == "es"
+    assert (
+        "Panel" in client.get("/dashboard/").content.decode()
+        or client.cookies["django_language"].value == "es"
+    )
+
+
+def test_another_users_language_cookie_does_not_change_ones_preference(
+    client, sign_in, employee_a, employee_a2
+):
+    employee_a2.preferred_language = "de"
+    employee_a2.save(update_fields=["preferred_language"])
+    sign_in(employee_a2)
+    client.post("/account/logout/")
+    sign_in(employee_a)  # the browser still has the German cookie of the first user
+    employee_a.refresh_from_db()
+    assert employee_a.preferred_language == "en"
+
+
+def test_the_dashboard_warns_before_the_password_expires(client, sign_in, employee_a, settings):
+    settings.PASSWORD_MAX_AGE_DAYS = 90
+    sign_in(employee_a)
+    assert "Your password expires in" not in client.get("/dashboard/").content.decode()
+    User.objects.filter(pk=employee_a.pk).update(
+        password_changed_at=timezone.now() - timedelta(days=85)
+    )
+    html = client.get("/dashboard/").content.decode()
+    assert "Your password expires in 4\xa0days, 23\xa0hours" in html or re.search(
+        r"Your password expires in 4.days", html
+    )
+    assert 'href="/account/security/password/"' in html
+
+
+def test_password_rules_are_shown_under_the_new_password_with_a_mismatch(
+    client, sign_in, employee_a
+):
+    sign_in(employee_a)
+    response = client.post(
+        "/account/security/password/",
+        {"old_password": "x", "new_password1": "short", "new_password2": "other"},
+    )
+    form = response.context["form"]
+    assert "new_password1" in form.errors or "old_password" in form.errors
+    assert all("too short" not in e for e in form.errors.get("new_password2", []))
+
+
+def test_registration_reports_the_rules_together_with_a_mismatch(client, db, settings):
+    settings.REGISTRATION_OPEN = True
+    response = client.post(
+        "/account/register/",
+        {
+            "first_name": "Ana",
+            "last_name": "Alba",
+            "email": "ana@example.org",
+            "password1": "abc",
+            "password2": "abd",
+            "accept_terms": "on",
+        },
+    )
+    errors = response.context["form"].errors
+    assert "password2" in errors
+    assert any("too short" in e for e in errors["password1"])
+
+
+def test_saving_a_new_email_shows_the_pending_change_once(client, sign_in, employee_a):
+    sign_in(employee_a)
+    data = {
+        "first_name": employee_a.first_name,
+        "last_name": employee_a.last_name,
+        "email": "new.address@example.org",
+        "preferred_language": "en",
+        "time_zone": employee_a.time_zone,
+    }
+    page = client.post("/account/profile/", data, follow=True).content.decode()
+    assert page.count("new.address@example.org") >= 1
+    assert page.count("We sent a confirmation link to") == 1
+
+
+def test_employee_page_offers_only_what_changes_the_account(manager_client, employee_a, manager_a):
+    def offered():
+        html = manager_client.get(f"/manage/employees/{employee_a.pk}/").content.decode()
+        return re.findall(r'name="action" value="([a-z_]+)"', html)
+
+    assert offered() == ["block", "send_password_reset", "initial_password", "deactivate"]
+    cs.block_employees([employee_a], actor=manager_a)
+    assert offered() == ["unblock", "deactivate"]
+    html = manager_client.get(f"/manage/employees/{employee_a.pk}/").content.decode()
+    assert "data-confirm=" in html
+
+
+def test_the_bulk_bar_preselects_no_action(manager_client, employee_a):
+    html = manager_client.get("/manage/").content.decode()
+    select = re.search(r'<select id="bulk-action" name="action" required>(.*?)</select>', html)
+    assert select and select[1].startswith('<option value="">')
+    response = manager_client.post("/manage/employees/actions/", {"ids": str(employee_a.pk)})
+    employee_a.refresh_from_db()
+    assert not employee_a.is_blocked
+    assert response.status_code in (302, 400)
+
+
+def test_files_must_be_chosen_again_after_a_form_error(client, sign_in, employee_a):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    sign_in(employee_a)
+    upload = SimpleUploadedFile("log.txt", b"error 42", content_type="text/plain")
+    response = client.post("/tickets/new/", {"subject": "", "attachments": upload})
+    assert response.status_code == 400
+    assert "choose your attachments again" in response.content.decode()
+    assert "choose your attachments again" not in client.get("/tickets/new/").content.decode()
