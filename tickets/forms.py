@@ -344,7 +344,10 @@ class QueueFilterForm(forms.Form):
 class TriageForm(forms.Form):
     assignee = AgentChoiceField(label=_("Assignee"), required=False, empty_label=_("Unassigned"))
     priority = forms.TypedChoiceField(label=_("Priority"), coerce=int, choices=Priority.choices)
-    category = CategoryChoiceField(label=_("Category"), queryset=Category.objects.all())
+    # Every ticket has a category: no blank choice.
+    category = CategoryChoiceField(
+        label=_("Category"), queryset=Category.objects.all(), empty_label=None
+    )
     status = forms.ChoiceField(label=_("Status"), choices=Status.choices)
 
     def __init__(self, *args, agents: list, **kwargs):

@@ -152,3 +152,11 @@ def test_only_agents_can_be_assigned(client, ticket_a, agent, employee_a):
     assert response.status_code == 400
     ticket_a.refresh_from_db()
     assert ticket_a.assignee is None
+
+
+def test_the_category_choice_has_no_blank_option(client, ticket_a, agent):
+    sign_in_verified(client, agent)
+    html = client.get(f"/tickets/{ticket_a.pk}/").content.decode()
+    select = html[html.index('name="category"') :]
+    select = select[: select.index("</select>")]
+    assert "---------" not in select
