@@ -119,12 +119,13 @@ def _employees_page(request, status: int = 200):
 @security_manager_required
 def employee_detail(request, pk: int):
     employee = get_object_or_404(cs.with_states(cs.employees_visible_to(request.user)), pk=pk)
+    applicable = cs.applicable_actions(employee)
     ctx = {
         "employee": employee,
         "actions": [
             (code, label, code in EmployeeActionForm.CONFIRM)
             for code, label in EmployeeActionForm.ACTIONS
-            if code in cs.applicable_actions(employee)
+            if code in applicable
         ],
         "events": cs.events_visible_to(request.user).filter(user=employee)[:20],
         "is_self": employee.pk == request.user.pk,

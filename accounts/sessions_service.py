@@ -365,21 +365,15 @@ def report_sign_in(request, row: UserSession) -> bool:
         user = row.user
         end_all_sessions(user, "reported")
         record_event(Kind.SIGN_IN_REPORTED, user, request=request, session=row.pk)
-        if user.is_blocked_by_manager:
-            # A reset would not lift the block and its link would be refused: say whom to ask.
-            record_event(
-                Kind.PASSWORD_RESET_REQUESTED,
-                user,
-                request=request,
-                reason="reported",
-                refused="blocked",
-            )
-            send_email_to_user(user, "sign_in_reported", {"session": row, "reset_url": ""})
-        else:
-            record_event(Kind.PASSWORD_RESET_REQUESTED, user, request=request, reason="reported")
-            send_email_to_user(
-                user, "sign_in_reported", {"session": row, "reset_url": password_reset_url(user)}
-            )
+        # A reset would not lift a person's block and its link would be refused: the email
+        # says whom to ask instead.
+        blocked = user.is_blocked_by_manager
+        refused = {"refused": "blocked"} if blocked else {}
+        record_event(
+            Kind.PASSWORD_RESET_REQUESTED, user, request=request, reason="reported", **refused
+        )
+        reset_url = "" if blocked else password_reset_url(user)
+        send_email_to_user(user, "sign_in_reported", {"session": row, "reset_url": reset_url})
     if request.user.is_authenticated and request.user.pk == user.pk:
         logout(request)
     return True

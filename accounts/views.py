@@ -566,10 +566,7 @@ def report_sign_in(request, token: str):
         raise Http404
     if request.method == "POST":
         done = sessions_service.report_sign_in(request, row)
-        blocked_by = ""
-        if row.user.is_blocked_by_manager:
-            blocked_by = "staff" if row.user.blocked_by_staff else "manager"
-        ctx = {"already": not done, "blocked_by": blocked_by}
+        ctx = {"already": not done, "account": row.user}
         return render(request, "accounts/report_sign_in_done.html", ctx)
     ctx = {"session": row, "already": row.reported_at is not None}
     return render(request, "accounts/report_sign_in.html", ctx)

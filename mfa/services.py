@@ -56,7 +56,7 @@ from .models import (
 Kind = SecurityEvent.Kind
 
 TYPES = {"totp": TOTPDevice, "email": EmailDevice, "push": PushDevice}
-# What the company policy and emails call each kind of second factor.
+# The one name of each kind of second factor: security page, company policy, emails.
 TYPE_LABELS = {
     "totp": _("Authenticator app (TOTP)"),
     "push": _("Smartphone push"),

@@ -35,6 +35,7 @@ def _rows(user) -> list[dict]:
             "device": device,
             "ref": services.ref_of(device),
             "type": services.type_of(device),
+            "type_label": services.TYPE_LABELS[services.type_of(device)],
             "is_default": default is not None and device.persistent_id == default.persistent_id,
         }
         for device in services.authenticators(user)
