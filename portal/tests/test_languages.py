@@ -35,6 +35,23 @@ def test_catalogue_is_complete_without_fuzzy_entries(language):
     assert not fuzzy, f"{len(fuzzy)} fuzzy in {language}: {fuzzy[:10]}"
 
 
+# English says "they" for the Security Manager; a translation must not turn that into "he".
+MASCULINE_PRONOUN = {"de": r"\b(er|ihm|ihn)\b", "es": r"\bél\b"}
+
+
+@pytest.mark.parametrize("language", ["de", "es"])
+def test_the_security_manager_is_not_called_he(language):
+    po_file = LOCALE / language / "LC_MESSAGES" / "django.po"
+    wrong = [
+        values
+        for msgid, values, _ in _entries(po_file)
+        if "Security Manager" in msgid
+        and re.search(r"\b(they|them)\b", msgid)
+        and any(re.search(MASCULINE_PRONOUN[language], value, re.I) for value in values)
+    ]
+    assert not wrong, wrong
+
+
 @pytest.mark.parametrize("language", ["de", "es"])
 def test_compiled_catalogue_is_committed_and_up_to_date(language):
     folder = LOCALE / language / "LC_MESSAGES"
