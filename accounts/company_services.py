@@ -158,12 +158,15 @@ def activation_url(user: User) -> str:
     return f"{settings.SITE_URL}{path}"
 
 
-def send_activation_email(user: User) -> None:
-    send_email_to_user(
-        user,
-        "employee_activation",
-        {"activation_url": activation_url(user), "hours": ACTIVATION_MAX_AGE // 3600},
-    )
+def send_activation_email(user: User, *, security_manager: bool = False) -> None:
+    """``security_manager``: the account is for the nominee of an approved request, created
+    by provider staff, not by the company: the email says so."""
+    context = {
+        "activation_url": activation_url(user),
+        "hours": ACTIVATION_MAX_AGE // 3600,
+        "security_manager": security_manager,
+    }
+    send_email_to_user(user, "employee_activation", context)
 
 
 def activate_account(request, user: User, password: str) -> None:
@@ -196,9 +199,11 @@ def create_employee(
     language: str = "en",
     actor: User | None = None,
     request=None,
+    security_manager: bool = False,
 ) -> CreatedEmployee:
     """Create an account with a generated user name; activation email, or an initial password
-    (returned to be shown once) when there is no email address."""
+    (returned to be shown once) when there is no email address. ``security_manager``: for the
+    nominee of an approved request (send_activation_email)."""
     for candidate in username_candidates(company, first_name, last_name):
         if User.objects.filter(username__iexact=candidate).exists():
             continue
@@ -234,7 +239,7 @@ def create_employee(
         delivery="email" if email else "initial_password",
     )
     if email:
-        send_activation_email(user)
+        send_activation_email(user, security_manager=security_manager)
     return CreatedEmployee(user=user, initial_password=initial_password)
 
 
@@ -580,6 +585,7 @@ def approve_manager_request(
                 language=manager_request.language,
                 actor=actor,
                 request=request,
+                security_manager=True,
             ).user
         nominee.groups.add(Group.objects.get(name=roles.SECURITY_MANAGERS))
         record_event(

@@ -47,9 +47,13 @@ def request_email_change(request, user: User, new_email: str) -> None:
         )
         token = signing.dumps({"r": change.pk, "k": secret}, salt=SALT)
         url = settings.SITE_URL + reverse("accounts:confirm_email_change", kwargs={"token": token})
-        send_email_to_user(
-            user, "email_change_confirm", {"confirm_url": url, "new_email": new_email}, to=new_email
-        )
+        context = {
+            "confirm_url": url,
+            "new_email": new_email,
+            # confirm_email_change asks for the password again after this (reauth.py)
+            "minutes": settings.REAUTHENTICATION_MAX_AGE // 60,
+        }
+        send_email_to_user(user, "email_change_confirm", context, to=new_email)
         if user.email:
             context = {"new_email": new_email, **origin_of(request)}
             send_email_to_user(user, "email_change_requested", context)

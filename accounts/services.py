@@ -588,7 +588,13 @@ def send_username_reminder(request, email: str) -> None:
     if not users:
         _send_no_account_email(email, "username")
         return
-    context = {"usernames": [u.username for u in users]}
+    # Greet by name when every account with the address is one person's; a shared address
+    # gets a neutral greeting. The email goes only to the address itself.
+    names = {u.get_full_name() or u.username for u in users}
+    context = {
+        "usernames": [u.username for u in users],
+        "name": names.pop() if len(names) == 1 else "",
+    }
     send_email_to_user(users[0], "username_reminder", context)
     for user in users:
         record_event(Kind.USERNAME_REMINDER, user, request=request)

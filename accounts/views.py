@@ -408,6 +408,14 @@ def unblock_account(request, uidb64: str, token: str):
 
 # --- Forgotten password and user name ----------------------------------------------------------
 
+# The address entered, shown once on the "sent" page: the same for every address, known or not.
+RECOVERY_EMAIL_SESSION_KEY = "recovery_email"
+
+
+def _check_inbox(request, flow: str):
+    email = request.session.pop(RECOVERY_EMAIL_SESSION_KEY, "")
+    return render(request, "accounts/check_inbox.html", {"flow": flow, "email": email})
+
 
 @never_cache
 @_recovery_throttled
@@ -415,13 +423,15 @@ def password_reset(request):
     form = EmailAddressForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         services.request_password_reset(request, form.cleaned_data["email"])
+        request.session[RECOVERY_EMAIL_SESSION_KEY] = form.cleaned_data["email"]
         return redirect("accounts:password_reset_sent")
     status = _form_status(form)
     return render(request, "accounts/password_reset.html", {"form": form}, status=status)
 
 
+@never_cache
 def password_reset_sent(request):
-    return render(request, "accounts/check_inbox.html", {"flow": "password"})
+    return _check_inbox(request, "password")
 
 
 @never_cache
@@ -450,13 +460,15 @@ def username_reminder(request):
     form = EmailAddressForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         services.send_username_reminder(request, form.cleaned_data["email"])
+        request.session[RECOVERY_EMAIL_SESSION_KEY] = form.cleaned_data["email"]
         return redirect("accounts:username_reminder_sent")
     status = _form_status(form)
     return render(request, "accounts/username_reminder.html", {"form": form}, status=status)
 
 
+@never_cache
 def username_reminder_sent(request):
-    return render(request, "accounts/check_inbox.html", {"flow": "username"})
+    return _check_inbox(request, "username")
 
 
 @never_cache

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import html
 import re
 
 from django.core import mail
@@ -15,6 +16,12 @@ def link_in(message, prefix: str) -> str:
         if path.startswith(prefix):
             return path
     raise AssertionError(f"No {prefix} link in: {message.body}")
+
+
+def both_parts(message) -> list[str]:
+    """The text part and the HTML part (entities decoded) of an email, to check that both
+    say the same thing."""
+    return [message.body, html.unescape(message.alternatives[0][0])]
 
 
 def sent_to(address: str) -> list:

@@ -3,11 +3,16 @@
 from __future__ import annotations
 
 import re
+from datetime import timedelta
 
 import pytest
+import time_machine
+from django.utils import timezone
 
 from accounts import company_services as cs
 from accounts.models import SecurityManagerRequest, User
+
+from .helpers import both_parts, link_in
 
 pytestmark = pytest.mark.django_db
 REQUEST_URL = "/access/security-manager/"
@@ -143,3 +148,32 @@ def test_activated_employee_signs_in(client, new_employee, sign_in):
     )
     response = sign_in(User.objects.get(pk=new_employee.pk), password="Fresh-Password-2026")
     assert response.status_code == 302 and response["Location"] == "/dashboard/"
+
+
+def test_the_activation_email_says_what_to_do_when_its_link_expired(new_employee, mailoutbox):
+    [mail] = mailoutbox
+    assert mail.subject == "Activate your account"
+    for part in both_parts(mail):
+        assert "Your company Alpha AG has created an account for you." in part
+        assert "the link works once, for 24 hours" in part
+        assert (
+            "Link expired? Ask for a new one on “Forgot your password?” with this email address:"
+            in part
+        )
+        assert "http://portal.test/account/password/forgot/" in part
+        assert "Your company's Security Manager can also send you a new link." in part
+
+
+def test_after_the_activation_link_expired_forgot_password_sets_the_password(
+    client, new_employee, mailoutbox
+):
+    path = activation_path(new_employee)
+    with time_machine.travel(timezone.now() + timedelta(hours=25)):
+        assert client.get(path).status_code == 400
+        mailoutbox.clear()
+        client.post("/account/password/forgot/", {"email": "jana@example.com"})
+        reset = link_in(mailoutbox[-1], "/account/password/reset/")
+        password = {"new_password1": "Fresh-Password-2026", "new_password2": "Fresh-Password-2026"}
+        assert client.post(reset, password)["Location"] == "/dashboard/"
+    new_employee.refresh_from_db()
+    assert new_employee.check_password("Fresh-Password-2026")

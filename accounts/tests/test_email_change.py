@@ -10,6 +10,8 @@ from django.utils import timezone
 from accounts.models import EmailChangeRequest, SecurityEvent
 from conftest import PASSWORD
 
+from .helpers import both_parts
+
 PROFILE = {
     "first_name": "Jonas",
     "last_name": "Dietrich",
@@ -142,3 +144,17 @@ def test_confirming_a_new_email_asks_for_the_password_when_the_sign_in_is_old(
         assert client.post(link).url == "/account/profile/"
     employee_a.refresh_from_db()
     assert employee_a.email == "new.address@example.org"
+
+
+def test_the_confirmation_email_says_it_needs_a_sign_in_and_maybe_the_password(
+    client, sign_in, employee_a, mailoutbox, settings
+):
+    assert settings.REAUTHENTICATION_MAX_AGE == 300
+    sign_in(employee_a)
+    request_change(client)
+    mail = next(m for m in mailoutbox if m.to == ["new.address@example.org"])
+    for part in both_parts(mail):
+        assert (
+            "You need to be signed in as c10001.ea to confirm. If you last entered your "
+            "password more than 5 minutes ago, you will be asked for it again." in part
+        )

@@ -6,6 +6,8 @@ from django.test import Client
 
 from accounts.models import SecurityEvent, UserSession
 
+from .helpers import both_parts
+
 
 def report_path(mailoutbox) -> str:
     mail = next(m for m in mailoutbox if "was this you" in m.subject)
@@ -62,3 +64,24 @@ def test_this_wasnt_me_ends_all_sessions_and_sends_a_reset(client, sign_in, empl
 
 def test_a_forged_report_link_is_404(client, db):
     assert client.get("/account/sign-in/report/forged:token/").status_code == 404
+
+
+def test_the_alert_says_what_happened_when_where_and_what_to_do(
+    client, sign_in, employee_a, mailoutbox
+):
+    sign_in(employee_a)
+    firefox = "Mozilla/5.0 (X11; Linux x86_64) Firefox/128.0"
+    sign_in(employee_a, c=Client(HTTP_USER_AGENT=firefox, REMOTE_ADDR="203.0.113.9"))
+    [mail] = mailoutbox
+    path = report_path(mailoutbox)
+    for part in both_parts(mail):
+        assert (
+            "Someone just signed in to your account c10001.ea from a browser we have not "
+            "seen before:" in part
+        )
+        assert "Time: " in part
+        assert "IP address: 203.0.113.9" in part
+        assert "Browser: Firefox 128 on Linux" in part
+        assert "If this was you, you can ignore this email." in part
+        assert "If it was not you, choose “This wasn't me” now: we sign out every session" in part
+        assert f"http://portal.test{path}" in part

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import timedelta
+from html import unescape
 
 import pytest
 import time_machine
@@ -40,13 +41,23 @@ def test_known_and_unknown_addresses_get_the_same_page_and_an_email_each(
     assert (
         known.redirect_chain == unknown.redirect_chain == [("/account/password/forgot/sent/", 302)]
     )
-    assert page_text(known) == page_text(unknown)
+    assert page_text(known, outsider.email) == page_text(unknown, "nobody@example.org")
     assert [m.to for m in mailoutbox] == [[outsider.email], ["nobody@example.org"]]
     assert mailoutbox[0].subject == "Reset password"
     assert mailoutbox[1].subject == "No account uses this email address"
     assert link_in(mailoutbox[0], "/account/password/reset/")
     assert "/account/password/reset/" not in mailoutbox[1].body
     assert SecurityEvent.objects.filter(user=outsider, kind="password_reset_requested").exists()
+
+
+def test_the_sent_page_shows_the_address_and_fits_every_account(client, outsider):
+    for address in (outsider.email, "nobody@example.org"):
+        page = unescape(client.post(URL, {"email": address}, follow=True).content.decode())
+        assert f"We have sent an email to <strong>{address}</strong>." in page
+        assert "If an account uses this email address, the email contains a link" in page
+        assert "If your company's Security Manager created your account" in page
+        assert "If you registered yourself, our support team can help" in page
+    assert "no-store" in client.get("/account/password/forgot/sent/")["Cache-Control"]
 
 
 def test_bad_input_is_a_form_error(client, mailoutbox):

@@ -16,6 +16,8 @@ from accounts import roles
 from accounts.models import Company, SecurityEvent, SecurityManagerRequest, User
 from accounts.tests.manage_helpers import sign_in_verified
 
+from .helpers import both_parts
+
 Kind = SecurityEvent.Kind
 
 pytestmark = pytest.mark.django_db
@@ -71,6 +73,22 @@ def test_approve_creates_company_and_manager_and_emails_both(
     assert SecurityEvent.objects.filter(
         kind=SecurityEvent.Kind.ROLE_CHANGED, user=nominee, actor=provider_admin
     ).exists()
+
+
+def test_the_new_security_managers_activation_email_says_so(
+    admin_client_verified, pending, mailoutbox
+):
+    admin_client_verified.post(REQUESTS, {"action": "approve", ACTION_CHECKBOX_NAME: [pending.pk]})
+    mail = next(m for m in mailoutbox if "/access/activate/" in m.body)
+    assert mail.to == ["nina@gamma.example"]
+    for part in both_parts(mail):
+        assert (
+            "We have approved the request to make you the Security Manager of Gamma GmbH and "
+            "created an account for you. Your user name is c30003.nn." in part
+        )
+        assert "Your company Gamma GmbH has created an account" not in part
+        assert "Security Manager can also send you a new link" not in part
+        assert "Link expired? Ask for a new one on “Forgot your password?”" in part
 
 
 def test_approve_reuses_an_existing_account_of_the_company(

@@ -15,6 +15,8 @@ from accounts.emails import send_email_to_user
 from accounts.models import User
 from accounts.templatetags.local_time import zoned
 
+from .helpers import both_parts
+
 pytestmark = pytest.mark.django_db
 NOON_UTC = datetime(2026, 1, 15, 12, 0, tzinfo=UTC)
 
@@ -114,3 +116,25 @@ def test_a_block_by_the_security_manager_names_them(employee_a, manager_a, mailo
     assert not employee_a.blocked_by_staff
     services.request_password_reset(_request(), employee_a.email)
     assert "blocked by your company's Security Manager" in mailoutbox[-1].body
+
+
+def test_a_lockout_email_says_a_password_reset_also_unblocks(employee_a, mailoutbox, settings):
+    for _ in range(settings.LOGIN_FAILURE_LIMIT):
+        services.check_sign_in_password(_request(), employee_a.username, "wrong")
+    mail = mailoutbox[-1]
+    assert mail.subject == "Your account has been blocked"
+    for part in both_parts(mail):
+        assert "Resetting your password also unblocks your account." in part
+        assert "http://portal.test/account/password/forgot/" in part
+
+
+def test_the_blocked_email_promises_no_reset_for_a_managers_block(
+    employee_a, manager_a, mailoutbox
+):
+    # A reset never lifts a person's block (tokens.ResetPasswordTokenGenerator).
+    cs.block_employees([employee_a], actor=manager_a)
+    employee_a.refresh_from_db()
+    send_email_to_user(employee_a, "account_blocked")
+    for part in both_parts(mailoutbox[-1]):
+        assert "Resetting your password" not in part
+        assert "/account/password/forgot/" not in part
