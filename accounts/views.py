@@ -11,6 +11,7 @@ from django.db import transaction
 from django.http import Http404, HttpResponseRedirect
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import Resolver404, resolve, reverse
+from django.utils import timezone
 from django.utils.translation import check_for_language
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
@@ -581,4 +582,5 @@ def report_sign_in(request, token: str):
         ctx = {"already": not done, "account": row.user}
         return render(request, "accounts/report_sign_in_done.html", ctx)
     ctx = {"session": row, "already": row.reported_at is not None}
-    return render(request, "accounts/report_sign_in.html", ctx)
+    with timezone.override(row.user.time_zone):  # opened from the email, often signed out
+        return render(request, "accounts/report_sign_in.html", ctx)

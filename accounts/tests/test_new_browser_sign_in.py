@@ -85,3 +85,14 @@ def test_the_alert_says_what_happened_when_where_and_what_to_do(
         assert "If this was you, you can ignore this email." in part
         assert "If it was not you, choose “This wasn't me” now: we sign out every session" in part
         assert f"http://portal.test{path}" in part
+
+
+def test_the_report_page_shows_the_sign_in_time_in_the_account_holders_zone(
+    client, sign_in, employee_a, mailoutbox
+):
+    employee_a.time_zone = "Asia/Kolkata"  # UTC+05:30 all year, abbreviated IST
+    employee_a.save(update_fields=["time_zone"])
+    sign_in(employee_a)
+    sign_in(employee_a, c=Client())
+    page = Client().get(report_path(mailoutbox)).text  # opened from the email, signed out
+    assert "(IST)" in page
