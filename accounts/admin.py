@@ -8,10 +8,15 @@ from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
+from phonenumber_field.modelfields import PhoneNumberField
 
 from .company_forms import AuthenticatorTypesField
+from .forms import PhoneField
 from .models import Company, PasswordReminder, SecurityEvent, User, UserSession
 from .services import record_event
+
+# The portal's one phone example, in the admin's forms too.
+PHONE_FIELDS = {PhoneNumberField: {"form_class": PhoneField}}
 
 # What an admin may change on an account that decides who can do what.
 ROLE_FIELDS = {"is_staff", "is_superuser", "groups", "user_permissions", "company"}
@@ -80,6 +85,7 @@ def _loggable(value):
 
 @admin.register(User)
 class UserAdmin(DjangoUserAdmin):
+    formfield_overrides = PHONE_FIELDS
     list_display = [
         "username",
         "first_name",
@@ -382,6 +388,7 @@ SecurityEventAdmin.search_fields = [*SecurityEventAdmin.search_fields, "actor__u
 
 @admin.register(SecurityManagerRequest)
 class SecurityManagerRequestAdmin(admin.ModelAdmin):
+    formfield_overrides = PHONE_FIELDS
     list_display = [
         "created_at",
         "company_name",

@@ -6,16 +6,18 @@ set: posted ``is_staff``, ``is_superuser``, ``company`` or group fields are neve
 
 from __future__ import annotations
 
+from typing import NamedTuple
+
 from django import forms
 from django.conf import settings
 from django.utils.translation import gettext_lazy as _
-from phonenumber_field.formfields import PhoneNumberField
+from django.utils.translation import ngettext_lazy
 
 from mfa.services import TYPE_LABELS
 from portal.forms import is_database_id
 from portal.throttle import count_hit, hits
 
-from .forms import NewPasswordForm
+from .forms import NewPasswordForm, PhoneField
 from .models import Company, SecurityEvent, SecurityManagerRequest, User
 
 AUTHENTICATOR_TYPES = [(code, TYPE_LABELS[code]) for code in ("totp", "push", "email")]
@@ -56,11 +58,7 @@ class EmployeeForm(forms.Form):
             "you get an initial password to hand over, valid for 7 days."
         ),
     )
-    phone = PhoneNumberField(
-        label=_("Phone"),
-        required=False,
-        help_text=_("International format, for example +49 30 1234567."),
-    )
+    phone = PhoneField(label=_("Phone"), required=False)
     language = forms.ChoiceField(
         label=_("Language"), choices=User.Language.choices, initial=settings.LANGUAGE_CODE
     )
@@ -139,6 +137,16 @@ class IdListField(forms.Field):
         return ids
 
 
+class ActionResult(NamedTuple):
+    """What an action did, in words: to one named employee (``%(name)s``) or counted over
+    several (``%(count)d``); "skipped" is for those it did not apply to."""
+
+    done_one: str
+    done_many: str
+    skipped_one: str
+    skipped_many: str
+
+
 class EmployeeActionForm(forms.Form):
     ACTIONS = [
         ("block", _("Block")),
@@ -151,6 +159,86 @@ class EmployeeActionForm(forms.Form):
     ]
     # Asked about first in the browser: they lock someone out or take away what they set up.
     CONFIRM = {"block", "initial_password", "reset_mfa", "deactivate"}
+    # The message after each action; "initial_password" shows the passwords on a page instead.
+    RESULTS = {
+        "block": ActionResult(
+            _("%(name)s is blocked."),
+            ngettext_lazy("%(count)d employee blocked.", "%(count)d employees blocked.", "count"),
+            _("%(name)s was already blocked."),
+            ngettext_lazy(
+                "%(count)d employee was already blocked and was skipped.",
+                "%(count)d employees were already blocked and were skipped.",
+                "count",
+            ),
+        ),
+        "unblock": ActionResult(
+            _("%(name)s is unblocked."),
+            ngettext_lazy(
+                "%(count)d employee unblocked.", "%(count)d employees unblocked.", "count"
+            ),
+            _("%(name)s was not blocked."),
+            ngettext_lazy(
+                "%(count)d employee was not blocked and was skipped.",
+                "%(count)d employees were not blocked and were skipped.",
+                "count",
+            ),
+        ),
+        "send_password_reset": ActionResult(
+            _("A password reset email has been sent to %(name)s."),
+            ngettext_lazy(
+                "A password reset email has been sent to %(count)d employee.",
+                "A password reset email has been sent to %(count)d employees.",
+                "count",
+            ),
+            _(
+                "No email was sent to %(name)s: the account has no email address or is blocked "
+                "or deactivated."
+            ),
+            ngettext_lazy(
+                "%(count)d employee was skipped: no email address, blocked or deactivated.",
+                "%(count)d employees were skipped: no email address, blocked or deactivated.",
+                "count",
+            ),
+        ),
+        "reset_mfa": ActionResult(
+            _("Two-factor authentication has been reset for %(name)s."),
+            ngettext_lazy(
+                "Two-factor authentication has been reset for %(count)d employee.",
+                "Two-factor authentication has been reset for %(count)d employees.",
+                "count",
+            ),
+            _("%(name)s had no authenticator to reset."),
+            ngettext_lazy(
+                "%(count)d employee had no authenticator and was skipped.",
+                "%(count)d employees had no authenticator and were skipped.",
+                "count",
+            ),
+        ),
+        "deactivate": ActionResult(
+            _("%(name)s is deactivated."),
+            ngettext_lazy(
+                "%(count)d employee deactivated.", "%(count)d employees deactivated.", "count"
+            ),
+            _("%(name)s was already deactivated."),
+            ngettext_lazy(
+                "%(count)d employee was already deactivated and was skipped.",
+                "%(count)d employees were already deactivated and were skipped.",
+                "count",
+            ),
+        ),
+        "reactivate": ActionResult(
+            _("%(name)s is active again."),
+            ngettext_lazy(
+                "%(count)d employee reactivated.", "%(count)d employees reactivated.", "count"
+            ),
+            _("%(name)s was already active."),
+            ngettext_lazy(
+                "%(count)d employee was already active and was skipped.",
+                "%(count)d employees were already active and were skipped.",
+                "count",
+            ),
+        ),
+    }
     action = forms.ChoiceField(label=_("Action"), choices=ACTIONS)
     ids = IdListField(
         label=_("Employees"), error_messages={"required": _("Select at least one employee.")}
@@ -262,6 +350,7 @@ class ManagerRequestForm(forms.ModelForm):
             "requester_email": forms.EmailInput(attrs={"autocomplete": "email"}),
             "requester_name": forms.TextInput(attrs={"autocomplete": "name"}),
         }
+        field_classes = {"nominee_phone": PhoneField}
 
     def __init__(self, *args, request=None, **kwargs):
         self.request = request

@@ -18,7 +18,6 @@ from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.utils.translation import ngettext
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
 
@@ -27,6 +26,7 @@ from mfa.decorators import strong_second_factor_required
 from . import company_services as cs
 from . import roles
 from .company_forms import (
+    ActionResult,
     CompanyPolicyForm,
     EmployeeActionForm,
     EmployeeFilterForm,
@@ -172,17 +172,26 @@ def _run_action(request, action: str, users):
         "deactivate": cs.deactivate_employees,
         "reactivate": cs.reactivate_employees,
     }[action](users, **kwargs)
-    label = dict(EmployeeActionForm.ACTIONS)[action]
-    messages.success(
-        request,
-        ngettext(
-            "%(action)s: done for %(count)d employee.",
-            "%(action)s: done for %(count)d employees.",
-            done,
-        )
-        % {"action": label, "count": done},
-    )
+    _report_result(request, EmployeeActionForm.RESULTS[action], users, done)
     return None
+
+
+def _report_result(request, result: ActionResult, users: list, done: int) -> None:
+    """Name the employee when there is one; else count those done and those skipped (the
+    services change only the accounts an action applies to and return how many)."""
+    if len(users) == 1:
+        user = users[0]
+        full_name = user.get_full_name()
+        name = f"{full_name} ({user.username})" if full_name else user.username
+        if done:
+            messages.success(request, result.done_one % {"name": name})
+        else:
+            messages.info(request, result.skipped_one % {"name": name})
+        return
+    if done:
+        messages.success(request, result.done_many % {"count": done})
+    if skipped := len(users) - done:
+        messages.info(request, result.skipped_many % {"count": skipped})
 
 
 @require_POST

@@ -16,13 +16,28 @@ from .timezones import time_zone_choices
 INVALID_CREDENTIALS = _("Invalid user name or password.")
 
 
+class PhoneField(PhoneNumberField):
+    """Every phone field of the portal: one example, in the help text and in the error (the
+    library's own error would show a US number)."""
+
+    def __init__(self, **kwargs):
+        # A model form passes the model field's empty help text: replace that too.
+        kwargs["help_text"] = kwargs.get("help_text") or _(
+            "International format, for example +49 30 1234567."
+        )
+        super().__init__(**kwargs)
+        self.error_messages["invalid"] = _(
+            "Enter the phone number in international format, for example +49 30 1234567."
+        )
+
+
 class IdentifyForm(forms.Form):
     """Step 1 of the sign-in: who is signing in. Never tells whether the account exists."""
 
     username = forms.CharField(
         label=_("User"),
         max_length=254,
-        help_text=_("Your user name (for example c10234.jd) or your email address."),
+        help_text=_("Your user name (for example c12345.ab) or your email address."),
         widget=forms.TextInput(
             attrs={"autocomplete": "username", "autofocus": True, "autocapitalize": "none"}
         ),
@@ -77,12 +92,12 @@ class ProfileForm(forms.ModelForm):
             "phone": forms.TextInput(attrs={"autocomplete": "tel", "type": "tel"}),
             "time_zone": forms.Select(choices=[]),
         }
+        field_classes = {"phone": PhoneField}
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["first_name"].required = True
         self.fields["last_name"].required = True
-        self.fields["phone"].help_text = _("International format, for example +49 30 1234567.")
         self.fields["time_zone"].widget.choices = [(tz, tz) for tz in time_zone_choices()]
 
     def clean_time_zone(self) -> str:
@@ -139,10 +154,9 @@ class RegistrationForm(forms.Form):
         help_text=_("We send a link to this address to verify it."),
         widget=forms.EmailInput(attrs={"autocomplete": "email"}),
     )
-    phone = PhoneNumberField(
+    phone = PhoneField(
         label=_("Phone (optional)"),
         required=False,
-        help_text=_("International format, for example +49 30 1234567."),
         widget=forms.TextInput(attrs={"autocomplete": "tel", "type": "tel"}),
     )
     password1 = forms.CharField(
@@ -206,7 +220,7 @@ class AccountIdentifierForm(forms.Form):
     identifier = forms.CharField(
         label=_("User name or email address"),
         max_length=254,
-        help_text=_("For example c10234.jd or your email address."),
+        help_text=_("For example c12345.ab or your email address."),
         widget=forms.TextInput(
             attrs={"autocomplete": "username", "autofocus": True, "autocapitalize": "none"}
         ),

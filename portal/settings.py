@@ -241,6 +241,8 @@ TIME_ZONE = "UTC"
 USE_I18N = True
 USE_TZ = True
 PHONENUMBER_DEFAULT_REGION = None
+# How a phone number prints in pages, emails and forms (+49 30 1234567); stored as E.164.
+PHONENUMBER_DEFAULT_FORMAT = "INTERNATIONAL"
 
 # --- Static and media ----------------------------------------------------------------------
 STATIC_URL = "/static/"

@@ -7,8 +7,9 @@ from django.contrib.sessions.models import Session
 from django.test import Client
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
+from accounts import company_services as cs
 from accounts.models import SecurityEvent
-from conftest import PASSWORD
+from conftest import PASSWORD, make_user
 
 pytestmark = pytest.mark.django_db
 URL = "/manage/employees/actions/"
@@ -129,3 +130,49 @@ def test_employees_cannot_post_actions(client, employee_a, employee_a2):
 
     sign_in_verified(client, employee_a)
     assert client.post(URL, {"action": "block", "ids": [employee_a2.pk]}).status_code == 403
+
+
+def _messages(response) -> list[str]:
+    return [str(message) for message in response.context["messages"]]
+
+
+@pytest.mark.parametrize(
+    "action, expected",
+    [
+        ("block", ["2 employees blocked."]),
+        ("unblock", ["2 employees were not blocked and were skipped."]),
+        ("send_password_reset", ["A password reset email has been sent to 2 employees."]),
+        ("reset_mfa", ["2 employees had no authenticator and were skipped."]),
+        ("deactivate", ["2 employees deactivated."]),
+        ("reactivate", ["2 employees were already active and were skipped."]),
+    ],
+)
+def test_a_bulk_action_says_in_a_sentence_what_it_did(
+    manager_client, employee_a, employee_a2, action, expected
+):
+    ids = [employee_a.pk, employee_a2.pk]
+    response = manager_client.post(URL, {"action": action, "ids": ids}, follow=True)
+    assert _messages(response) == expected
+
+
+def test_a_bulk_action_counts_the_employees_it_skipped(
+    manager_client, manager_a, employee_a, employee_a2, company_a
+):
+    third = make_user("c10001.ec", company=company_a)
+    cs.block_employees([employee_a], actor=manager_a)
+    ids = [employee_a.pk, employee_a2.pk, third.pk]
+    response = manager_client.post(URL, {"action": "block", "ids": ids}, follow=True)
+    assert _messages(response) == [
+        "2 employees blocked.",
+        "1 employee was already blocked and was skipped.",
+    ]
+
+
+def test_an_action_on_one_employee_names_them(manager_client, employee_a):
+    employee_a.first_name, employee_a.last_name = "Anna", "Berg"
+    employee_a.save(update_fields=["first_name", "last_name"])
+    data = {"action": "block", "ids": [employee_a.pk]}
+    response = manager_client.post(URL, data, follow=True)
+    assert _messages(response) == ["Anna Berg (c10001.ea) is blocked."]
+    response = manager_client.post(URL, data, follow=True)
+    assert _messages(response) == ["Anna Berg (c10001.ea) was already blocked."]

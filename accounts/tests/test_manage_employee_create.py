@@ -28,7 +28,7 @@ def test_with_email_it_creates_the_account_and_sends_the_activation_link(
     assert response["Location"] == f"/manage/employees/{user.pk}/"
     assert user.company == company_a
     assert user.preferred_language == "de"
-    assert str(user.phone) == "+49301234567"
+    assert user.phone.as_e164 == "+49301234567"
     assert mailoutbox[-1].to == ["jana@example.com"]
     assert SecurityEvent.objects.filter(
         kind=SecurityEvent.Kind.ACCOUNT_CREATED, user=user, actor=manager_a

@@ -29,3 +29,10 @@ def test_own_account_shows_no_actions(manager_client, manager_a):
     content = manager_client.get(f"/manage/employees/{manager_a.pk}/").content.decode()
     assert "This is your own account" in content
     assert 'name="action"' not in content
+
+
+def test_the_phone_number_is_shown_in_international_format(manager_client, employee_a):
+    employee_a.phone = "+49301234567"
+    employee_a.save(update_fields=["phone"])
+    content = manager_client.get(f"/manage/employees/{employee_a.pk}/").content.decode()
+    assert "<dd>+49 30 1234567</dd>" in content

@@ -101,3 +101,9 @@ def test_posted_privilege_columns_are_ignored(manager_client, company_a):
     manager_client.post(CONFIRM)
     user = User.objects.get(last_name="Doe")
     assert not user.is_staff and user.company == company_a
+
+
+def test_the_preview_shows_phone_numbers_in_international_format(manager_client):
+    text = "first_name,last_name,phone\nAnna,Berg,+49301234567\n"
+    content = upload(manager_client, text).content.decode()
+    assert "<td>+49 30 1234567</td>" in content

@@ -62,3 +62,11 @@ def test_another_companys_policies_cannot_be_reached(manager_client, company_b):
     manager_client.post(URL, {"mfa_required": "on", "company": company_b.pk, "id": company_b.pk})
     company_b.refresh_from_db()
     assert not company_b.mfa_required
+
+
+def test_a_company_name_ending_with_a_dot_gets_no_second_dot(manager_client, company_a):
+    company_a.name = "Acme S.L."
+    company_a.save(update_fields=["name"])
+    content = manager_client.get(URL).content.decode()
+    assert "every employee of Acme S.L. (10001)." in content
+    assert "S.L.." not in content

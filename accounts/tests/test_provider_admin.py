@@ -209,6 +209,14 @@ def test_role_and_state_changes_in_the_admin_reach_the_security_log(
     assert {e.actor_id for e in events.values()} == {provider_admin.pk}
 
 
+def test_the_admin_gives_the_portals_phone_example(admin_client_verified, employee_a):
+    data = {**_change_form_data(admin_client_verified, employee_a), "phone": "12"}
+    response = admin_client_verified.post(f"/admin/accounts/user/{employee_a.pk}/change/", data)
+    assert response.status_code == 200
+    [error] = response.context["adminform"].form.errors["phone"]
+    assert "for example +49 30 1234567" in error
+
+
 def test_a_password_set_in_the_admin_reaches_the_security_log(
     admin_client_verified, employee_a, provider_admin
 ):

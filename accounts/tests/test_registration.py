@@ -52,7 +52,7 @@ def test_it_creates_an_unverified_account_with_a_generated_user_name(client, mai
     assert user.check_password(GOOD["password1"])
     assert user.terms_version == settings.TERMS_VERSION
     assert user.terms_accepted_at is not None
-    assert str(user.phone) == "+49301234567"
+    assert user.phone.as_e164 == "+49301234567"
     assert SecurityEvent.objects.filter(user=user, kind="registered").exists()
     assert len(mailoutbox) == 1
     assert mailoutbox[0].subject == "Verify email"

@@ -7,11 +7,13 @@ import re
 from datetime import timedelta
 
 import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
 from django.template.defaultfilters import date as date_filter
+from django.test import Client
 from django.utils import timezone
 
 from accounts import company_services as cs
-from accounts.models import SecurityEvent, User
+from accounts.models import SecurityEvent, SecurityManagerRequest, User
 
 pytestmark = pytest.mark.django_db
 
@@ -153,3 +155,97 @@ def test_files_must_be_chosen_again_after_a_form_error(client, sign_in, employee
     assert response.status_code == 400
     assert "choose your attachments again" in response.content.decode()
     assert "choose your attachments again" not in client.get("/tickets/new/").content.decode()
+
+
+def _title_and_heading(response) -> tuple[str, str]:
+    html = response.content.decode()
+    title = re.search(r"<title>(.*?) · ", html, re.S)[1]
+    heading = re.sub(r"<[^>]+>", "", re.search(r"<h1[^>]*>(.*?)</h1>", html, re.S)[1])
+    return " ".join(title.split()), " ".join(heading.split())
+
+
+def _a_manager_request():
+    return SecurityManagerRequest.objects.create(
+        company_name="Gamma GmbH",
+        customer_number="30003",
+        nominee_first_name="Nina",
+        nominee_last_name="Nominee",
+        nominee_email="nina@gamma.example",
+        requester_name="Rita",
+        requester_role="CEO",
+        requester_email="rita@gamma.example",
+    )
+
+
+def test_every_manage_page_has_its_heading_as_its_title(manager_client, employee_a):
+    anonymous = Client()
+    employee_a.first_name, employee_a.last_name = "Anna", "Berg"
+    employee_a.save(update_fields=["first_name", "last_name"])
+    csv = b"first_name,last_name\nKarl,Maier\n"
+    pages = {
+        "employees": manager_client.get("/manage/"),
+        "employee": manager_client.get(f"/manage/employees/{employee_a.pk}/"),
+        "new employee": manager_client.get("/manage/employees/new/"),
+        "created with an initial password": manager_client.post(
+            "/manage/employees/new/", {"first_name": "Jana", "last_name": "Doe", "language": "en"}
+        ),
+        "new initial passwords": manager_client.post(
+            "/manage/employees/actions/", {"action": "initial_password", "ids": [employee_a.pk]}
+        ),
+        "import": manager_client.get("/manage/employees/import/"),
+        "import preview": manager_client.post(
+            "/manage/employees/import/", {"file": SimpleUploadedFile("a.csv", csv, "text/csv")}
+        ),
+        "import done": manager_client.post("/manage/employees/import/confirm/"),
+        "policies": manager_client.get("/manage/policies/"),
+        "security log": manager_client.get("/manage/log/"),
+        "request status": anonymous.get(
+            "/access/security-manager/status/" + cs.request_status_token(_a_manager_request()) + "/"
+        ),
+        "invalid activation link": anonymous.get("/access/activate/nonsense/"),
+    }
+    for name, response in pages.items():
+        title, heading = _title_and_heading(response)
+        assert title == heading, name
+    assert _title_and_heading(pages["employee"])[0] == "Anna Berg"
+    assert _title_and_heading(pages["new initial passwords"])[0] == "New initial passwords"
+
+
+PHONE_EXAMPLE = "for example +49 30 1234567"
+
+
+def test_every_phone_field_gives_one_example_in_its_help_and_its_error(
+    client, manager_client, employee_a2, sign_in
+):
+    """The registration, the request for a Security Manager, a new employee and the profile."""
+    profile = Client()
+    sign_in(employee_a2, c=profile)
+    bad = "12"
+    responses = [
+        Client().post("/account/register/", {"phone": bad}),
+        Client().post("/access/security-manager/", {"nominee_phone": bad}),
+        manager_client.post("/manage/employees/new/", {"phone": bad}),
+        profile.post(
+            "/account/profile/",
+            {"first_name": "E", "last_name": "B", "phone": bad, "preferred_language": "en"},
+        ),
+    ]
+    for response in responses:
+        form = response.context["form"]
+        field = "nominee_phone" if "nominee_phone" in form.fields else "phone"
+        assert PHONE_EXAMPLE in str(form.fields[field].help_text)
+        assert [PHONE_EXAMPLE in error for error in form.errors[field]] == [True]
+        assert "2125552368" not in response.content.decode()
+
+
+def test_every_user_name_example_is_the_same(manager_client):
+    pages = [
+        Client().get("/account/login/"),
+        Client().get("/account/login/help/"),
+        Client().get("/account/unblock/"),
+        manager_client.get("/manage/employees/new/"),
+    ]
+    for response in pages:
+        html = response.content.decode()
+        examples = set(re.findall(r"for example (c\d{5}\.[a-z]+)", html, re.IGNORECASE))
+        assert examples == {"c12345.ab"}, response.request["PATH_INFO"]
