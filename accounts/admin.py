@@ -335,7 +335,8 @@ def _user_action(service, description):
         users = list(queryset.exclude(pk=request.user.pk))
         done = service(users, actor=request.user, request=request)
         count = len(done) if isinstance(done, list) else done
-        modeladmin.message_user(request, _("%(count)d accounts changed.") % {"count": count})
+        changed = ngettext("%(count)d account changed.", "%(count)d accounts changed.", count)
+        modeladmin.message_user(request, changed % {"count": count})
 
     action.__name__ = service.__name__
     action.short_description = description

@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 
 import pytest
+from django.test import Client
 
 pytestmark = pytest.mark.django_db
 
@@ -18,3 +19,29 @@ def test_two_factor_state_reads_set_up_or_not_set_up(client, sign_in, employee_a
     badges = _badges(client.get("/account/security/").content.decode())
     assert "not set up" in badges
     assert "off" not in badges and "on" not in badges
+
+
+def _title_and_heading(response) -> tuple[str, str]:
+    html = response.content.decode()
+    title = re.search(r"<title>(.*?) · ", html, re.S)[1]
+    heading = re.sub(r"<[^>]+>", "", re.search(r"<h1[^>]*>(.*?)</h1>", html, re.S)[1])
+    return " ".join(title.split()), " ".join(heading.split())
+
+
+def test_account_pages_have_their_heading_as_their_tab_title(client, sign_in, employee_a):
+    anonymous = Client()
+    pages = {
+        "register": anonymous.get("/account/register/"),
+        "invalid link": anonymous.get("/account/verify/MQ/nonsense/"),
+    }
+    employee_a.must_change_password = True
+    employee_a.save(update_fields=["must_change_password"])
+    sign_in(employee_a)
+    pages["initial password"] = client.get("/account/password/initial/")
+    employee_a.must_change_password = False
+    employee_a.save(update_fields=["must_change_password"])
+    pages["profile"] = client.get("/account/profile/")
+    for name, response in pages.items():
+        assert response.status_code in (200, 400), name
+        title, heading = _title_and_heading(response)
+        assert title == heading, name
