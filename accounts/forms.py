@@ -149,9 +149,12 @@ class RegistrationForm(forms.Form):
         widget=forms.TextInput(attrs={"autocomplete": "family-name"}),
     )
     email = forms.EmailField(
-        label=_("Professional email address"),
+        label=_("Personal email"),
         max_length=254,
-        help_text=_("We send a link to this address to verify it."),
+        help_text=_(
+            "Your own work address, not a shared mailbox. We send a link to verify it, later "
+            "your password reminders and recovery links."
+        ),
         widget=forms.EmailInput(attrs={"autocomplete": "email"}),
     )
     phone = PhoneField(

@@ -45,3 +45,14 @@ def test_account_pages_have_their_heading_as_their_tab_title(client, sign_in, em
         assert response.status_code in (200, 400), name
         title, heading = _title_and_heading(response)
         assert title == heading, name
+
+
+def test_the_accounts_address_is_the_personal_email_everywhere(client, sign_in, employee_a):
+    registration = Client().get("/account/register/").text
+    assert '<label for="id_email">Personal email' in registration
+    assert "professional" not in registration.lower()
+    sign_in(employee_a)
+    for path in ("/dashboard/", "/account/profile/"):
+        html = client.get(path).text
+        assert "<dt>Personal email</dt>" in html, path
+        assert "<dt>Email</dt>" not in html, path
