@@ -56,3 +56,11 @@ def test_the_accounts_address_is_the_personal_email_everywhere(client, sign_in, 
         html = client.get(path).text
         assert "<dt>Personal email</dt>" in html, path
         assert "<dt>Email</dt>" not in html, path
+
+
+def test_the_help_page_has_one_card_per_topic(client):
+    html = client.get("/account/login/help/").text
+    headings = re.findall(r"<h2>([^<]+)</h2>", html)
+    assert len(headings) == len(set(headings))
+    assert "No login yet?" not in headings  # the same topic as "You have no login yet"
+    assert html.count('href="/access/"') == 1
