@@ -45,8 +45,11 @@ def _ticket_url(ticket: Ticket) -> str:
     return settings.SITE_URL + reverse("tickets:detail", args=[ticket.pk])
 
 
-def _notify_requester(ticket: Ticket, template: str, **context) -> None:
-    """Only public content ever reaches this function: internal notes are never emailed."""
+def _notify_requester(ticket: Ticket, template: str, *, by=None, **context) -> None:
+    """Only public content ever reaches this function: internal notes are never emailed.
+    Nobody is emailed about their own action: ``by`` is who acted (None: the system)."""
+    if by is not None and ticket.requester_id == by.pk:
+        return
     context = {
         "ticket": ticket,
         "ticket_url": _ticket_url(ticket),
@@ -63,7 +66,10 @@ def _notify_requester(ticket: Ticket, template: str, **context) -> None:
 def _notify_agents_of_new_ticket(ticket: Ticket) -> None:
     if ticket.priority not in HIGH_PRIORITIES:
         return
+    # An agent who reports a ticket themselves knows about it already.
     agents = agents_queryset().filter(groups__name=roles.SUPPORT_AGENTS)
+    if ticket.requester_id:
+        agents = agents.exclude(pk=ticket.requester_id)
     for agent in agents:
         send_email_to_user(
             agent, "ticket_new_high_priority", {"ticket": ticket, "ticket_url": _ticket_url(ticket)}
@@ -175,7 +181,7 @@ def add_reply(
     if internal:
         return message
     if staff:
-        _notify_requester(ticket, "ticket_reply", message=message)
+        _notify_requester(ticket, "ticket_reply", by=author, message=message)
     elif ticket.assignee_id and ticket.assignee_id != author.pk:
         send_email_to_user(
             ticket.assignee,
@@ -187,12 +193,13 @@ def add_reply(
 
 @transaction.atomic
 def change_status(ticket: Ticket, status: str, by) -> None:
-    """Move along the workflow (raises WorkflowError) and tell the requester when resolved."""
+    """Move along the workflow (raises WorkflowError); the requester hears of a resolution
+    unless they made it themselves."""
     ticket = Ticket.objects.select_for_update().get(pk=ticket.pk)
     old = ticket.status
     ticket.move_to(status, by)
     if ticket.status == Status.RESOLVED and old != Status.RESOLVED:
-        _notify_requester(ticket, "ticket_resolved")
+        _notify_requester(ticket, "ticket_resolved", by=by)
 
 
 def triage(ticket: Ticket, by, *, assignee, priority: int, category, status: str) -> None:

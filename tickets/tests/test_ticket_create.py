@@ -2,6 +2,8 @@ from __future__ import annotations
 
 import pytest
 
+from accounts import roles
+from conftest import make_user, with_strong_factor
 from tickets.models import Attachment, Priority, Ticket, TicketEvent
 
 from .conftest import PDF, PNG, upload
@@ -111,3 +113,14 @@ def test_agents_hear_of_new_high_priority_tickets(
     if emails:
         assert mailoutbox[0].to == [agent.email]
         assert Ticket.objects.get().reference in mailoutbox[0].subject
+
+
+def test_an_agent_reporting_a_high_priority_ticket_is_not_told_of_it(
+    client, agent, category, mailoutbox, django_capture_on_commit_callbacks
+):
+    colleague = with_strong_factor(make_user("support.kim", group=roles.SUPPORT_AGENTS))
+    client.force_login(agent)
+    with django_capture_on_commit_callbacks(execute=True):
+        client.post(URL, _data(category, impact="high", urgency="high"))
+    assert Ticket.objects.get().requester == agent
+    assert [m.to for m in mailoutbox] == [[colleague.email]]

@@ -142,7 +142,16 @@ def test_my_problem_is_solved_resolves_the_ticket(
     assert response.status_code == 302
     ticket_a.refresh_from_db()
     assert ticket_a.status == Status.RESOLVED
-    assert len(mailoutbox) == 1
+    assert mailoutbox == []  # nobody is told about their own action
+
+
+def test_the_requester_hears_when_their_manager_resolves_the_ticket(
+    client, ticket_a, employee_a, manager_a, mailoutbox, django_capture_on_commit_callbacks
+):
+    client.force_login(manager_a)
+    with django_capture_on_commit_callbacks(execute=True):
+        client.post(url(ticket_a, "resolve"))
+    assert [m.to for m in mailoutbox] == [[employee_a.email]]
     assert "resolved" in mailoutbox[0].subject
 
 

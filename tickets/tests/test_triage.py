@@ -160,3 +160,16 @@ def test_the_category_choice_has_no_blank_option(client, ticket_a, agent):
     select = html[html.index('name="category"') :]
     select = select[: select.index("</select>")]
     assert "---------" not in select
+
+
+def test_an_agent_is_not_emailed_about_their_own_ticket(
+    client, make_ticket, agent, mailoutbox, django_capture_on_commit_callbacks
+):
+    own = make_ticket(agent)
+    sign_in_verified(client, agent)
+    with django_capture_on_commit_callbacks(execute=True):
+        client.post(f"/tickets/{own.pk}/reply/", {"body": "Noting this for myself"})
+        client.post(url(own), _data(own, status=Status.RESOLVED))
+    own.refresh_from_db()
+    assert own.status == Status.RESOLVED
+    assert mailoutbox == []
