@@ -186,7 +186,12 @@ def add_reply(
         send_email_to_user(
             ticket.assignee,
             "ticket_customer_reply",
-            {"ticket": ticket, "message": message, "ticket_url": _ticket_url(ticket)},
+            {
+                "ticket": ticket,
+                "message": message,
+                "author": author,
+                "ticket_url": _ticket_url(ticket),
+            },
         )
     return message
 

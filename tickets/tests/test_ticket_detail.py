@@ -122,6 +122,37 @@ def test_the_assignee_hears_of_a_customer_reply(
     assert "It happens again" in mailoutbox[0].body
 
 
+def test_the_assignee_learns_who_replied_and_from_which_company(
+    client, ticket_a, employee_a, agent, mailoutbox, django_capture_on_commit_callbacks
+):
+    ticket_a.assign(agent, agent)
+    client.force_login(employee_a)
+    with django_capture_on_commit_callbacks(execute=True):
+        client.post(url(ticket_a, "reply"), {"body": "It happens again"})
+    email = mailoutbox[0]
+    assert employee_a.get_full_name() in email.subject
+    for part in (email.body, email.alternatives[0][0]):
+        assert f"{employee_a.get_full_name()} replied on {ticket_a.reference}" in part
+        assert employee_a.username in part
+        assert "Alpha AG (10001)" in part
+
+
+def test_a_reply_of_a_customer_without_company_names_only_them(
+    client, make_ticket, outsider, agent, mailoutbox, django_capture_on_commit_callbacks
+):
+    ticket = make_ticket(outsider)
+    ticket.assign(agent, agent)
+    outsider.first_name = outsider.last_name = ""
+    outsider.save()
+    client.force_login(outsider)
+    with django_capture_on_commit_callbacks(execute=True):
+        client.post(url(ticket, "reply"), {"body": "Any news?"})
+    email = mailoutbox[0]
+    assert f"Reply from {outsider.username} on {ticket.reference}" == email.subject
+    assert f"{outsider.username} replied on" in email.body
+    assert "Company" not in email.body
+
+
 def test_a_customer_reply_moves_a_waiting_ticket_back_to_in_progress(
     client, ticket_a, employee_a, agent
 ):
