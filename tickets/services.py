@@ -6,8 +6,10 @@ from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import Count, Window
+from django.db.models import Count, OuterRef, Q, Subquery, Window
+from django.db.models.functions import Left
 from django.utils import timezone, translation
+from django.utils.text import Truncator
 from django.utils.translation import gettext as _
 
 from accounts import roles
@@ -353,11 +355,64 @@ def timeline(ticket: Ticket) -> list[TicketEvent]:
 # --- Waiting for the customer ------------------------------------------------------------
 
 
+REMINDER_BATCH_SIZE = 500
+# The reminder repeats support's last message, cut to this many characters.
+QUESTION_CHARS = 1000
+# Public messages of provider staff: what a waiting customer has been asked.
+STAFF_MESSAGE = Q(is_internal=False) & (
+    Q(author__is_superuser=True)
+    | Q(author__groups__name__in=(roles.SUPPORT_AGENTS, roles.PROVIDER_ADMINS))
+)
+
+
+def _due_reminders(remind_before: datetime):
+    """Waiting tickets due for a reminder, with the requester and the start of support's last
+    public message (``last_question``), in one query whatever their number."""
+    question = (
+        Message.objects.filter(STAFF_MESSAGE, ticket=OuterRef("pk"))
+        .order_by("-created_at", "-id")
+        .values(start=Left("body", QUESTION_CHARS + 1))[:1]
+    )
+    return (
+        Ticket.objects.select_for_update(of=("self",))
+        .filter(status=Status.WAITING, waiting_since__lte=remind_before)
+        .filter(reminder_sent_at__isnull=True)
+        .select_related("requester")
+        .annotate(last_question=Subquery(question))
+        .order_by("pk")
+    )
+
+
+def _send_waiting_reminders(now: datetime, remind_before: datetime) -> int:
+    """One batch of reminders, in three queries: the tickets (locked), their reminder_sent_at
+    and their timeline entries; the emails are queued in the same transaction."""
+    with transaction.atomic():
+        batch = list(_due_reminders(remind_before)[:REMINDER_BATCH_SIZE])
+        if not batch:
+            return 0
+        Ticket.objects.filter(pk__in=[ticket.pk for ticket in batch]).update(reminder_sent_at=now)
+        TicketEvent.objects.bulk_create(
+            TicketEvent(ticket=ticket, kind=TicketEvent.Kind.REMINDER, created_at=now)
+            for ticket in batch
+        )
+        resolve_after = timedelta(days=settings.TICKET_WAITING_AUTO_RESOLVE_DAYS)
+        for ticket in batch:
+            ticket.reminder_sent_at = now
+            _notify_requester(
+                ticket,
+                "ticket_waiting_reminder",
+                resolve_on=ticket.waiting_since + resolve_after,
+                question=Truncator(ticket.last_question or "").chars(QUESTION_CHARS),
+            )
+    return len(batch)
+
+
 def process_waiting_tickets(now: datetime | None = None) -> tuple[int, int]:
     """Remind, then resolve, tickets left waiting for the customer; safe to run twice.
 
     A reminder is recorded on the ticket (reminder_sent_at and a timeline entry) in the
-    same transaction as its email is queued, so a second run finds nothing to send.
+    same transaction as its email is queued, under a lock of the ticket's row, so a second
+    run finds nothing to send.
     """
     now = now or timezone.now()
     resolve_before = now - timedelta(days=settings.TICKET_WAITING_AUTO_RESOLVE_DAYS)
@@ -371,21 +426,10 @@ def process_waiting_tickets(now: datetime | None = None) -> tuple[int, int]:
                 ticket.move_to(Status.RESOLVED, None, now=now)
                 _notify_requester(ticket, "ticket_resolved", automatic=True)
                 resolved += 1
-    candidates = waiting.filter(waiting_since__lte=remind_before, reminder_sent_at__isnull=True)
-    for pk in candidates.values_list("pk", flat=True):
-        with transaction.atomic():
-            ticket = Ticket.objects.select_for_update().get(pk=pk)
-            if ticket.status == Status.WAITING and ticket.reminder_sent_at is None:
-                ticket.reminder_sent_at = now
-                ticket.save(update_fields=["reminder_sent_at"])
-                ticket.record(TicketEvent.Kind.REMINDER, None)
-                _notify_requester(
-                    ticket,
-                    "ticket_waiting_reminder",
-                    resolve_on=ticket.waiting_since
-                    + timedelta(days=settings.TICKET_WAITING_AUTO_RESOLVE_DAYS),
-                )
-                reminded += 1
+    while sent := _send_waiting_reminders(now, remind_before):
+        reminded += sent
+        if sent < REMINDER_BATCH_SIZE:
+            break
     return reminded, resolved
 
 

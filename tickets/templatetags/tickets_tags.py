@@ -39,3 +39,9 @@ def tickets_dashboard_card(context):
 @register.filter
 def status_badge(status: str) -> str:
     return STATUS_BADGES.get(status, "")
+
+
+@register.filter
+def quoted(text: str) -> str:
+    """Plain-text quoting for emails: "> " before every line."""
+    return "\n".join(f"> {line}".rstrip() for line in str(text).splitlines())
