@@ -315,6 +315,25 @@ class QueueFilterForm(forms.Form):
             *((str(a.pk), a.get_full_name() or a.username) for a in agents),
         ]
 
+    def active_filters(self) -> list[tuple[str, str]]:
+        """(label, value) of every field set to other than its default: the summary of the
+        folded filters. Call after is_valid()."""
+        active = []
+        for name, value in self.cleaned_data.items():
+            if value in (None, "", False) or (name == "sort" and value == "priority"):
+                continue
+            field = self.fields[name]
+            if isinstance(field, forms.BooleanField):
+                shown = ""
+            elif isinstance(field, forms.ModelChoiceField):
+                shown = field.label_from_instance(value)
+            elif isinstance(field, forms.ChoiceField):
+                shown = dict(field.choices).get(value, value)
+            else:
+                shown = value
+            active.append((field.label, shown))
+        return active
+
     def filter(self, tickets, user, now):
         data = self.cleaned_data
         status = data.get("status")

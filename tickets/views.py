@@ -246,13 +246,14 @@ def queue(request):
     now = timezone.now()
     if form.is_valid():
         tickets = form.filter(Ticket.objects.all(), request.user, now)
-        status = 200
+        status, active_filters = 200, form.active_filters()
     else:
-        tickets, status = Ticket.objects.none(), 400
+        tickets, status, active_filters = Ticket.objects.none(), 400, []
     tickets = tickets.select_related("category", "company", "assignee", "requester")
     page = CappedPaginator(tickets, PAGE_SIZE).get_page(request.GET.get("page"))
     ctx = {
         "form": form,
+        "active_filters": active_filters,
         "page": page,
         "rows": [(ticket, ticket.is_overdue(now)) for ticket in page],
         "status_counts": status_counts(),

@@ -71,10 +71,32 @@ def test_incident_journey(reference_data, page: Page, live_server, employee_a, a
     reference = re.search(r"INC-\d{6}", page.locator("h1").inner_text()).group(0)
     expect(page.get_by_role("link", name="black.png")).to_be_visible()
 
-    # The agent finds it in the queue, assigns it, adds an internal note and a public reply.
-    page.set_viewport_size({"width": 1280, "height": 900})
+    # On a phone, the queue shows its rows as cards: no sideways scrolling, the first one on
+    # the first screen, with status, assignee and due in view; the filters start folded.
+    page.set_viewport_size({"width": 390, "height": 844})
     sign_in(page, base, agent.username)
     page.goto(f"{base}/support/")
+    expect(page.locator("details.filters")).not_to_have_attribute("open", "")
+    layout = page.evaluate(
+        """() => {
+            const wrap = document.querySelector('.table-wrap');
+            const row = document.querySelector('.queue-table tbody tr');
+            const cells = [...row.querySelectorAll('td[data-label]')].map(
+                (cell) => cell.getBoundingClientRect().right);
+            return {page: document.documentElement.scrollWidth, wrap: wrap.scrollWidth,
+                    wrapWidth: wrap.clientWidth, rowTop: row.getBoundingClientRect().top,
+                    cellsRight: Math.max(...cells)};
+        }"""
+    )
+    assert layout["page"] <= 390
+    assert layout["wrap"] <= layout["wrapWidth"]
+    assert layout["cellsRight"] <= 390
+    assert layout["rowTop"] < 844
+
+    # The agent finds it in the queue, assigns it, adds an internal note and a public reply.
+    page.set_viewport_size({"width": 1280, "height": 900})
+    page.goto(f"{base}/support/")
+    expect(page.locator("details.filters")).to_have_attribute("open", "")
     page.get_by_label("Search").fill(reference)
     page.get_by_role("button", name="Apply", exact=True).click()
     page.get_by_role("link", name=reference).click()

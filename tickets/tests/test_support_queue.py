@@ -179,3 +179,41 @@ def test_the_assignee_selects_share_one_query_of_agents(
     for person in (agent, provider_admin):
         option = f'<option value="{person.pk}">{person.get_full_name()}</option>'
         assert content.count(option) == 2  # the assignee filter and "Assign to"
+
+
+def _filters_tag(content: str) -> str:
+    start = content.index('<details class="card filters"')
+    return content[start : content.index(">", start) + 1]
+
+
+def test_the_filters_start_folded_and_name_the_active_ones(
+    client, make_ticket, employee_a, agent, company_a
+):
+    make_ticket(employee_a, subject="Waiting one").move_to(Status.WAITING, agent)
+    sign_in_verified(client, agent)
+    plain = client.get(URL).content.decode()
+    assert " open" not in _filters_tag(plain)
+    assert "filters-active" not in plain
+    content = client.get(
+        URL, {"status": "waiting", "priority": 4, "company": company_a.pk, "overdue": "on"}
+    ).content.decode()
+    assert " open" not in _filters_tag(content)
+    start = content.index('<span class="filters-active">')
+    summary = content[start : content.index("</summary>", start)]
+    for shown in ("Status: Waiting for customer", "Priority: Low", "Alpha AG (10001)"):
+        assert shown in summary
+    assert "Overdue only</span>" in summary
+
+
+def test_the_filters_open_to_show_their_errors(client, agent):
+    sign_in_verified(client, agent)
+    content = client.get(URL, {"priority": "9"}).content.decode()
+    assert _filters_tag(content).endswith(" open>")
+
+
+def test_every_cell_of_a_row_is_captioned_for_phones(client, make_ticket, employee_a, agent):
+    make_ticket(employee_a)
+    sign_in_verified(client, agent)
+    content = client.get(URL).content.decode()
+    for label in ("Priority", "Status", "Category", "Company", "Assignee", "Due"):
+        assert f'<td data-label="{label}">' in content
