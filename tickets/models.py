@@ -365,7 +365,7 @@ class Ticket(ChoiceLabelsMixin, models.Model):
             return
         if status not in self.allowed_moves(by):
             raise WorkflowError(
-                _("A ticket cannot move from “%(old)s” to “%(new)s”.")
+                _("The status cannot change from “%(old)s” to “%(new)s”.")
                 % {"old": self.get_status_display(), "new": status.label}
             )
         now = now or timezone.now()

@@ -163,7 +163,7 @@ def add_reply(
     ticket = Ticket.objects.select_for_update().get(pk=ticket.pk)
     if not staff and not ticket.is_open:
         if not ticket.can_reopen_by_reply(now):
-            raise WorkflowError(_("This ticket is closed. Please create a new incident instead."))
+            raise WorkflowError(_("This incident is closed. Please report a new incident instead."))
         ticket.move_to(Status.IN_PROGRESS, author, now=now)
     message = Message.objects.create(
         ticket=ticket, author=author, body=body, is_internal=internal, created_at=now

@@ -188,7 +188,7 @@ def ticket_resolve(request, pk: int):
     except WorkflowError as error:
         messages.error(request, str(error))
     else:
-        messages.success(request, _("Thank you. The ticket is resolved."))
+        messages.success(request, _("Thank you. The incident is resolved."))
     return redirect("tickets:detail", pk=ticket.pk)
 
 

@@ -115,7 +115,7 @@ def test_incident_journey(reference_data, page: Page, live_server, employee_a, a
 
     # The customer sees the reply but not the note, and resolves the ticket.
     sign_in(page, base, employee_a.username)
-    page.get_by_role("link", name="My tickets").first.click()
+    page.get_by_role("link", name="My incidents").first.click()
     page.get_by_role("link", name=reference).click()
     expect(page.locator(".conversation")).to_contain_text("We restarted your desktop")
     expect(page.locator("body")).not_to_contain_text("host 7")

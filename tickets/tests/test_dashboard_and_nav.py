@@ -60,7 +60,7 @@ def test_the_card_says_how_many_open_tickets_there_are_beyond_the_first_five(
     client.force_login(employee_a)
     content = client.get("/dashboard/").content.decode()
     assert content.count('class="badge') >= 5
-    assert "7 open tickets in total" in content
+    assert "7 open incidents in total" in content
 
 
 def test_the_card_has_no_total_when_all_open_tickets_show(client, make_ticket, employee_a):

@@ -66,7 +66,7 @@ def test_agents_assign_prioritise_categorise_and_move(client, ticket_a, agent):
 def test_an_invalid_move_is_refused_with_a_message(client, ticket_a, agent):
     sign_in_verified(client, agent)
     response = client.post(url(ticket_a), _data(ticket_a, status=Status.CLOSED), follow=True)
-    assert "cannot move from" in response.content.decode()
+    assert "cannot change from" in response.content.decode()
     ticket_a.refresh_from_db()
     assert ticket_a.status == Status.NEW
 
