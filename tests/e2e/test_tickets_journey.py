@@ -12,7 +12,7 @@ from playwright.sync_api import Page, expect
 from conftest import PASSWORD
 from tickets.models import DEFAULT_CATEGORY_LABELS
 
-pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True, serialized_rollback=True)]
+pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 
 PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 40
 
