@@ -384,17 +384,22 @@ class Ticket(ChoiceLabelsMixin, models.Model):
         forget_status_counts()
         reopened = old in (Status.RESOLVED, Status.CLOSED) and status in OPEN_STATUSES
         kind = TicketEvent.Kind.REOPENED if reopened else TicketEvent.Kind.STATUS
-        self.record(kind, by, old=old, new=status)
+        self.record(kind, by, at=now, old=old, new=status)
 
-    def assign(self, assignee, by) -> None:
+    def assign(self, assignee, by, *, now: datetime | None = None) -> None:
         if assignee == self.assignee:
             return
+        now = now or timezone.now()
         old = self.assignee.username if self.assignee else ""
         self.assignee = assignee
-        self.updated_at = timezone.now()
+        self.updated_at = now
         self.save(update_fields=["assignee", "updated_at"])
         self.record(
-            TicketEvent.Kind.ASSIGNED, by, old=old, new=assignee.username if assignee else ""
+            TicketEvent.Kind.ASSIGNED,
+            by,
+            at=now,
+            old=old,
+            new=assignee.username if assignee else "",
         )
 
     def set_priority(self, priority: int, by) -> None:
@@ -417,8 +422,11 @@ class Ticket(ChoiceLabelsMixin, models.Model):
         self.save(update_fields=["category", "updated_at"])
         self.record(TicketEvent.Kind.CATEGORY, by, old=old, new=category.code)
 
-    def record(self, kind: str, actor, **data) -> TicketEvent:
-        return TicketEvent.objects.create(ticket=self, kind=kind, actor=actor, data=data)
+    def record(self, kind: str, actor, *, at: datetime | None = None, **data) -> TicketEvent:
+        """A timeline entry; ``at`` when the change is dated (a reply's time, demo data)."""
+        return TicketEvent.objects.create(
+            ticket=self, kind=kind, actor=actor, data=data, created_at=at or timezone.now()
+        )
 
 
 class Message(models.Model):

@@ -124,7 +124,7 @@ def create_ticket(
     ticket.save()
     ticket.assign_reference()
     forget_status_counts()
-    ticket.record(TicketEvent.Kind.CREATED, requester)
+    ticket.record(TicketEvent.Kind.CREATED, requester, at=now)
     if files:
         message = Message.objects.create(
             ticket=ticket, author=requester, body=description, created_at=now
@@ -169,7 +169,7 @@ def add_reply(
         ticket=ticket, author=author, body=body, is_internal=internal, created_at=now
     )
     _save_attachments(message, files or [])
-    ticket.record(TicketEvent.Kind.NOTE if internal else TicketEvent.Kind.REPLY, author)
+    ticket.record(TicketEvent.Kind.NOTE if internal else TicketEvent.Kind.REPLY, author, at=now)
     ticket.updated_at = now
     fields = ["updated_at"]
     if staff and not internal and ticket.first_responded_at is None:
@@ -493,22 +493,20 @@ def seed_demo_tickets() -> None:
             now=created,
             notify=False,
         )
+        # Dated like real work on the ticket, not at seeding time: the timeline reads in order.
         if moves and agent:
-            ticket.assign(agent, agent)
-            Message.objects.create(
-                ticket=ticket,
-                author=agent,
-                body="Checked the logs, looks like a profile issue.",
-                is_internal=True,
-                created_at=created + timedelta(minutes=20),
-            )
-            Message.objects.create(
-                ticket=ticket,
-                author=agent,
-                body="We are looking into it.",
-                created_at=created + timedelta(minutes=30),
-            )
+            ticket.assign(agent, agent, now=created + timedelta(minutes=10))
+            for minutes, body, internal in (
+                (20, "Checked the logs, looks like a profile issue.", True),
+                (30, "We are looking into it.", False),
+            ):
+                at = created + timedelta(minutes=minutes)
+                Message.objects.create(
+                    ticket=ticket, author=agent, body=body, is_internal=internal, created_at=at
+                )
+                kind = TicketEvent.Kind.NOTE if internal else TicketEvent.Kind.REPLY
+                ticket.record(kind, agent, at=at)
             ticket.first_responded_at = created + timedelta(minutes=30)
             ticket.save(update_fields=["first_responded_at"])
-        for status in moves:
-            ticket.move_to(status, agent)
+        for step, status in enumerate(moves, start=1):
+            ticket.move_to(status, agent, now=created + timedelta(hours=3 * step))
