@@ -178,6 +178,13 @@ class TicketForm(forms.ModelForm):
             "description": _("What happened, since when, and what you have tried already.")
         }
 
+    def __init__(self, *args, category_code: str = "", **kwargs):
+        """``category_code`` preselects a category: links to the form say what it is about."""
+        super().__init__(*args, **kwargs)
+        if category_code and not self.is_bound:
+            categories = self.fields["category"].queryset
+            self.initial["category"] = categories.filter(code=category_code[:50]).first()
+
 
 class ReplyForm(forms.Form):
     body = forms.CharField(label=_("Your message"), widget=forms.Textarea, max_length=20000)

@@ -122,7 +122,9 @@ def ticket_list(request):
 @never_cache
 @login_required
 def ticket_create(request):
-    form = TicketForm(request.POST or None, request.FILES or None)
+    form = TicketForm(
+        request.POST or None, request.FILES or None, category_code=request.GET.get("category", "")
+    )
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         ticket = services.create_ticket(
