@@ -213,7 +213,14 @@ class CannotSignInForm(forms.Form):
 
     name = forms.CharField(label=_("Your name"), max_length=200)
     email = forms.EmailField(label=_("Your email address"), max_length=254)
-    username = forms.CharField(label=_("Your user name"), max_length=150)
+    username = forms.CharField(
+        label=_("Your user name"),
+        max_length=150,
+        required=False,
+        help_text=_(
+            "Leave it empty if you do not know it: your name and email address help us find your account."
+        ),
+    )
     description = forms.CharField(
         label=_("What happens when you try to sign in?"), widget=forms.Textarea, max_length=5000
     )

@@ -141,7 +141,8 @@ def create_sign_in_help_ticket(*, name: str, email: str, username: str, descript
     return create_ticket(
         requester=None,
         category=Category.objects.get(code=LOGIN_CATEGORY_CODE),
-        subject=_("Cannot sign in: %(username)s") % {"username": username[:150]},
+        # Someone who forgot their user name too leaves it empty: the address names them then.
+        subject=_("Cannot sign in: %(username)s") % {"username": username[:150] or email},
         description=description,
         impact=Impact.LOW,
         urgency=Urgency.HIGH,

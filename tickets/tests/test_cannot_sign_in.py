@@ -97,3 +97,12 @@ def test_the_contact_gets_answers_in_the_requests_language_with_a_way_to_answer(
     assert f"http://portal.test{URL}" in mail.body  # where to answer, without an account
     assert f"http://portal.test{URL}" in mail.alternatives[0][0]
     assert "Bitte prüfen Sie die Feststelltaste & melden Sie sich." in mail.body
+
+
+def test_someone_who_forgot_their_user_name_too_can_ask(client, db):
+    """The "no email?" advice of the forgotten-user-name page links here."""
+    response = client.post(URL, _data(username=""))
+    assert response.status_code == 302
+    ticket = Ticket.objects.get()
+    assert ticket.contact_username == ""
+    assert ticket.subject == "Cannot sign in: eva@example.com"
