@@ -345,6 +345,7 @@ class ManagerRequestForm(forms.ModelForm):
             "entitled_confirmed",
         ]
         widgets = {
+            "company_name": forms.TextInput(attrs={"autocomplete": "organization"}),
             "customer_number": forms.TextInput(attrs={"inputmode": "numeric", "pattern": r"\d{5}"}),
             "nominee_phone": forms.TextInput(attrs={"type": "tel", "autocomplete": "off"}),
             "requester_email": forms.EmailInput(attrs={"autocomplete": "email"}),

@@ -9,6 +9,8 @@ from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 from phonenumber_field.formfields import PhoneNumberField
 
+from portal.forms import FormErrorConcernsInput
+
 from . import services
 from .models import User
 from .timezones import time_zone_choices
@@ -51,8 +53,10 @@ class IdentifyForm(forms.Form):
         return self.cleaned_data["username"].strip()
 
 
-class PasswordStepForm(forms.Form):
+class PasswordStepForm(FormErrorConcernsInput, forms.Form):
     """Step 2 of the sign-in; ``user_cache`` is the user once the password is right."""
+
+    error_input = "password"
 
     password = forms.CharField(
         label=_("Password"),

@@ -3,6 +3,8 @@ from __future__ import annotations
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from portal.forms import FormErrorConcernsInput
+
 from . import services
 
 CODE_ATTRS = {
@@ -109,7 +111,8 @@ class _SecondFactorForm(forms.Form):
         self.user.otp_device = self.device
 
 
-class SecondFactorTokenForm(_SecondFactorForm):
+class SecondFactorTokenForm(FormErrorConcernsInput, _SecondFactorForm):
+    error_input = "otp_token"
     otp_token = code_field()
 
     def clean(self):
@@ -119,7 +122,8 @@ class SecondFactorTokenForm(_SecondFactorForm):
         return self.cleaned_data
 
 
-class BackupCodeForm(_SecondFactorForm):
+class BackupCodeForm(FormErrorConcernsInput, _SecondFactorForm):
+    error_input = "otp_token"
     otp_token = forms.CharField(
         label=_("Backup code"),
         max_length=20,

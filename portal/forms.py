@@ -70,3 +70,24 @@ class ModelIdsField(django.forms.ModelMultipleChoiceField):
                     params={"pk": item},
                 ) from None
         return super()._check_values(value)
+
+
+class FormErrorConcernsInput:
+    """A form whose error is about one input but must stay the form's: a wrong password or
+    code (never saying which part was wrong). forms/form.html shows it above the form; the
+    input then points to it, so a screen reader reads the error with the input (WCAG 3.3.1).
+    """
+
+    error_input = ""
+
+    def full_clean(self):
+        super().full_clean()
+        if self.error_input not in self.fields or not self.non_field_errors():
+            return
+        field = self[self.error_input]
+        described_by = [f"{self.prefix or 'form'}-errors"]
+        if field.help_text:
+            described_by.append(f"{field.auto_id}_helptext")
+        field.field.widget.attrs.update(
+            {"aria-invalid": "true", "aria-describedby": " ".join(described_by)}
+        )

@@ -211,15 +211,25 @@ class MyTicketsFilterForm(forms.Form):
 class CannotSignInForm(forms.Form):
     """A request for help from someone who cannot sign in; throttled per IP address."""
 
-    name = forms.CharField(label=_("Your name"), max_length=200)
-    email = forms.EmailField(label=_("Your email address"), max_length=254)
+    name = forms.CharField(
+        label=_("Your name"),
+        max_length=200,
+        widget=forms.TextInput(attrs={"autocomplete": "name"}),
+    )
+    email = forms.EmailField(
+        label=_("Your email address"),
+        max_length=254,
+        widget=forms.EmailInput(attrs={"autocomplete": "email"}),
+    )
     username = forms.CharField(
         label=_("Your user name"),
         max_length=150,
         required=False,
         help_text=_(
-            "Leave it empty if you do not know it: your name and email address help us find your account."
+            "Leave it empty if you do not know it: your name and email address help us find "
+            "your account."
         ),
+        widget=forms.TextInput(attrs={"autocomplete": "username", "autocapitalize": "none"}),
     )
     description = forms.CharField(
         label=_("What happens when you try to sign in?"), widget=forms.Textarea, max_length=5000

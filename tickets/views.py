@@ -260,7 +260,8 @@ def queue(request):
         "rows": [(ticket, ticket.is_overdue(now)) for ticket in page],
         "status_counts": status_counts(),
         "query": _query_without_page(request),
-        "bulk_form": BulkForm(agents=agents),
+        # Its own ids: the filters above have fields of the same names.
+        "bulk_form": BulkForm(agents=agents, auto_id="bulk_%s"),
     }
     return render(request, "tickets/queue.html", ctx, status=status)
 

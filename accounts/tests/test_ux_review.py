@@ -20,8 +20,10 @@ pytestmark = pytest.mark.django_db
 
 def test_a_checkbox_group_is_a_fieldset_with_its_legend_above(manager_client):
     html = manager_client.get("/manage/policies/").content.decode()
-    group = re.search(r"<fieldset>\s*<legend>([^<]+)</legend>", html)
-    assert group and group[1] == "Allowed authenticator types"
+    group = re.search(r"<fieldset([^>]*)>\s*<legend>([^<]+)</legend>", html)
+    assert group and group[2] == "Allowed authenticator types"
+    # The group's help text is read with it (the inputs are not described one by one).
+    assert 'aria-describedby="id_allowed_authenticator_types_helptext"' in group[1]
     assert 'class="field field-checkbox"><div id="id_allowed_authenticator_types"' not in html
 
 

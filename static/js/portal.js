@@ -1,12 +1,37 @@
 // Progressive enhancement only: every page works without this file.
 document.documentElement.classList.add("js");
+// A choice made with the mouse applies at once. With the keyboard, arrow keys only move
+// through the options (WCAG 3.2.2): Enter or the revealed button applies the choice.
 document.querySelectorAll("select[data-autosubmit]").forEach((select) => {
-  select.addEventListener("change", () => select.form.submit());
+  let byKeyboard = false;
+  select.addEventListener("pointerdown", () => { byKeyboard = false; });
+  select.addEventListener("keydown", (event) => {
+    byKeyboard = true;
+    if (event.key === "Enter") select.form.submit();
+  });
+  select.addEventListener("change", () => {
+    if (byKeyboard) select.form.classList.add("is-changed");
+    else select.form.submit();
+  });
 });
-// Close the user menu when clicking elsewhere.
+// Close the user menu when clicking elsewhere, pressing Escape or tabbing out of it.
+const closeMenu = (menu, focusSummary) => {
+  menu.removeAttribute("open");
+  if (focusSummary) menu.querySelector("summary").focus();
+};
 document.addEventListener("click", (event) => {
   document.querySelectorAll("details.user-menu[open]").forEach((menu) => {
-    if (!menu.contains(event.target)) menu.removeAttribute("open");
+    if (!menu.contains(event.target)) closeMenu(menu, false);
+  });
+});
+document.querySelectorAll("details.user-menu").forEach((menu) => {
+  menu.addEventListener("keydown", (event) => {
+    if (event.key === "Escape" && menu.open) closeMenu(menu, true);
+  });
+  menu.addEventListener("focusout", (event) => {
+    if (menu.open && event.relatedTarget && !menu.contains(event.relatedTarget)) {
+      closeMenu(menu, false);
+    }
   });
 });
 // Ask before a form does something hard to undo (data-confirm holds the translated question).

@@ -49,3 +49,35 @@ def test_the_language_switcher_works_without_javascript(live_server, browser, tm
     page.get_by_role("button", name="Switch").click()
     expect(page.locator("html")).to_have_attribute("lang", "es")
     context.close()
+
+
+def test_the_keyboard_moves_through_languages_without_switching_until_enter(live_server, page):
+    """WCAG 3.2.2: arrow keys only change the selection; Enter (or the button) applies it."""
+    page.goto(live_server.url)
+    page.locator("#language-select").focus()
+    page.keyboard.press("ArrowDown")
+    page.wait_for_timeout(300)
+    expect(page.locator("html")).to_have_attribute("lang", "en")
+    expect(page.get_by_role("button", name="Switch")).to_be_visible()
+    page.keyboard.press("Enter")
+    expect(page.locator("html")).to_have_attribute("lang", "de")
+
+
+def test_the_user_menu_has_a_name_on_a_phone_and_closes_with_escape(live_server, page):
+    make_user("c10234.jd", first_name="Jonas", last_name="Dietrich")
+    page.set_viewport_size({"width": 390, "height": 844})
+    page.goto(f"{live_server.url}/account/login/")
+    page.get_by_label("User").fill("c10234.jd")
+    page.get_by_role("button", name="Next").click()
+    page.get_by_label("Password").fill(PASSWORD)
+    page.get_by_role("button", name="Next").click()
+    summary = page.locator("details.user-menu summary")
+    # Only the initial is seen; the name stays in the accessibility tree.
+    assert "Jonas Dietrich" in summary.evaluate("e => e.textContent")
+    assert page.locator(".user-name").evaluate("e => getComputedStyle(e).display") != "none"
+    summary.focus()
+    page.keyboard.press("Enter")
+    expect(page.locator(".user-menu-panel").get_by_role("link", name="Profile")).to_be_visible()
+    page.keyboard.press("Escape")
+    expect(page.locator(".user-menu-panel").get_by_role("link", name="Profile")).to_be_hidden()
+    expect(summary).to_be_focused()
