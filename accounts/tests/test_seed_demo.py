@@ -41,3 +41,10 @@ def test_seed_demo_gives_strong_roles_a_totp_authenticator(capsys):
     for username in ("c10234.sm", "c20417.mg", "support.agent", "portal.admin"):
         assert TOTPDevice.objects.filter(user__username=username, confirmed=True).count() == 1
     assert "python -m mfa.authenticator totp 'otpauth://totp/" in capsys.readouterr().out
+
+
+@pytest.mark.django_db
+def test_seed_demo_names_the_configured_address(capsys, settings):
+    settings.SITE_URL = "http://127.0.0.1:8160"
+    call_command("seed_demo")
+    assert "Sign in at http://127.0.0.1:8160/ with:" in capsys.readouterr().out

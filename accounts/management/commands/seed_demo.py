@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+from django.conf import settings
 from django.contrib.auth.models import Group
 from django.core.management.base import BaseCommand
 from django.db import transaction
@@ -70,7 +71,7 @@ class Command(BaseCommand):
         self._seed_other_apps()
         authenticators = self._demo_authenticators()
         self.stdout.write(
-            self.style.SUCCESS("Demo data ready. Sign in at http://127.0.0.1:8000/ with:")
+            self.style.SUCCESS(f"Demo data ready. Sign in at {settings.SITE_URL}/ with:")
         )
         for username, role, company, must_change in rows:
             note = "  (initial password: must be changed)" if must_change else ""
