@@ -64,3 +64,9 @@ def test_the_help_page_has_one_card_per_topic(client):
     assert len(headings) == len(set(headings))
     assert "No login yet?" not in headings  # the same topic as "You have no login yet"
     assert html.count('href="/access/"') == 1
+
+
+def test_the_employee_list_says_set_up_or_not_set_up(manager_client, employee_a):
+    badges = _badges(manager_client.get("/manage/").content.decode())
+    assert "not set up" in badges
+    assert "off" not in badges and "on" not in badges
