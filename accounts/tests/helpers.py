@@ -38,3 +38,11 @@ def page_text(response, *replace: str) -> str:
     for value in replace:
         text = text.replace(value, "X")
     return text
+
+
+def title_and_heading(response) -> tuple[str, str]:
+    """A page's tab title (without the site name) and its h1, as text."""
+    html = response.content.decode()
+    title = re.search(r"<title>(.*?) · ", html, re.S)[1]
+    heading = re.sub(r"<[^>]+>", "", re.search(r"<h1[^>]*>(.*?)</h1>", html, re.S)[1])
+    return " ".join(title.split()), " ".join(heading.split())

@@ -7,6 +7,8 @@ import re
 import pytest
 from django.test import Client
 
+from .helpers import title_and_heading
+
 pytestmark = pytest.mark.django_db
 
 
@@ -19,13 +21,6 @@ def test_two_factor_state_reads_set_up_or_not_set_up(client, sign_in, employee_a
     badges = _badges(client.get("/account/security/").content.decode())
     assert "not set up" in badges
     assert "off" not in badges and "on" not in badges
-
-
-def _title_and_heading(response) -> tuple[str, str]:
-    html = response.content.decode()
-    title = re.search(r"<title>(.*?) · ", html, re.S)[1]
-    heading = re.sub(r"<[^>]+>", "", re.search(r"<h1[^>]*>(.*?)</h1>", html, re.S)[1])
-    return " ".join(title.split()), " ".join(heading.split())
 
 
 def test_account_pages_have_their_heading_as_their_tab_title(client, sign_in, employee_a):
@@ -43,7 +38,7 @@ def test_account_pages_have_their_heading_as_their_tab_title(client, sign_in, em
     pages["profile"] = client.get("/account/profile/")
     for name, response in pages.items():
         assert response.status_code in (200, 400), name
-        title, heading = _title_and_heading(response)
+        title, heading = title_and_heading(response)
         assert title == heading, name
 
 

@@ -15,6 +15,8 @@ from django.utils import timezone
 from accounts import company_services as cs
 from accounts.models import SecurityEvent, SecurityManagerRequest, User
 
+from .helpers import title_and_heading
+
 pytestmark = pytest.mark.django_db
 
 
@@ -159,13 +161,6 @@ def test_files_must_be_chosen_again_after_a_form_error(client, sign_in, employee
     assert "choose your attachments again" not in client.get("/tickets/new/").content.decode()
 
 
-def _title_and_heading(response) -> tuple[str, str]:
-    html = response.content.decode()
-    title = re.search(r"<title>(.*?) · ", html, re.S)[1]
-    heading = re.sub(r"<[^>]+>", "", re.search(r"<h1[^>]*>(.*?)</h1>", html, re.S)[1])
-    return " ".join(title.split()), " ".join(heading.split())
-
-
 def _a_manager_request():
     return SecurityManagerRequest.objects.create(
         company_name="Gamma GmbH",
@@ -207,10 +202,10 @@ def test_every_manage_page_has_its_heading_as_its_title(manager_client, employee
         "invalid activation link": anonymous.get("/access/activate/nonsense/"),
     }
     for name, response in pages.items():
-        title, heading = _title_and_heading(response)
+        title, heading = title_and_heading(response)
         assert title == heading, name
-    assert _title_and_heading(pages["employee"])[0] == "Anna Berg"
-    assert _title_and_heading(pages["new initial passwords"])[0] == "New initial passwords"
+    assert title_and_heading(pages["employee"])[0] == "Anna Berg"
+    assert title_and_heading(pages["new initial passwords"])[0] == "New initial passwords"
 
 
 PHONE_EXAMPLE = "for example +49 30 1234567"

@@ -2,21 +2,13 @@
 
 from __future__ import annotations
 
-import re
-
 import pytest
 from django.test import Client
 
+from accounts.tests.helpers import title_and_heading
 from tickets import services
 
 pytestmark = pytest.mark.django_db
-
-
-def _title_and_heading(response) -> tuple[str, str]:
-    html = response.content.decode()
-    title = re.search(r"<title>(.*?) · ", html, re.S)[1]
-    heading = re.sub(r"<[^>]+>", "", re.search(r"<h1[^>]*>(.*?)</h1>", html, re.S)[1])
-    return " ".join(title.split()), " ".join(heading.split())
 
 
 def test_ticket_pages_have_their_heading_as_their_tab_title(client, sign_in, employee_a, category):
@@ -38,6 +30,6 @@ def test_ticket_pages_have_their_heading_as_their_tab_title(client, sign_in, emp
     }
     for name, response in pages.items():
         assert response.status_code == 200, name
-        title, heading = _title_and_heading(response)
+        title, heading = title_and_heading(response)
         assert title == heading, name
-    assert _title_and_heading(pages["detail"])[0] == f"{ticket.reference} VPN down"
+    assert title_and_heading(pages["detail"])[0] == f"{ticket.reference} VPN down"
