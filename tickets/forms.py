@@ -8,6 +8,7 @@ from django import forms
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
+from django.core.validators import slug_re
 from django.template.defaultfilters import filesizeformat
 from django.utils.functional import lazy
 from django.utils.translation import gettext
@@ -181,7 +182,8 @@ class TicketForm(forms.ModelForm):
     def __init__(self, *args, category_code: str = "", **kwargs):
         """``category_code`` preselects a category: links to the form say what it is about."""
         super().__init__(*args, **kwargs)
-        if category_code and not self.is_bound:
+        # Only a slug can be a code (a NUL byte would even break PostgreSQL's query).
+        if category_code and not self.is_bound and slug_re.fullmatch(category_code[:50]):
             categories = self.fields["category"].queryset
             self.initial["category"] = categories.filter(code=category_code[:50]).first()
 
