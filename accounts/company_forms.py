@@ -14,7 +14,7 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext_lazy
 
 from mfa.services import TYPE_LABELS
-from portal.forms import is_database_id
+from portal.forms import MarksOptionalFields, is_database_id
 from portal.throttle import count_hit, hits
 
 from .forms import NewPasswordForm, PhoneField
@@ -46,7 +46,7 @@ MANAGER_REQUEST_LIMIT = 5  # per IP address and hour
 MANAGER_REQUEST_WINDOW = 3600
 
 
-class EmployeeForm(forms.Form):
+class EmployeeForm(MarksOptionalFields, forms.Form):
     first_name = forms.CharField(label=_("First name"), max_length=150)
     last_name = forms.CharField(label=_("Last name"), max_length=150)
     email = forms.EmailField(
@@ -323,7 +323,7 @@ class ActivationForm(NewPasswordForm):
     """The employee's first password, from the activation link."""
 
 
-class ManagerRequestForm(forms.ModelForm):
+class ManagerRequestForm(MarksOptionalFields, forms.ModelForm):
     """'Authorize a Security Manager': stored, then sent to the provider's order desk."""
 
     entitled_confirmed = forms.BooleanField(

@@ -9,7 +9,7 @@ from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 from phonenumber_field.formfields import PhoneNumberField
 
-from portal.forms import FormErrorConcernsInput
+from portal.forms import FormErrorConcernsInput, MarksOptionalFields
 
 from . import services
 from .models import User
@@ -86,7 +86,7 @@ class PasswordStepForm(FormErrorConcernsInput, forms.Form):
         return self.user_cache
 
 
-class ProfileForm(forms.ModelForm):
+class ProfileForm(MarksOptionalFields, forms.ModelForm):
     class Meta:
         model = User
         fields = ["first_name", "last_name", "phone", "preferred_language", "time_zone"]
@@ -141,7 +141,7 @@ class RequiredPasswordChangeForm(NewPasswordForm):
 # --- Self-service: registration and recovery ---------------------------------------------------
 
 
-class RegistrationForm(forms.Form):
+class RegistrationForm(MarksOptionalFields, forms.Form):
     first_name = forms.CharField(
         label=_("First name"),
         max_length=150,
@@ -162,7 +162,7 @@ class RegistrationForm(forms.Form):
         widget=forms.EmailInput(attrs={"autocomplete": "email"}),
     )
     phone = PhoneField(
-        label=_("Phone (optional)"),
+        label=_("Phone"),
         required=False,
         widget=forms.TextInput(attrs={"autocomplete": "tel", "type": "tel"}),
     )

@@ -15,6 +15,7 @@ import django.forms
 from django.forms.renderers import BaseRenderer, TemplatesSetting
 from django.template import TemplateDoesNotExist
 from django.template.backends.jinja2 import Jinja2
+from django.utils.translation import gettext_lazy
 
 _OUR_FORM_TEMPLATES = Path(__file__).resolve().parent / "jinja2"
 _DJANGO_FORM_TEMPLATES = Path(django.forms.__file__).resolve().parent / "jinja2"
@@ -91,3 +92,10 @@ class FormErrorConcernsInput:
         field.field.widget.attrs.update(
             {"aria-invalid": "true", "aria-describedby": " ".join(described_by)}
         )
+
+
+class MarksOptionalFields:
+    """For forms whose fields are mostly required: forms/field.html adds "(optional)" to the
+    label of each field that is not (WCAG 3.3.2), so nobody has to guess which to fill in."""
+
+    optional_label = gettext_lazy("optional")

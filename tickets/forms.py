@@ -17,7 +17,7 @@ from django.utils.translation import gettext_lazy as _
 from accounts import roles
 from accounts.models import Company
 from accounts.services import client_ip
-from portal.forms import ModelIdsField
+from portal.forms import MarksOptionalFields, ModelIdsField
 from portal.throttle import count_hit
 
 from .models import Category, Impact, Priority, Status, Ticket, Urgency
@@ -158,7 +158,7 @@ class CategoryChoiceField(forms.ModelChoiceField):
 # --- Customers ---------------------------------------------------------------------------
 
 
-class TicketForm(forms.ModelForm):
+class TicketForm(MarksOptionalFields, forms.ModelForm):
     category = CategoryChoiceField(
         label=_("Category"), queryset=Category.objects.filter(is_active=True), empty_label=None
     )
@@ -210,7 +210,7 @@ class MyTicketsFilterForm(forms.Form):
     q = forms.CharField(label=_("Search"), required=False, max_length=200)
 
 
-class CannotSignInForm(forms.Form):
+class CannotSignInForm(MarksOptionalFields, forms.Form):
     """A request for help from someone who cannot sign in; throttled per IP address."""
 
     name = forms.CharField(
