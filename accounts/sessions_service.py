@@ -166,6 +166,15 @@ def _send_new_browser_alert(user: User, row: UserSession) -> None:
 # --- Every request --------------------------------------------------------------------------
 
 
+def seconds_left(request) -> int | None:
+    """Seconds until this session reaches its absolute limit (None: not known), for the notice
+    that comes before it: unlike the idle limit, nothing can extend it."""
+    started = request.session.get(SIGNED_IN_AT)
+    if started is None:
+        return None
+    return max(0, int(started + settings.SESSION_ABSOLUTE_TIMEOUT - time.time()))
+
+
 def check_request(request) -> str | None:
     """Why this signed-in request's session must end (BLOCKED, IDLE, ABSOLUTE, REVOKED), or
     None.

@@ -26,10 +26,19 @@ def browser_label(user_agent: str) -> str:
     return _label(user_agent, get_language()) if user_agent else ""
 
 
-@register.simple_tag
-def idle_limits() -> dict:
-    """The idle limit and when the notice shows, in seconds, for static/js/idle-timeout.js."""
+@register.simple_tag(takes_context=True)
+def idle_limits(context) -> dict:
+    """The idle limit, when its notice shows and the time left before the absolute limit, in
+    seconds, for static/js/idle-timeout.js."""
     from django.conf import settings
 
+    from accounts.sessions_service import seconds_left
+
     timeout = settings.SESSION_IDLE_TIMEOUT
-    return {"timeout": timeout, "warning": min(settings.SESSION_IDLE_WARNING, timeout // 2)}
+    request = context.get("request")
+    return {
+        "timeout": timeout,
+        "warning": min(settings.SESSION_IDLE_WARNING, timeout // 2),
+        "absolute_left": seconds_left(request) if request is not None else None,
+        "absolute_hours": settings.SESSION_ABSOLUTE_TIMEOUT // 3600,
+    }

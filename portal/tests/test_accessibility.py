@@ -128,10 +128,14 @@ def test_personal_data_fields_say_what_they_hold():
     assert 'autocomplete="organization"' in field
 
 
-def test_optional_fields_say_so_in_their_label_and_required_ones_do_not(client, sign_in, employee_a):
+def test_optional_fields_say_so_in_their_label_and_required_ones_do_not(
+    client, sign_in, employee_a
+):
     """WCAG 3.3.2: the few optional fields of a mostly required form are marked."""
     html = Client().get("/account/register/").text
-    assert re.search(r'<label for="id_phone">Phone <span class="optional">\(optional\)</span>', html)
+    assert re.search(
+        r'<label for="id_phone">Phone <span class="optional">\(optional\)</span>', html
+    )
     assert '<label for="id_first_name">First name</label>' in html
     html = Client().get("/tickets/cannot-sign-in/").text
     assert re.search(r'for="id_username">Your user name <span class="optional">', html)

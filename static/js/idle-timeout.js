@@ -6,6 +6,13 @@
   if (!notice) return;
   const timeout = Number(notice.dataset.idleTimeout) * 1000;
   const warning = Number(notice.dataset.idleWarning) * 1000;
+  // The absolute limit cannot be extended: its notice only says to save one's work.
+  const ending = document.getElementById("session-end-notice");
+  if (ending) {
+    const left = Number(ending.dataset.sessionLeft) * 1000;
+    window.setTimeout(() => { ending.hidden = false; }, Math.max(0, left - warning));
+    window.setTimeout(() => window.location.assign(window.location.href), left + 1000);
+  }
   if (!timeout) return;
   window.setTimeout(() => {
     notice.hidden = false;

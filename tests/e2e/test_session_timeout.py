@@ -72,3 +72,21 @@ def test_security_pages_fit_a_phone(page, live_server, employee_a):
         width = page.evaluate("document.documentElement.scrollWidth")
         page.screenshot(path=f"/tmp/accounts2_{name.replace('/', '_')}_360.png", full_page=True)
         assert width <= 360, name
+
+
+@pytest.mark.e2e
+@pytest.mark.django_db(transaction=True)
+def test_the_absolute_limit_is_announced_before_it_signs_out(
+    page, live_server, settings, employee_a
+):
+    settings.SESSION_ABSOLUTE_TIMEOUT = 8
+    settings.SESSION_IDLE_WARNING = 5
+    _sign_in(page, live_server, employee_a)
+    notice = page.locator("#session-end-notice")
+    expect(notice).to_be_hidden()
+    expect(notice).to_be_visible(timeout=6000)
+    expect(notice).to_contain_text("Save what you are writing")
+    expect(page.get_by_role("button", name="Stay signed in")).to_be_hidden()  # cannot extend
+    expect(
+        page.get_by_text("You were signed out because you had been signed in for eight seconds.")
+    ).to_be_visible(timeout=10000)
