@@ -185,7 +185,11 @@ def add_reply(
         return message
     if staff:
         _notify_requester(ticket, "ticket_reply", by=author, message=message)
-    elif ticket.assignee_id and ticket.assignee_id != author.pk:
+        return message
+    if ticket.requester_id and ticket.requester_id != author.pk:
+        # A colleague who sees the incident (their Security Manager) answered on it.
+        _notify_requester(ticket, "ticket_reply", by=author, message=message, colleague=author)
+    if ticket.assignee_id and ticket.assignee_id != author.pk:
         send_email_to_user(
             ticket.assignee,
             "ticket_customer_reply",

@@ -277,3 +277,20 @@ def test_ids_out_of_range_are_404(client, employee_a, agent, pk):
     for user in (employee_a, agent):
         client.force_login(user)
         assert client.get(f"/tickets/{pk}/").status_code == 404
+
+
+def test_the_requester_hears_when_their_manager_answers_on_their_incident(
+    client, ticket_a, employee_a, manager_a, agent, mailoutbox, django_capture_on_commit_callbacks
+):
+    manager_a.first_name, manager_a.last_name = "Marta", "Keller"
+    manager_a.save(update_fields=["first_name", "last_name"])
+    ticket_a.assign(agent, agent)
+    client.force_login(manager_a)
+    with django_capture_on_commit_callbacks(execute=True):
+        client.post(url(ticket_a, "reply"), {"body": "I restarted the VPN gateway."})
+    to_requester = [m for m in mailoutbox if m.to == [employee_a.email]]
+    assert len(to_requester) == 1
+    body = to_requester[0].body
+    assert "Marta Keller replied to your incident" in body and "Our support team" not in body
+    assert "I restarted the VPN gateway." in body
+    assert any(m.to == [agent.email] for m in mailoutbox)  # the assignee hears too, as before
