@@ -46,3 +46,20 @@ def title_and_heading(response) -> tuple[str, str]:
     title = re.search(r"<title>(.*?) · ", html, re.S)[1]
     heading = re.sub(r"<[^>]+>", "", re.search(r"<h1[^>]*>(.*?)</h1>", html, re.S)[1])
     return " ".join(title.split()), " ".join(heading.split())
+
+
+def manager_request(**fields):
+    """A stored request to authorize a Security Manager, with plausible details."""
+    from accounts.models import SecurityManagerRequest
+
+    details = {
+        "company_name": "Gamma GmbH",
+        "customer_number": "30003",
+        "nominee_first_name": "Nina",
+        "nominee_last_name": "Nominee",
+        "nominee_email": "nina@gamma.example",
+        "requester_name": "Rita",
+        "requester_role": "CEO",
+        "requester_email": "rita@gamma.example",
+    }
+    return SecurityManagerRequest.objects.create(**{**details, **fields})

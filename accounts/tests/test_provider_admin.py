@@ -14,6 +14,7 @@ from django.utils import timezone
 
 from accounts import roles
 from accounts.models import Company, SecurityEvent, SecurityManagerRequest, User
+from accounts.tests.helpers import manager_request
 from accounts.tests.manage_helpers import sign_in_verified
 
 from .helpers import both_parts
@@ -26,17 +27,7 @@ REQUESTS = "/admin/accounts/securitymanagerrequest/"
 
 @pytest.fixture
 def pending(db) -> SecurityManagerRequest:
-    return SecurityManagerRequest.objects.create(
-        company_name="Gamma GmbH",
-        customer_number="30003",
-        nominee_first_name="Nina",
-        nominee_last_name="Nominee",
-        nominee_email="nina@gamma.example",
-        requester_name="Rita",
-        requester_role="CEO",
-        requester_email="rita@gamma.example",
-        entitled_confirmed=True,
-    )
+    return manager_request(entitled_confirmed=True)
 
 
 def test_verified_admin_sees_the_lists_with_filters(admin_client_verified, pending, employee_a):

@@ -13,9 +13,9 @@ from django.test import Client
 from django.utils import timezone
 
 from accounts import company_services as cs
-from accounts.models import SecurityEvent, SecurityManagerRequest, User
+from accounts.models import SecurityEvent, User
 
-from .helpers import title_and_heading
+from .helpers import manager_request, title_and_heading
 
 pytestmark = pytest.mark.django_db
 
@@ -161,19 +161,6 @@ def test_files_must_be_chosen_again_after_a_form_error(client, sign_in, employee
     assert "choose your attachments again" not in client.get("/tickets/new/").content.decode()
 
 
-def _a_manager_request():
-    return SecurityManagerRequest.objects.create(
-        company_name="Gamma GmbH",
-        customer_number="30003",
-        nominee_first_name="Nina",
-        nominee_last_name="Nominee",
-        nominee_email="nina@gamma.example",
-        requester_name="Rita",
-        requester_role="CEO",
-        requester_email="rita@gamma.example",
-    )
-
-
 def test_every_manage_page_has_its_heading_as_its_title(manager_client, employee_a):
     anonymous = Client()
     employee_a.first_name, employee_a.last_name = "Anna", "Berg"
@@ -197,7 +184,7 @@ def test_every_manage_page_has_its_heading_as_its_title(manager_client, employee
         "policies": manager_client.get("/manage/policies/"),
         "security log": manager_client.get("/manage/log/"),
         "request status": anonymous.get(
-            "/access/security-manager/status/" + cs.request_status_token(_a_manager_request()) + "/"
+            "/access/security-manager/status/" + cs.request_status_token(manager_request()) + "/"
         ),
         "invalid activation link": anonymous.get("/access/activate/nonsense/"),
     }
