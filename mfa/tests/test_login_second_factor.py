@@ -293,3 +293,14 @@ def test_a_password_change_ends_the_trust(client, employee_a, totp_device, to_to
     response = to_token_step(employee_a, password="another-long-password-7")
     assert response.status_code == 200
     assert response.context["device"] == device
+
+
+def test_a_wrong_code_is_tied_to_the_code_field(client, employee_a, totp_device, to_token_step):
+    """The error stays the form's (above it); the input points to it for screen readers."""
+    totp_device(employee_a)
+    to_token_step(employee_a)
+    html = token_post(client, "000000").content.decode()
+    field = re.search(r'<input[^>]*name="token-otp_token"[^>]*>', html)[0]
+    assert 'aria-invalid="true"' in field
+    error_id = re.search(r'aria-describedby="([\w-]+)', field)[1]
+    assert re.search(rf'id="{error_id}"[^>]*>\s*<p>This code is not valid.</p>', html)
