@@ -27,3 +27,19 @@ def server_error(request):
 
 def csrf_failure(request, reason=""):
     return render(request, "errors/csrf.html", status=403)
+
+
+class MethodNotAllowedPage:
+    """Django answers a GET to a POST-only address (a bookmark, a reload, the back button)
+    with an empty 405; people see the portal's page saying where to go instead."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        response = self.get_response(request)
+        if response.status_code == 405 and not response.content and request.method == "GET":
+            page = render(request, "errors/405.html", status=405)
+            page["Allow"] = response.get("Allow", "")
+            return page
+        return response

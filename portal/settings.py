@@ -84,6 +84,7 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "csp.middleware.CSPMiddleware",
+    "portal.errors.MethodNotAllowedPage",
 ]
 
 ROOT_URLCONF = "portal.urls"
@@ -228,7 +229,9 @@ OTP_ADMIN_HIDE_SENSITIVE_DATA = True
 SESSION_ENGINE = "django.contrib.sessions.backends.db"
 SESSION_IDLE_TIMEOUT = env.int("SESSION_IDLE_TIMEOUT", default=2 * 3600)
 SESSION_ABSOLUTE_TIMEOUT = env.int("SESSION_ABSOLUTE_TIMEOUT", default=12 * 3600)
-SESSION_COOKIE_AGE = SESSION_ABSOLUTE_TIMEOUT
+# The server ends a session at the absolute limit and the sign-in page says why; the cookie
+# lasts an hour longer so that the first request after the limit still carries it.
+SESSION_COOKIE_AGE = SESSION_ABSOLUTE_TIMEOUT + 3600
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"
 CSRF_COOKIE_SAMESITE = "Lax"

@@ -246,6 +246,8 @@ class CannotSignInForm(MarksOptionalFields, forms.Form):
         return self.has_error(forms.forms.NON_FIELD_ERRORS, "throttled")
 
     def clean(self):
+        if self.errors:  # a form sent back to be corrected is not a request yet
+            return super().clean()
         key = f"tickets-help-requests:{client_ip(self.request) or 'unknown'}"
         count = count_hit(key, settings.TICKET_HELP_REQUEST_WINDOW)
         if count > settings.TICKET_HELP_REQUEST_LIMIT:

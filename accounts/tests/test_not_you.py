@@ -45,6 +45,8 @@ def test_signed_out_the_card_offers_a_reset_and_the_cannot_sign_in_form():
     assert 'href="/account/password/forgot/"' in card
     assert 'href="/tickets/cannot-sign-in/"' in card
     assert "/tickets/new/" not in card
+    # After an email change a reset link goes to the new address: support is the way out.
+    assert "If your email address was changed, a reset link goes to the new address" in card
 
 
 def test_signed_in_the_card_offers_password_security_and_an_incident(client, sign_in, employee_a):
@@ -63,3 +65,10 @@ def test_the_incident_form_preselects_the_category_from_the_link(client, sign_in
         response = client.get("/tickets/new/", {"category": unknown})
         assert response.status_code == 200
         assert " selected>" not in response.text.split('name="category"')[1].split("</select>")[0]
+
+
+@pytest.mark.parametrize("template", SECURITY_EMAILS)
+def test_the_text_part_has_no_double_blank_lines(template, employee_a, mailoutbox):
+    context = {"device_name": "Phone", "new_email": "n@example.com", "remaining": 3}
+    send_email_to_user(employee_a, template, {**context, "ip": "192.0.2.1", "user_agent": "x"})
+    assert "\n\n\n" not in mailoutbox[0].body

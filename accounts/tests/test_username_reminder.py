@@ -93,3 +93,10 @@ def test_the_address_is_shown_once_and_only_to_whoever_entered_it(client, outsid
     assert "no-store" in first["Cache-Control"]
     assert outsider.email not in client.get("/account/username/forgot/sent/").content.decode()
     assert outsider.email not in Client().get("/account/username/forgot/sent/").content.decode()
+
+
+def test_one_user_name_is_announced_in_the_singular(client, outsider, mailoutbox):
+    client.post(URL, {"email": outsider.email})
+    for part in both_parts(mailoutbox[0]):
+        assert "This user name is registered with this email address:" in part
+        assert "These user names" not in part

@@ -233,3 +233,22 @@ def test_every_user_name_example_is_the_same(manager_client):
         html = response.content.decode()
         examples = set(re.findall(r"for example (c\d{5}\.[a-z]+)", html, re.IGNORECASE))
         assert examples == {"c12345.ab"}, response.request["PATH_INFO"]
+
+
+def test_switching_language_on_a_page_shown_once_asks_and_goes_to_the_start(
+    manager_client, employee_a
+):
+    """The passwords cannot be shown again; a GET of that address would be a 405."""
+    html = manager_client.post(
+        "/manage/employees/actions/", {"action": "initial_password", "ids": [employee_a.pk]}
+    ).text
+    switcher = html.split('class="language-switcher"')[1].split("</form>")[0]
+    assert 'name="next" value="/" data-confirm-leave="Switching the language' in switcher
+    assert 'value="/manage/employees/actions/"' not in switcher
+
+
+def test_one_initial_password_is_announced_in_the_singular(manager_client, employee_a):
+    html = manager_client.post(
+        "/manage/employees/actions/", {"action": "initial_password", "ids": [employee_a.pk]}
+    ).text
+    assert "This password is shown only now." in html and "These passwords" not in html

@@ -149,3 +149,13 @@ def test_the_previous_portals_printed_addresses_lead_to_their_pages(client, old,
     assert response.status_code == 301
     assert response["Location"] == new
     assert client.get(new).status_code == 200
+
+
+@pytest.mark.django_db
+def test_a_get_to_a_post_only_address_explains_itself(client, sign_in, employee_a):
+    sign_in(employee_a)
+    response = client.get("/account/logout/")
+    assert response.status_code == 405
+    assert "POST" in response["Allow"]
+    assert "This page cannot be opened again" in response.text
+    assert client.get("/dashboard/").status_code == 200  # nothing happened

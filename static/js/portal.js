@@ -2,16 +2,26 @@
 document.documentElement.classList.add("js");
 // A choice made with the mouse applies at once. With the keyboard, arrow keys only move
 // through the options (WCAG 3.2.2): Enter or the revealed button applies the choice.
+// On a page that shows what a form sent, switching asks first (data-confirm-leave).
 document.querySelectorAll("select[data-autosubmit]").forEach((select) => {
   let byKeyboard = false;
+  const chosen = select.value;
+  const submit = () => {
+    const leave = select.form.querySelector("[data-confirm-leave]");
+    if (leave && !window.confirm(leave.dataset.confirmLeave)) {
+      select.value = chosen;
+      return;
+    }
+    select.form.submit();
+  };
   select.addEventListener("pointerdown", () => { byKeyboard = false; });
   select.addEventListener("keydown", (event) => {
     byKeyboard = true;
-    if (event.key === "Enter") select.form.submit();
+    if (event.key === "Enter") submit();
   });
   select.addEventListener("change", () => {
     if (byKeyboard) select.form.classList.add("is-changed");
-    else select.form.submit();
+    else submit();
   });
 });
 // Close the user menu when clicking elsewhere, pressing Escape or tabbing out of it.

@@ -106,3 +106,18 @@ def test_someone_who_forgot_their_user_name_too_can_ask(client, db):
     ticket = Ticket.objects.get()
     assert ticket.contact_username == ""
     assert ticket.subject == "Cannot sign in: eva@example.com"
+
+
+def test_forms_sent_back_for_correction_do_not_use_up_the_limit(client, settings, db):
+    settings.TICKET_HELP_REQUEST_LIMIT = 2
+    for _ in range(3):
+        assert client.post(URL, _data(email="")).status_code == 400
+    assert client.post(URL, _data()).status_code == 302
+    assert client.post(URL, _data()).status_code == 302
+    assert client.post(URL, _data()).status_code == 429
+
+
+def test_the_page_is_for_anyone_who_needs_support_to_sign_in(client, db):
+    html = client.get(URL).text
+    assert "<h1>Ask support for help with signing in</h1>" in html
+    assert "know my credentials" not in html

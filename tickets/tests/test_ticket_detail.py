@@ -294,3 +294,13 @@ def test_the_requester_hears_when_their_manager_answers_on_their_incident(
     assert "Marta Keller replied to your incident" in body and "Our support team" not in body
     assert "I restarted the VPN gateway." in body
     assert any(m.to == [agent.email] for m in mailoutbox)  # the assignee hears too, as before
+
+
+def test_a_manager_resolves_an_employees_incident_in_their_own_words(
+    client, ticket_a, employee_a, manager_a
+):
+    client.force_login(manager_a)
+    html = client.get(url(ticket_a)).content.decode()
+    assert "The problem is solved" in html and "My problem is solved" not in html
+    client.force_login(employee_a)
+    assert "My problem is solved" in client.get(url(ticket_a)).content.decode()
