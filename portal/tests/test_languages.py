@@ -116,3 +116,12 @@ def test_help_texts_built_at_import_time_are_translated_when_shown(client, emplo
     content = client.get("/tickets/new/").content.decode()
     assert "Bis zu 5 Dateien" in content
     assert "Up to 5 files" not in content
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("language", ["en", "de", "es"])
+def test_the_switcher_names_each_language_in_itself(client, language):
+    client.cookies[settings.LANGUAGE_COOKIE_NAME] = language
+    html = client.get("/account/login/").text
+    for code, name in (("en", "English"), ("de", "Deutsch"), ("es", "Español")):
+        assert re.search(rf'<option value="{code}"[^>]*lang="{code}">{name}</option>', html)
