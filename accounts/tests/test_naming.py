@@ -65,3 +65,10 @@ def test_the_employee_list_says_set_up_or_not_set_up(manager_client, employee_a)
     badges = _badges(manager_client.get("/manage/").content.decode())
     assert "not set up" in badges
     assert "off" not in badges and "on" not in badges
+
+
+def test_the_manage_pages_call_the_address_personal_email(manager_client, employee_a):
+    for path in ("/manage/", f"/manage/employees/{employee_a.pk}/"):
+        html = manager_client.get(path).content.decode()
+        assert "Personal email</t" in html or "<dt>Personal email</dt>" in html, path
+        assert ">Email<" not in html, path
