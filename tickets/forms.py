@@ -403,21 +403,39 @@ class TriageForm(forms.Form):
 
 
 class BulkForm(forms.Form):
+    """Nothing is preselected: an untouched "Assign to" must not unassign a whole selection,
+    so "Unassigned" is a choice of its own."""
+
     ACTIONS = [("assign", _("Assign")), ("status", _("Change status"))]
+    UNASSIGNED = "unassigned"
 
     tickets = ModelIdsField(
         label=_("Tickets"), queryset=Ticket.objects.all(), widget=forms.MultipleHiddenInput
     )
     action = forms.ChoiceField(label=_("Action"), choices=ACTIONS)
-    assignee = AgentChoiceField(label=_("Assign to"), required=False, empty_label=_("Unassigned"))
-    status = forms.ChoiceField(label=_("New status"), required=False, choices=Status.choices)
+    assignee = forms.ChoiceField(label=_("Assign to"), required=False)
+    # A ticket never moves back to "new".
+    status = forms.ChoiceField(
+        label=_("New status"),
+        required=False,
+        choices=[("", "—"), *((v, label) for v, label in Status.choices if v != Status.NEW)],
+    )
 
     def __init__(self, *args, agents: list, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["assignee"].offer(agents)
+        self.agents = {str(agent.pk): agent for agent in agents}
+        self.fields["assignee"].choices = [
+            ("", "—"),
+            (self.UNASSIGNED, _("Unassigned")),
+            *((pk, agent.get_full_name() or agent.username) for pk, agent in self.agents.items()),
+        ]
 
     def clean(self):
         data = super().clean()
         if data.get("action") == "status" and not data.get("status"):
             self.add_error("status", _("Choose the new status."))
+        if data.get("action") == "assign" and not data.get("assignee"):
+            self.add_error("assignee", _("Choose whom to assign them to."))
+        chosen = data.get("assignee")
+        data["assignee"] = None if chosen in ("", self.UNASSIGNED, None) else self.agents[chosen]
         return data

@@ -269,7 +269,7 @@ def queue(request):
 @staff_required
 @require_POST
 def queue_bulk(request):
-    form = BulkForm(request.POST, agents=[])
+    form = BulkForm(request.POST, agents=list(agents_queryset()))
     if form.is_valid():
         data = form.cleaned_data
         changed, refused = services.bulk_update(
@@ -294,8 +294,10 @@ def queue_bulk(request):
                 )
                 % {"count": refused},
             )
-    else:
+    elif "tickets" in form.errors or "action" in form.errors:
         messages.error(request, _("Select tickets and an action."))
+    else:
+        messages.error(request, " ".join(e for errors in form.errors.values() for e in errors))
     return redirect(safe_next(request, "support:queue"))
 
 

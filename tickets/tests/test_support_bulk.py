@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+import re
+
 from accounts.tests.manage_helpers import sign_in_verified
 from tickets.models import Status
 
@@ -52,7 +54,9 @@ def test_it_changes_status_and_refuses_invalid_moves(client, make_ticket, employ
     content = response.content.decode()
     assert "2 tickets updated" in content
     response = client.post(
-        URL, {"tickets": [waiting.pk, fresh.pk], "action": "status", "status": "new"}, follow=True
+        URL,
+        {"tickets": [waiting.pk, fresh.pk], "action": "status", "status": "closed"},
+        follow=True,
     )
     assert "2 tickets cannot make that status move" in response.content.decode()
     waiting.refresh_from_db()
@@ -77,3 +81,33 @@ def test_an_incomplete_form_is_reported(client, agent):
     sign_in_verified(client, agent)
     response = client.post(URL, {"action": "status"}, follow=True)
     assert "Select tickets and an action" in response.content.decode()
+
+
+def test_an_untouched_assignee_unassigns_nothing(client, make_ticket, employee_a, agent):
+    ticket = make_ticket(employee_a)
+    ticket.assign(agent, agent)
+    sign_in_verified(client, agent)
+    response = client.post(
+        URL, {"tickets": [ticket.pk], "action": "assign", "assignee": ""}, follow=True
+    )
+    assert "Choose whom to assign them to." in response.content.decode()
+    ticket.refresh_from_db()
+    assert ticket.assignee == agent
+    client.post(URL, {"tickets": [ticket.pk], "action": "assign", "assignee": "unassigned"})
+    ticket.refresh_from_db()
+    assert ticket.assignee is None
+
+
+def test_the_bulk_bar_preselects_nothing_and_never_offers_new(
+    client, make_ticket, employee_a, agent
+):
+    make_ticket(employee_a)
+    sign_in_verified(client, agent)
+    html = client.get("/support/").content.decode()
+    bar = html.split('id="bulk-form"')[1].split("</form>")[0]
+    assignee = bar.split('name="assignee"')[1].split("</select>")[0]
+    status = bar.split('name="status"')[1].split("</select>")[0]
+    assert re.search(r'<option value="" selected>—</option>', assignee)
+    assert 'value="unassigned"' in assignee
+    assert re.search(r'<option value="" selected>—</option>', status)
+    assert 'value="new"' not in status
