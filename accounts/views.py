@@ -6,6 +6,7 @@ from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import logout
 from django.contrib.auth.decorators import login_required
+from django.contrib.auth.views import redirect_to_login
 from django.core.paginator import Paginator
 from django.db import transaction
 from django.http import Http404, HttpResponseRedirect
@@ -555,10 +556,18 @@ def keep_alive(request):
     return redirect(safe_next(request, reverse("dashboard")))
 
 
-@login_required
 @never_cache
-@reauthentication_required
 def confirm_email_change(request, token: str):
+    """The link is often opened signed out, from the new address's mailbox: the sign-in page
+    then says why it is asked for."""
+    if not request.user.is_authenticated:
+        messages.info(request, _("Sign in to confirm your new email address."))
+        return redirect_to_login(request.get_full_path())
+    return _confirm_email_change(request, token)
+
+
+@reauthentication_required
+def _confirm_email_change(request, token: str):
     """Confirming a new email needs the password again: the email is how an account is
     recovered, so a session alone (an unattended browser, a stolen cookie) must not move it."""
     change = email_change.load_email_change(token, request.user)

@@ -5,6 +5,7 @@ from datetime import timedelta
 from urllib.parse import urlencode
 
 import time_machine
+from django.test import Client
 from django.utils import timezone
 
 from accounts.models import EmailChangeRequest, SecurityEvent
@@ -158,3 +159,17 @@ def test_the_confirmation_email_says_it_needs_a_sign_in_and_maybe_the_password(
             "You need to be signed in as c10001.ea to confirm. If you last entered your "
             "password more than 5 minutes ago, you will be asked for it again." in part
         )
+
+
+def test_a_link_opened_signed_out_leads_to_the_sign_in_which_says_why(
+    client, sign_in, employee_a, mailoutbox
+):
+    sign_in(employee_a)
+    request_change(client)
+    path = confirm_link(mailoutbox)
+    other_browser = Client()
+    response = other_browser.get(path)
+    assert response.status_code == 302
+    assert response["Location"].startswith("/account/login/?next=")
+    page = other_browser.get(response["Location"]).content.decode()
+    assert "Sign in to confirm your new email address." in page

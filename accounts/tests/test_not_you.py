@@ -72,3 +72,9 @@ def test_the_text_part_has_no_double_blank_lines(template, employee_a, mailoutbo
     context = {"device_name": "Phone", "new_email": "n@example.com", "remaining": 3}
     send_email_to_user(employee_a, template, {**context, "ip": "192.0.2.1", "user_agent": "x"})
     assert "\n\n\n" not in mailoutbox[0].body
+
+
+def test_the_no_login_card_is_for_visitors_only(client, sign_in, employee_a):
+    assert 'id="no-login"' in Client().get("/account/login/help/").text
+    sign_in(employee_a)
+    assert 'id="no-login"' not in client.get("/account/login/help/").text
