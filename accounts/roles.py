@@ -32,6 +32,15 @@ def is_provider_staff(user) -> bool:
     return is_support_agent(user) or is_provider_admin(user)
 
 
+def provider_staff_filter(path: str = ""):
+    """is_provider_staff as a query condition on users; ``path`` leads to them ("author__")."""
+    from django.db.models import Q
+
+    return Q(**{f"{path}is_superuser": True}) | Q(
+        **{f"{path}groups__name__in": (SUPPORT_AGENTS, PROVIDER_ADMINS)}
+    )
+
+
 def is_security_manager(user) -> bool:
     return bool(
         user.is_authenticated and user.company_id and SECURITY_MANAGERS in _group_names(user)

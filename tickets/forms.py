@@ -272,6 +272,11 @@ def agents_queryset():
     )
 
 
+def agent_label(agent) -> str:
+    """How an agent is named in every assignee list."""
+    return agent.get_full_name() or agent.username
+
+
 class AgentChoiceField(forms.ModelChoiceField):
     """Validates against agents_queryset(); offers the agents the view loaded once.
 
@@ -283,7 +288,7 @@ class AgentChoiceField(forms.ModelChoiceField):
         super().__init__(queryset=None, **kwargs)
 
     def label_from_instance(self, obj) -> str:
-        return obj.get_full_name() or obj.username
+        return agent_label(obj)
 
     def offer(self, agents: list) -> None:
         self.queryset = agents_queryset()
@@ -340,7 +345,7 @@ class QueueFilterForm(forms.Form):
             ("", _("Anyone")),
             ("mine", _("Mine")),
             ("unassigned", _("Unassigned")),
-            *((str(a.pk), a.get_full_name() or a.username) for a in agents),
+            *((str(a.pk), agent_label(a)) for a in agents),
         ]
 
     def active_filters(self) -> list[tuple[str, str]]:
@@ -427,7 +432,7 @@ class BulkForm(forms.Form):
         self.fields["assignee"].choices = [
             ("", "—"),
             (self.UNASSIGNED, _("Unassigned")),
-            *((pk, agent.get_full_name() or agent.username) for pk, agent in self.agents.items()),
+            *((pk, agent_label(agent)) for pk, agent in self.agents.items()),
         ]
 
     def clean(self):

@@ -364,10 +364,7 @@ REMINDER_BATCH_SIZE = 500
 # The reminder repeats support's last message, cut to this many characters.
 QUESTION_CHARS = 1000
 # Public messages of provider staff: what a waiting customer has been asked.
-STAFF_MESSAGE = Q(is_internal=False) & (
-    Q(author__is_superuser=True)
-    | Q(author__groups__name__in=(roles.SUPPORT_AGENTS, roles.PROVIDER_ADMINS))
-)
+STAFF_MESSAGE = Q(is_internal=False) & roles.provider_staff_filter("author__")
 
 
 def _due_reminders(remind_before: datetime):
