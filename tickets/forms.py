@@ -11,7 +11,7 @@ from django.core.exceptions import ValidationError
 from django.core.validators import slug_re
 from django.template.defaultfilters import filesizeformat
 from django.utils.functional import lazy
-from django.utils.translation import gettext
+from django.utils.translation import gettext, pgettext_lazy
 from django.utils.translation import gettext_lazy as _
 
 from accounts import roles
@@ -21,6 +21,10 @@ from portal.forms import MarksOptionalFields, ModelIdsField
 from portal.throttle import count_hit
 
 from .models import Category, Impact, Priority, Status, Ticket, Urgency
+
+# "All" of the status filters stands for incidents (feminine in Spanish: "Todas"), unlike the
+# employee and event filters' "All" ("Todos").
+ALL_INCIDENTS = pgettext_lazy("incidents", "All")
 
 # --- Attachments: an allow-list checked by content ---------------------------------------
 
@@ -205,7 +209,7 @@ class MyTicketsFilterForm(forms.Form):
     status = forms.ChoiceField(
         label=_("Status"),
         required=False,
-        choices=[("", _("All")), ("open", _("Open")), *Status.choices],
+        choices=[("", ALL_INCIDENTS), ("open", _("Open")), *Status.choices],
     )
     q = forms.CharField(label=_("Search"), required=False, max_length=200)
 
@@ -310,7 +314,7 @@ class QueueFilterForm(forms.Form):
     status = forms.ChoiceField(
         label=_("Status"),
         required=False,
-        choices=[("", _("All open")), ("all", _("All")), *Status.choices],
+        choices=[("", _("All open")), ("all", ALL_INCIDENTS), *Status.choices],
     )
     priority = forms.TypedChoiceField(
         label=_("Priority"),
