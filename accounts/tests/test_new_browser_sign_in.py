@@ -96,3 +96,29 @@ def test_the_report_page_shows_the_sign_in_time_in_the_account_holders_zone(
     sign_in(employee_a, c=Client())
     page = Client().get(report_path(mailoutbox)).text  # opened from the email, signed out
     assert "(IST)" in page
+
+
+def test_the_reset_email_describes_the_sign_in_as_the_alert_did(
+    client, sign_in, employee_a, mailoutbox
+):
+    """Time, IP address and browser come from the one partial (emails/_event_origin), in the
+    account holder's time zone, in both parts: the same lines as the alert that was answered."""
+    employee_a.time_zone = "Asia/Kolkata"  # UTC+05:30 all year, abbreviated IST
+    employee_a.save(update_fields=["time_zone"])
+    sign_in(employee_a)
+    firefox = "Mozilla/5.0 (X11; Linux x86_64) Firefox/128.0"
+    sign_in(employee_a, c=Client(HTTP_USER_AGENT=firefox, REMOTE_ADDR="203.0.113.9"))
+    [alert] = mailoutbox
+    Client().post(report_path(mailoutbox))
+    reset = mailoutbox[-1]
+    assert reset.subject == "Choose a new password for your account"
+
+    def origin(part: str) -> list[str]:
+        text = re.sub(r"<[^>]+>", "", part)  # the HTML part's lines without their tags
+        return re.findall(r"^(?:Time|IP address|Browser): .*$", text, re.M)
+
+    for alert_part, reset_part in zip(both_parts(alert), both_parts(reset), strict=True):
+        lines = origin(reset_part)
+        assert lines == origin(alert_part)
+        assert lines[0].startswith("Time: ") and lines[0].endswith(" (IST)")
+        assert lines[1:] == ["IP address: 203.0.113.9", "Browser: Firefox 128 on Linux"]
