@@ -63,8 +63,11 @@ class EmployeeForm(MarksOptionalFields, forms.Form):
         label=_("Language"), choices=User.Language.choices, initial=settings.LANGUAGE_CODE
     )
 
-    def __init__(self, *args, company: Company, **kwargs):
+    def __init__(self, *args, company: Company, emails_in_use: set[str] | None = None, **kwargs):
+        """``emails_in_use``: the lower-cased addresses the company's accounts already have,
+        when known (the CSV import looks them up once for the whole file)."""
         self.company = company
+        self.emails_in_use = emails_in_use
         super().__init__(*args, **kwargs)
 
     def clean_first_name(self) -> str:
@@ -73,9 +76,14 @@ class EmployeeForm(MarksOptionalFields, forms.Form):
     def clean_last_name(self) -> str:
         return self.cleaned_data["last_name"].strip()
 
+    def _email_in_use(self, email: str) -> bool:
+        if self.emails_in_use is not None:
+            return email.lower() in self.emails_in_use
+        return User.objects.filter(company=self.company, email__iexact=email).exists()
+
     def clean_email(self) -> str:
         email = self.cleaned_data["email"].strip()
-        if email and User.objects.filter(company=self.company, email__iexact=email).exists():
+        if email and self._email_in_use(email):
             raise forms.ValidationError(
                 _("An employee of your company already uses this email address."), code="taken"
             )
@@ -317,6 +325,18 @@ class ImportUploadForm(forms.Form):
         except ValueError as error:
             raise forms.ValidationError(str(error)) from error
         return upload
+
+
+class ImportConfirmForm(forms.Form):
+    """The manager's answer on the import preview: import the valid rows despite others' errors,
+    and which rows that look like an existing employee to create anyway (by line)."""
+
+    only_valid = forms.BooleanField(required=False)
+    create_anyway = forms.TypedMultipleChoiceField(coerce=int, required=False)
+
+    def __init__(self, *args, lines: range, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["create_anyway"].choices = [(line, line) for line in lines]
 
 
 class ActivationForm(NewPasswordForm):

@@ -11,6 +11,7 @@ import csv
 import io
 import secrets
 import unicodedata
+from collections.abc import Collection
 from dataclasses import dataclass, field
 from datetime import timedelta
 
@@ -19,6 +20,7 @@ from django.contrib.auth.models import Group
 from django.core import signing
 from django.db import IntegrityError, transaction
 from django.db.models import Exists, OuterRef, Q, QuerySet
+from django.db.models.functions import Lower
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.crypto import constant_time_compare, salted_hmac
@@ -408,10 +410,33 @@ class ImportRow:
     line: int
     values: dict
     errors: list[str] = field(default_factory=list)
+    # User names of active employees this row probably describes again (same name and, for a
+    # row with an email address, the same address): created only if the manager confirms it.
+    namesakes: list[str] = field(default_factory=list)
 
     @property
     def valid(self) -> bool:
         return not self.errors
+
+    @property
+    def needs_confirmation(self) -> bool:
+        return self.valid and bool(self.namesakes)
+
+    @property
+    def warning(self) -> str:
+        from django.utils.translation import gettext as _
+
+        if not self.needs_confirmation:
+            return ""
+        return _("An employee with this name already exists: %(usernames)s") % {
+            "usernames": ", ".join(self.namesakes)
+        }
+
+
+@dataclass
+class ImportResult:
+    created: list[CreatedEmployee]
+    skipped: list[ImportRow]  # likely duplicates the manager did not confirm
 
 
 def read_employee_csv(data: bytes) -> list[dict]:
@@ -456,25 +481,87 @@ def read_employee_csv(data: bytes) -> list[dict]:
     return rows
 
 
+def _name_key(first_name: str, last_name: str) -> tuple[str, str]:
+    return first_name.strip().lower(), last_name.strip().lower()
+
+
+def _emails_in_use(company: Company, rows: list[dict]) -> set[str]:
+    """The file's addresses that an account of the company already has: one query."""
+    emails = {(values.get("email") or "").strip().lower() for values in rows} - {""}
+    if not emails:
+        return set()
+    users = User.objects.filter(company=company).annotate(email_key=Lower("email"))
+    return set(users.filter(email_key__in=emails).values_list("email_key", flat=True))
+
+
+def _active_namesakes(company: Company, rows: list[dict]) -> dict[tuple[str, str], list[User]]:
+    """Active employees of the company named like a row of the file (case-insensitive), by
+    name: one query for the whole file."""
+    last_names = {(values.get("last_name") or "").strip().lower() for values in rows} - {""}
+    if not last_names:
+        return {}
+    found = (
+        User.objects.filter(company=company, is_active=True)
+        .annotate(last_key=Lower("last_name"))
+        .filter(last_key__in=last_names)
+        .only("username", "first_name", "last_name", "email")
+        .order_by("username")
+    )
+    namesakes: dict[tuple[str, str], list[User]] = {}
+    for user in found:
+        namesakes.setdefault(_name_key(user.first_name, user.last_name), []).append(user)
+    return namesakes
+
+
+def _row_errors(form, same_person: list[str]) -> list[str]:
+    """The form's errors as "Label: message". An address taken by an employee of the same
+    name is a row imported before: the message names the account."""
+    from django.utils.translation import gettext as _
+
+    messages = []
+    for name, errors in form.errors.as_data().items():
+        label = form.fields[name].label if name in form.fields else ""
+        for error in errors:
+            if name == "email" and error.code == "taken" and same_person:
+                message = _(
+                    "An employee with this name and email address already exists: %(usernames)s"
+                ) % {"usernames": ", ".join(same_person)}
+                messages.append(message)
+            else:
+                message = " ".join(error.messages)
+                messages.append(f"{label}: {message}" if label else message)
+    return messages
+
+
 def validate_import_rows(company: Company, rows: list[dict]) -> list[ImportRow]:
-    """Validate each row with the create-employee form; duplicates in the file are errors."""
+    """Validate each row with the create-employee form; duplicates in the file are errors, rows
+    that look like an existing employee need the manager's confirmation. The same number of
+    queries whatever the number of rows."""
     from django.utils.translation import gettext as _
 
     from .company_forms import EmployeeForm
 
+    emails_in_use = _emails_in_use(company, rows)
+    namesakes = _active_namesakes(company, rows)
     checked, seen_emails = [], set()
     for number, values in enumerate(rows, start=2):  # line 1 is the header
         values = dict(values)
         values["language"] = values.get("language") or settings.LANGUAGE_CODE
-        form = EmployeeForm(values, company=company)
+        form = EmployeeForm(values, company=company, emails_in_use=emails_in_use)
         row = ImportRow(line=number, values=values)
+        email = (values.get("email") or "").strip().lower()
+        same_person = [
+            user.username
+            for user in namesakes.get(
+                _name_key(values.get("first_name") or "", values.get("last_name") or ""), []
+            )
+            if not email or user.email.lower() == email
+        ]
         if not form.is_valid():
-            for name, errors in form.errors.items():
-                label = form.fields[name].label if name in form.fields else ""
-                row.errors += [f"{label}: {error}" if label else error for error in errors]
+            row.errors = _row_errors(form, same_person)
         else:
             row.values = {**values, **form.cleaned_data, "phone": str(form.cleaned_data["phone"])}
-            email = form.cleaned_data["email"].lower()
+            row.namesakes = same_person
             if email and email in seen_emails:
                 row.errors.append(_("This email address appears twice in the file."))
             seen_emails.add(email)
@@ -483,19 +570,29 @@ def validate_import_rows(company: Company, rows: list[dict]) -> list[ImportRow]:
 
 
 def import_employees(
-    company: Company, rows: list[dict], *, actor: User, request=None, only_valid: bool = False
-) -> list[CreatedEmployee] | None:
+    company: Company,
+    rows: list[dict],
+    *,
+    actor: User,
+    request=None,
+    only_valid: bool = False,
+    confirmed_lines: Collection[int] = (),
+) -> ImportResult | None:
     """Create the employees of validated rows. Nothing is created when a row has errors unless
-    ``only_valid``; returns None in that case."""
+    ``only_valid``; returns None in that case. A row that looks like an existing employee is
+    created only when its line is in ``confirmed_lines``."""
     checked = validate_import_rows(company, rows)
     if any(not row.valid for row in checked) and not only_valid:
         return None
-    created = []
+    result = ImportResult(created=[], skipped=[])
     with transaction.atomic():
         for row in checked:
             if not row.valid:
                 continue
-            created.append(
+            if row.needs_confirmation and row.line not in confirmed_lines:
+                result.skipped.append(row)
+                continue
+            result.created.append(
                 create_employee(
                     company,
                     first_name=row.values["first_name"],
@@ -507,7 +604,7 @@ def import_employees(
                     request=request,
                 )
             )
-    return created
+    return result
 
 
 # --- Requests to authorize a Security Manager -----------------------------------------------

@@ -31,6 +31,7 @@ from .company_forms import (
     EmployeeActionForm,
     EmployeeFilterForm,
     EmployeeForm,
+    ImportConfirmForm,
     ImportUploadForm,
     SecurityLogFilterForm,
 )
@@ -226,6 +227,8 @@ def employee_import(request):
         ctx = {
             "rows": rows,
             "valid_count": sum(row.valid for row in rows),
+            "ready_count": sum(row.valid and not row.needs_confirmation for row in rows),
+            "namesake_count": sum(row.needs_confirmation for row in rows),
             "error_count": sum(not row.valid for row in rows),
         }
         return render(request, "manage/import_preview.html", ctx)
@@ -240,18 +243,26 @@ def employee_import_confirm(request):
     if not pending or pending.get("company") != company.pk:
         messages.error(request, _("Upload the file again: the preview has expired."))
         return redirect("manage:employee_import")
-    created = cs.import_employees(
+    lines = range(2, len(pending["rows"]) + 2)
+    form = ImportConfirmForm(request.POST, lines=lines)
+    choices = form.cleaned_data if form.is_valid() else {}  # a forged line: none confirmed
+    result = cs.import_employees(
         company,
         pending["rows"],
         actor=request.user,
         request=request,
-        only_valid=request.POST.get("only_valid") == "1",
+        only_valid=choices.get("only_valid", False),
+        confirmed_lines=choices.get("create_anyway", []),
     )
-    if created is None:
+    if result is None:
         messages.error(request, _("The file has errors; nothing was imported."))
         return redirect("manage:employee_import")
     del request.session[IMPORT_SESSION_KEY]
-    ctx = {"issued": [item for item in created if item.initial_password], "created": created}
+    ctx = {
+        "created": result.created,
+        "issued": [item for item in result.created if item.initial_password],
+        "skipped": result.skipped,
+    }
     return render(request, "manage/import_done.html", ctx)
 
 

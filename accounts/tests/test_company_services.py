@@ -233,8 +233,94 @@ def test_import_creates_nothing_when_a_row_has_errors(company_a, manager_a):
     ]
     assert cs.import_employees(company_a, rows, actor=manager_a) is None
     assert not User.objects.filter(last_name="Doe").exists()
-    created = cs.import_employees(company_a, rows, actor=manager_a, only_valid=True)
-    assert [item.user.first_name for item in created] == ["Jana"]
+    result = cs.import_employees(company_a, rows, actor=manager_a, only_valid=True)
+    assert [item.user.first_name for item in result.created] == ["Jana"]
+
+
+def _row(first_name: str, last_name: str, email: str = "") -> dict:
+    return {
+        "first_name": first_name,
+        "last_name": last_name,
+        "email": email,
+        "phone": "",
+        "language": "",
+    }
+
+
+def test_a_row_without_email_named_like_an_active_employee_needs_confirmation(company_a, company_b):
+    karl = make_user("c10001.km", company=company_a, first_name="Karl", last_name="Maier")
+    make_user("c10001.kma", company=company_a, first_name="Karl", last_name="MAIER")
+    make_user("c10001.kmb", company=company_a, first_name="Karl", last_name="Maier")
+    User.objects.filter(username="c10001.kmb").update(is_active=False)  # deactivated: no match
+    make_user("c20002.km", company=company_b, first_name="Karl", last_name="Maier")
+    rows = [_row(" karl ", "maier"), _row("Karla", "Maier"), _row("Jana", "Doe")]
+    flagged, other_first_name, new = cs.validate_import_rows(company_a, rows)
+    assert flagged.valid and flagged.needs_confirmation
+    assert flagged.namesakes == [karl.username, "c10001.kma"]
+    assert flagged.warning == ("An employee with this name already exists: c10001.km, c10001.kma")
+    for row in (other_first_name, new):
+        assert row.valid and not row.needs_confirmation and row.warning == ""
+
+
+def test_a_row_with_email_is_the_same_person_only_with_the_same_address(company_a):
+    make_user(
+        "c10001.km",
+        company=company_a,
+        first_name="Karl",
+        last_name="Maier",
+        email="karl@example.com",
+    )
+    other_address, same_address = cs.validate_import_rows(
+        company_a,
+        [
+            _row("Karl", "Maier", "karl.maier@example.org"),
+            _row("Karl", "Maier", "KARL@example.com"),
+        ],
+    )
+    assert other_address.valid and not other_address.needs_confirmation
+    # The address is taken, so the row cannot be created at all: the error names the account.
+    assert same_address.errors == [
+        "An employee with this name and email address already exists: c10001.km"
+    ]
+
+
+def test_an_address_taken_by_someone_else_is_still_the_plain_error(company_a):
+    make_user("c10001.ab", company=company_a, email="shared@example.com")
+    [row] = cs.validate_import_rows(company_a, [_row("Karl", "Maier", "Shared@example.com")])
+    assert row.errors == [
+        "Personal email: An employee of your company already uses this email address."
+    ]
+
+
+@pytest.mark.parametrize("count", [3, 30])
+def test_validating_an_import_takes_two_queries_whatever_the_number_of_rows(
+    company_a, count, django_assert_num_queries
+):
+    make_user("c10001.km", company=company_a, first_name="Karl", last_name="Maier")
+    make_user("c10001.jd", company=company_a, first_name="Jana", last_name="Doe")
+    rows = [
+        _row("Karl", "Maier")
+        if number % 3 == 0
+        else _row("Jana", "Doe", f"jana{number}@example.com")
+        if number % 3 == 1
+        else _row(f"Person{number}", f"Name{number}", f"p{number}@example.com")
+        for number in range(count)
+    ]
+    with django_assert_num_queries(2):  # the addresses in use, the namesakes
+        checked = cs.validate_import_rows(company_a, rows)
+    assert sum(row.needs_confirmation for row in checked) == len(range(0, count, 3))
+
+
+def test_import_creates_a_likely_duplicate_only_when_confirmed(company_a, manager_a):
+    make_user("c10001.km", company=company_a, first_name="Karl", last_name="Maier")
+    rows = [_row("Karl", "Maier"), _row("Jana", "Doe")]
+    result = cs.import_employees(company_a, rows, actor=manager_a)
+    assert [item.user.last_name for item in result.created] == ["Doe"]
+    assert [row.line for row in result.skipped] == [2]
+    assert company_a.users.filter(last_name="Maier").count() == 1
+    result = cs.import_employees(company_a, rows[:1], actor=manager_a, confirmed_lines={2})
+    assert [item.user.username for item in result.created] == ["c10001.kma"]
+    assert result.skipped == []
 
 
 def test_policy_update_logs_what_changed(company_a, manager_a):

@@ -107,3 +107,52 @@ def test_the_preview_shows_phone_numbers_in_international_format(manager_client)
     text = "first_name,last_name,phone\nAnna,Berg,+49301234567\n"
     content = upload(manager_client, text).content.decode()
     assert "<td>+49 30 1234567</td>" in content
+
+
+def test_a_reimported_row_without_email_is_flagged_and_created_only_if_confirmed(
+    manager_client, company_a
+):
+    upload(manager_client, GOOD)
+    manager_client.post(CONFIRM)
+    karl = company_a.users.get(last_name="Maier")
+
+    response = upload(manager_client, "first_name,last_name\nkarl,MAIER\nAnna,Berg\n")
+    content = response.content.decode()
+    assert response.context["ready_count"] == 1 and response.context["namesake_count"] == 1
+    assert f"An employee with this name already exists: {karl.username}" in content
+    assert '<tr class="row-warn">' in content
+    assert '<input type="checkbox" name="create_anyway" value="2">' in content
+
+    # Not ticked: the other row is imported, the likely duplicate is not and is listed.
+    content = manager_client.post(CONFIRM).content.decode()
+    assert company_a.users.filter(last_name__iexact="Maier").count() == 1
+    assert company_a.users.filter(last_name="Berg").exists()
+    assert "Not created" in content and "Line 2: karl MAIER." in content
+
+    # Ticked: created.
+    upload(manager_client, "first_name,last_name\nkarl,MAIER\n")
+    response = manager_client.post(CONFIRM, {"create_anyway": "2"})
+    assert response.status_code == 200
+    assert company_a.users.filter(last_name__iexact="Maier").count() == 2
+    assert "Not created" not in response.content.decode()
+
+
+def test_a_forged_line_confirms_nothing(manager_client, company_a):
+    upload(manager_client, GOOD)
+    manager_client.post(CONFIRM)
+    upload(manager_client, "first_name,last_name\nKarl,Maier\n")
+    manager_client.post(CONFIRM, {"create_anyway": ["2", "99"]})
+    assert company_a.users.filter(last_name="Maier").count() == 1
+
+
+def test_a_reimported_row_with_its_email_names_the_existing_account(manager_client, company_a):
+    upload(manager_client, GOOD)
+    manager_client.post(CONFIRM)
+    jana = company_a.users.get(last_name="Doe")
+    response = upload(manager_client, "first_name,last_name,email\nJana,Doe,JANA@example.com\n")
+    assert response.context["error_count"] == 1
+    assert (
+        f"An employee with this name and email address already exists: {jana.username}"
+        in response.content.decode()
+    )
+    assert 'name="create_anyway"' not in response.content.decode()
