@@ -41,6 +41,13 @@ def provider_staff_filter(path: str = ""):
     )
 
 
+def security_manager_filter(path: str = ""):
+    """is_security_manager as a query condition on users; ``path`` leads to them."""
+    from django.db.models import Q
+
+    return Q(**{f"{path}company__isnull": False, f"{path}groups__name": SECURITY_MANAGERS})
+
+
 def is_security_manager(user) -> bool:
     return bool(
         user.is_authenticated and user.company_id and SECURITY_MANAGERS in _group_names(user)

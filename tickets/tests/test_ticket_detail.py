@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import re
 from datetime import timedelta
 
 import pytest
@@ -304,3 +305,76 @@ def test_a_manager_resolves_an_employees_incident_in_their_own_words(
     assert "The problem is solved" in html and "My problem is solved" not in html
     client.force_login(employee_a)
     assert "My problem is solved" in client.get(url(ticket_a)).content.decode()
+
+
+def _message_heads(html: str) -> dict[str, str]:
+    """Each message's header as text, keyed by the author's name."""
+    heads = {}
+    for head in re.findall(r'<header class="message-head">(.*?)</header>', html, re.S):
+        text = " ".join(re.sub(r"<[^>]+>", " ", head).split())
+        heads[re.search(r"<strong>(.*?)</strong>", head)[1]] = text
+    return heads
+
+
+def test_each_reply_names_its_authors_role(
+    client, ticket_a, employee_a, manager_a, agent, provider_admin
+):
+    manager_a.first_name, manager_a.last_name = "Marta", "Keller"
+    manager_a.save(update_fields=["first_name", "last_name"])
+    for author in (employee_a, manager_a, agent, provider_admin):
+        services.add_reply(ticket_a, author, f"From {author.username}")
+    for viewer in (employee_a, manager_a, agent):
+        client.force_login(viewer)
+        heads = _message_heads(client.get(url(ticket_a)).content.decode())
+        assert "Security Manager" in heads["Marta Keller"], viewer
+        assert "Support" in heads[agent.get_full_name()], viewer
+        assert "Support" in heads[provider_admin.get_full_name()], viewer
+        requester = heads[employee_a.get_full_name()]
+        assert "Security Manager" not in requester and "Support" not in requester, viewer
+
+
+def test_the_conversation_with_its_roles_is_two_queries(
+    ticket_a, employee_a, manager_a, agent, django_assert_num_queries
+):
+    for author in (employee_a, manager_a, agent, employee_a, agent):
+        services.add_reply(ticket_a, author, "Hello")
+    with django_assert_num_queries(2):  # the messages with their authors' roles, attachments
+        messages = services.conversation(ticket_a, staff=False)
+    assert [message.author_role for message in messages] == [
+        "",
+        services.SECURITY_MANAGER_ROLE,
+        services.SUPPORT_ROLE,
+        "",
+        services.SUPPORT_ROLE,
+    ]
+
+
+def test_a_manager_of_another_company_is_not_shown_as_the_security_manager(
+    ticket_a, manager_b, agent
+):
+    # Not possible through the pages (they cannot see the ticket); the role is that of the
+    # ticket's company, not any company's.
+    services.add_reply(ticket_a, manager_b, "Hello")
+    [message] = services.conversation(ticket_a, staff=True)
+    assert message.author_role == ""
+
+
+def test_the_ticket_page_runs_the_same_queries_whoever_replies(
+    client, ticket_a, employee_a, manager_a, agent
+):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    def queries(user) -> int:
+        client.force_login(user)
+        client.get(url(ticket_a))
+        with CaptureQueriesContext(connection) as captured:
+            assert client.get(url(ticket_a)).status_code == 200
+        return len(captured)
+
+    services.add_reply(ticket_a, employee_a, "First")
+    viewers = (employee_a, manager_a, agent)
+    before = {user.pk: queries(user) for user in viewers}
+    for author in (manager_a, agent, employee_a, manager_a, agent):
+        services.add_reply(ticket_a, author, "More")
+    assert {user.pk: queries(user) for user in viewers} == before
