@@ -48,6 +48,15 @@ def title_and_heading(response) -> tuple[str, str]:
     return " ".join(title.split()), " ".join(heading.split())
 
 
+def assert_title_is_the_heading(response, name: str = "") -> str:
+    """The tab title is the page's heading. Where one heading serves several steps or flows
+    ("Sign in", "Check your inbox"), the title adds which one after a colon ("Sign in:
+    password"), so that tabs and the history tell them apart. Returns the title."""
+    title, heading = title_and_heading(response)
+    assert title == heading or title.startswith(f"{heading}: "), (name, title, heading)
+    return title
+
+
 def manager_request(**fields):
     """A stored request to authorize a Security Manager, with plausible details."""
     from accounts.models import SecurityManagerRequest

@@ -7,7 +7,7 @@ import re
 import pytest
 from django.test import Client
 
-from .helpers import title_and_heading
+from .helpers import assert_title_is_the_heading, title_and_heading
 
 pytestmark = pytest.mark.django_db
 
@@ -72,3 +72,21 @@ def test_the_manage_pages_call_the_address_personal_email(manager_client, employ
         html = manager_client.get(path).content.decode()
         assert "Personal email</t" in html or "<dt>Personal email</dt>" in html, path
         assert ">Email<" not in html, path
+
+
+def test_the_check_your_inbox_pages_name_their_flow_in_the_tab_title(client):
+    paths = {
+        "password": "/account/password/forgot/sent/",
+        "username": "/account/username/forgot/sent/",
+        "check": "/account/unblock/sent/",
+    }
+    titles = {}
+    for name, path in paths.items():
+        page = client.get(path)
+        assert "<h1>Check your inbox</h1>" in page.content.decode(), name
+        titles[name] = assert_title_is_the_heading(page, name)
+    assert titles == {
+        "password": "Check your inbox: password reset",
+        "username": "Check your inbox: user name reminder",
+        "check": "Check your inbox: account status",
+    }

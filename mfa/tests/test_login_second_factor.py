@@ -8,6 +8,8 @@ import time_machine
 from django.utils import timezone
 
 from accounts.models import SecurityEvent
+from accounts.tests.helpers import assert_title_is_the_heading
+from conftest import PASSWORD
 from mfa import services
 from mfa.tests.conftest import LOGIN, choose_device, current_code, token_post
 
@@ -304,3 +306,40 @@ def test_a_wrong_code_is_tied_to_the_code_field(client, employee_a, totp_device,
     assert 'aria-invalid="true"' in field
     error_id = re.search(r'aria-describedby="([\w-]+)', field)[1]
     assert re.search(rf'id="{error_id}"[^>]*>\s*<p>This code is not valid.</p>', html)
+
+
+def test_every_sign_in_step_has_its_own_tab_title_under_the_heading_sign_in(
+    client, employee_a, totp_device, email_device, phone
+):
+    app = totp_device(employee_a, name="App")
+    mailbox = email_device(employee_a, name="Mailbox")
+    handset = phone(employee_a)
+    services.regenerate_backup_codes(None, employee_a)
+    services.mfa_settings(employee_a).__class__.objects.filter(user=employee_a).update(
+        default_device=app.persistent_id
+    )
+    steps = {"identify": client.get(LOGIN)}
+    steps["password"] = client.post(
+        LOGIN, {"login_view-current_step": "identify", "identify-username": employee_a.username}
+    )
+    steps["app"] = client.post(
+        LOGIN, {"login_view-current_step": "auth", "auth-password": PASSWORD}
+    )
+    steps["email"] = choose_device(client, mailbox)
+    steps["push"] = choose_device(client, handset.device)
+    steps["backup"] = client.post(
+        LOGIN, {"login_view-current_step": "token", "wizard_goto_step": "backup"}
+    )
+    titles = {}
+    for name, response in steps.items():
+        assert response.status_code == 200, name
+        assert "<h1>Sign in</h1>" in response.content.decode(), name
+        titles[name] = assert_title_is_the_heading(response, name)
+    assert titles == {
+        "identify": "Sign in: user name or email",
+        "password": "Sign in: password",
+        "app": "Sign in: code from your app",
+        "email": "Sign in: emailed code",
+        "push": "Sign in: approval on your smartphone",
+        "backup": "Sign in: backup code",
+    }

@@ -1,4 +1,6 @@
-"""The tab title is the page's heading, so a tab or a bookmark says what the page is."""
+"""The tab title is the page's heading, so a tab or a bookmark says what the page is (pages
+whose heading several steps share add the step: accounts.tests.helpers.assert_title_is_the_heading).
+"""
 
 from __future__ import annotations
 
