@@ -156,8 +156,8 @@ class RegistrationForm(MarksOptionalFields, forms.Form):
         label=_("Personal email"),
         max_length=254,
         help_text=_(
-            "Your own work address, not a shared mailbox. We send a link to verify it, later "
-            "your password reminders and recovery links."
+            "An address that only you read, such as your work address; not a shared mailbox. "
+            "We send a link to verify it, later your password reminders and recovery links."
         ),
         widget=forms.EmailInput(attrs={"autocomplete": "email"}),
     )

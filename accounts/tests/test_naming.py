@@ -46,6 +46,9 @@ def test_the_accounts_address_is_the_personal_email_everywhere(client, sign_in, 
     registration = Client().get("/account/register/").text
     assert '<label for="id_email">Personal email' in registration
     assert "professional" not in registration.lower()
+    # "Personal" means the user's own, not private: the help says a work address is fine.
+    assert "only you read, such as your work address" in registration
+    assert "Your own work address" not in registration
     sign_in(employee_a)
     for path in ("/dashboard/", "/account/profile/"):
         html = client.get(path).text
