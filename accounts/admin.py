@@ -288,7 +288,7 @@ class RoleFilter(admin.SimpleListFilter):
 
     def lookups(self, request, model_admin):
         return [
-            ("manager", _("Security manager")),
+            ("manager", _("Security Manager")),
             ("agent", _("Support agent")),
             ("admin", _("Provider admin")),
             ("employee", _("Employee")),

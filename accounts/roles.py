@@ -67,5 +67,5 @@ def role_label(user) -> str:
     if is_support_agent(user):
         return _("Support agent")
     if is_security_manager(user):
-        return _("Security manager")
+        return _("Security Manager")
     return _("Employee") if user.company_id else _("Customer")

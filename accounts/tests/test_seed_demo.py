@@ -17,6 +17,10 @@ def test_seed_demo_is_idempotent_and_prints_the_sign_ins(capsys):
     assert (User.objects.count(), Company.objects.count()) == first
     out = capsys.readouterr().out
     assert "c10234.jd" in out and "support.agent" in out and "Password" in out
+    # Each sign-in names its role as the portal does, not the group behind it.
+    assert re.search(r"c10234\.sm +Security Manager +Nordwind", out)
+    assert re.search(r"support\.agent +Support agent +Provider", out)
+    assert "Security managers  " not in out
 
 
 @pytest.mark.django_db

@@ -60,14 +60,14 @@ class Command(BaseCommand):
                     user.password_changed_at = now - timedelta(days=age)
                 user.save()
                 rows.append(
-                    (username, group or "Employee", company.name, user.must_change_password)
+                    (username, roles.role_label(user), company.name, user.must_change_password)
                 )
         for username, first, last, group, superuser in STAFF:
             user = self._person(username, first, last, None, "en", group)
             user.is_staff = True
             user.is_superuser = superuser
             user.save()
-            rows.append((username, group, "Provider", False))
+            rows.append((username, roles.role_label(user), "Provider", False))
         self._seed_other_apps()
         authenticators = self._demo_authenticators()
         self.stdout.write(
@@ -78,7 +78,7 @@ class Command(BaseCommand):
             self.stdout.write(f"  {username:<16} {role:<18} {company:<26}{note}")
         self.stdout.write(f"Password for every demo account: {DEMO_PASSWORD}")
         self.stdout.write(
-            "Security managers and provider staff need a second factor. Their demo TOTP "
+            "Security Managers and provider staff need a second factor. Their demo TOTP "
             "authenticators print the current code with:"
         )
         for username, uri in authenticators:
