@@ -95,3 +95,15 @@ def test_query_count_does_not_grow_with_the_page(
     with django_assert_max_num_queries(len(small.captured_queries)):
         response = manager_client.get(URL)
     assert len(response.context["page"].object_list) == 25
+
+
+def test_the_rows_are_captioned_for_phones(manager_client, employee_a):
+    """On a phone the rows are cards (portal.css, "table-cards"); data-label captions a cell,
+    and the selection box keeps its own cell at the start of the card."""
+    content = manager_client.get(URL).content.decode()
+    assert '<table class="employees table-cards">' in content
+    assert f'<td class="cell-select"><input type="checkbox" name="ids" value="{employee_a.pk}"' in (
+        content
+    )
+    for label in ("State", "Two-factor", "Last sign-in"):
+        assert f'<td data-label="{label}">' in content

@@ -12,6 +12,7 @@ from playwright.sync_api import Page, expect
 
 from accounts import roles
 from conftest import PASSWORD, make_user
+from tests.e2e.layout import assert_no_sideways_scrolling
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 NEW_PASSWORD = "Brand-New-Password-2026"
@@ -141,3 +142,43 @@ def test_request_for_a_security_manager_through_approval(
     expect(page).not_to_have_url(re.compile(r"/account/login/"))
     if page.url.endswith("/manage/"):
         expect(page.get_by_role("heading", level=1)).to_have_text("Second factor required")
+
+
+def test_the_employee_list_fits_a_phone_and_its_selection_works(live_server, page: Page):
+    from accounts.models import Company, User
+
+    company = Company.objects.create(
+        name="Nordwind Logistik und Lagerverwaltungsgesellschaft mbH", customer_number="10234"
+    )
+    manager = make_user(
+        "c10234.sm", company=company, group=roles.SECURITY_MANAGERS, preferred_language="de"
+    )
+    device = TOTPDevice.objects.create(user=manager, name="default", confirmed=True)
+    long_named = [
+        make_user(
+            f"c10234.m{index}",
+            company=company,
+            first_name="Maximiliane-Alexandra",
+            last_name="Schwarzenberg-Oberhäuslerová",
+            email=f"maximiliane-alexandra.schwarzenberg-{index}@nordwind-logistik.example",
+            must_change_password=True,
+        )
+        for index in range(3)
+    ]
+
+    page.set_viewport_size({"width": 390, "height": 844})
+    sign_in(page, live_server.url, manager.username, PASSWORD, device)
+    page.goto(f"{live_server.url}/manage/")
+    expect(page.get_by_role("heading", level=1)).to_have_text("Mitarbeiter")
+    assert_no_sideways_scrolling(page, "table.employees")
+    page.screenshot(path="/tmp/manage_employees_390.png", full_page=True)
+
+    # The selection boxes and the bulk bar work on a phone.
+    page.on("dialog", lambda dialog: dialog.accept())
+    for employee in long_named[:2]:
+        page.locator(f"#select-{employee.pk}").check()
+    page.locator("#bulk-action").select_option("block")
+    page.locator(".bulk-bar").get_by_role("button").click()
+    expect(page.locator(".messages")).to_be_visible()
+    blocked = {user.username for user in User.objects.filter(blocked_at__isnull=False)}
+    assert blocked == {employee.username for employee in long_named[:2]}

@@ -9,7 +9,8 @@ from django_otp.oath import totp
 from django_otp.plugins.otp_totp.models import TOTPDevice
 from playwright.sync_api import Page, expect
 
-from conftest import PASSWORD
+from conftest import PASSWORD, make_user
+from tests.e2e.layout import assert_no_sideways_scrolling
 from tickets.models import DEFAULT_CATEGORY_LABELS
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
@@ -77,21 +78,8 @@ def test_incident_journey(reference_data, page: Page, live_server, employee_a, a
     sign_in(page, base, agent.username)
     page.goto(f"{base}/support/")
     expect(page.locator("details.filters")).not_to_have_attribute("open", "")
-    layout = page.evaluate(
-        """() => {
-            const wrap = document.querySelector('.table-wrap');
-            const row = document.querySelector('.queue-table tbody tr');
-            const cells = [...row.querySelectorAll('td[data-label]')].map(
-                (cell) => cell.getBoundingClientRect().right);
-            return {page: document.documentElement.scrollWidth, wrap: wrap.scrollWidth,
-                    wrapWidth: wrap.clientWidth, rowTop: row.getBoundingClientRect().top,
-                    cellsRight: Math.max(...cells)};
-        }"""
-    )
-    assert layout["page"] <= 390
-    assert layout["wrap"] <= layout["wrapWidth"]
-    assert layout["cellsRight"] <= 390
-    assert layout["rowTop"] < 844
+    assert_no_sideways_scrolling(page, ".queue-table")
+    assert page.locator(".queue-table tbody tr").first.bounding_box()["y"] < 844
 
     # The agent finds it in the queue, assigns it, adds an internal note and a public reply.
     page.set_viewport_size({"width": 1280, "height": 900})
@@ -123,3 +111,46 @@ def test_incident_journey(reference_data, page: Page, live_server, employee_a, a
     page.get_by_role("button", name="My problem is solved").click()
     expect(page.locator(".messages")).to_contain_text("resolved")
     expect(page.locator(".ticket-main .badge").first).to_have_text("Resolved")
+
+
+LONG_SUBJECT = (
+    "Druckerwarteschlangenverwaltungsdienst reagiert nach der Betriebssystemaktualisierung "
+    "nicht mehr auf Druckaufträge der Buchhaltungsabteilung"
+)
+
+
+def _report(requester, subject: str, code: str = "login_identity"):
+    from tickets import services
+    from tickets.models import Category
+
+    return services.create_ticket(
+        requester=requester,
+        category=Category.objects.get(code=code),
+        subject=subject,
+        description="Seit heute Morgen.",
+        impact="low",
+        urgency="low",
+        notify=False,
+    )
+
+
+def test_my_incidents_fit_a_phone_as_cards(reference_data, page: Page, live_server, company_a):
+    customer = make_user(
+        "c10001.ms",
+        company=company_a,
+        first_name="Maximiliane-Alexandra",
+        last_name="Schwarzenberg-Oberhäuslerová",
+        preferred_language="de",
+    )
+    _report(customer, LONG_SUBJECT)
+    _report(customer, "Anmeldung am Wochenende nicht möglich", code="cloud_desktop")
+    page.set_viewport_size({"width": 390, "height": 844})
+    sign_in(page, live_server.url, customer.username)
+    page.goto(f"{live_server.url}/tickets/")
+    expect(page.get_by_role("heading", level=1)).to_have_text("Meine Vorfälle")
+    assert_no_sideways_scrolling(page, ".ticket-table")
+    # Each cell says what it is: the header row is only for screen readers on a phone.
+    first = page.locator(".ticket-table tbody tr").first
+    for caption in ("Kategorie", "Status", "Erstellt"):
+        assert first.locator(f'td[data-label="{caption}"]').is_visible()
+    expect(first.get_by_role("link", name=re.compile(r"INC-\d{6}"))).to_be_visible()

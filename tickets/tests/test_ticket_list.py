@@ -89,3 +89,15 @@ def test_the_query_count_is_constant(client, manager_a, count, django_assert_max
     with django_assert_max_num_queries(7):
         response = client.get(URL)
     assert response.status_code == 200
+
+
+def test_every_cell_but_reference_and_subject_is_captioned_for_phones(
+    client, make_ticket, employee_a
+):
+    """On a phone the rows are cards (portal.css, "table-cards"); data-label captions a cell."""
+    make_ticket(employee_a)
+    client.force_login(employee_a)
+    content = client.get(URL).content.decode()
+    assert '<table class="ticket-table table-cards">' in content
+    for label in ("Category", "Status", "Created"):
+        assert f'<td data-label="{label}">' in content
