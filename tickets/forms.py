@@ -353,23 +353,30 @@ class QueueFilterForm(forms.Form):
         ]
 
     def active_filters(self) -> list[tuple[str, str]]:
-        """(label, value) of every field set to other than its default: the summary of the
-        folded filters. Call after is_valid()."""
-        active = []
-        for name, value in self.cleaned_data.items():
-            if value in (None, "", False) or (name == "sort" and value == "priority"):
-                continue
-            field = self.fields[name]
-            if isinstance(field, forms.BooleanField):
-                shown = ""
-            elif isinstance(field, forms.ModelChoiceField):
-                shown = field.label_from_instance(value)
-            elif isinstance(field, forms.ChoiceField):
-                shown = dict(field.choices).get(value, value)
-            else:
-                shown = value
-            active.append((field.label, shown))
-        return active
+        """(label, value) of every filter set to other than its default: the summary of the
+        folded filters. The sort is not a filter: see active_sort(). Call after is_valid()."""
+        return [
+            (self.fields[name].label, self._shown(name, value))
+            for name, value in self.cleaned_data.items()
+            if name != "sort" and value not in (None, "", False)
+        ]
+
+    def active_sort(self) -> tuple[str, str] | None:
+        """(label, value) of the sort when it is not the default (priority), else None."""
+        sort = self.cleaned_data.get("sort")
+        if sort in ("", "priority", None):
+            return None
+        return self.fields["sort"].label, self._shown("sort", sort)
+
+    def _shown(self, name: str, value) -> str:
+        field = self.fields[name]
+        if isinstance(field, forms.BooleanField):
+            return ""
+        if isinstance(field, forms.ModelChoiceField):
+            return field.label_from_instance(value)
+        if isinstance(field, forms.ChoiceField):
+            return dict(field.choices).get(value, value)
+        return value
 
     def filter(self, tickets, user, now):
         data = self.cleaned_data

@@ -248,13 +248,14 @@ def queue(request):
     now = timezone.now()
     if form.is_valid():
         tickets = form.filter(Ticket.objects.all(), request.user, now)
-        status, active_filters = 200, form.active_filters()
+        status, active_filters, active_sort = 200, form.active_filters(), form.active_sort()
     else:
-        tickets, status, active_filters = Ticket.objects.none(), 400, []
+        tickets, status, active_filters, active_sort = Ticket.objects.none(), 400, [], None
     tickets = tickets.select_related("category", "company", "assignee", "requester")
     page = CappedPaginator(tickets, PAGE_SIZE).get_page(request.GET.get("page"))
     ctx = {
         "form": form,
+        "active_sort": active_sort,
         "active_filters": active_filters,
         "page": page,
         "rows": [(ticket, ticket.is_overdue(now)) for ticket in page],

@@ -154,3 +154,51 @@ def test_my_incidents_fit_a_phone_as_cards(reference_data, page: Page, live_serv
     for caption in ("Kategorie", "Status", "Erstellt"):
         assert first.locator(f'td[data-label="{caption}"]').is_visible()
     expect(first.get_by_role("link", name=re.compile(r"INC-\d{6}"))).to_be_visible()
+
+
+def test_the_queue_filter_summary_never_starts_a_line_with_a_separator(
+    reference_data, page: Page, live_server, agent, company_a
+):
+    page.set_viewport_size({"width": 390, "height": 844})
+    sign_in(page, live_server.url, agent.username)
+    page.goto(
+        f"{live_server.url}/support/?status=waiting&priority=4&company={company_a.pk}"
+        "&assignee=mine&overdue=on&q=Druckerwarteschlange+Buchhaltung&sort=-updated"
+    )
+    summary = page.locator("details.filters summary")
+    # At every width the items wrap at, no line begins with a "·": each item is a box that
+    # ends with its own separator (a no-break space before it).
+    starts = summary.evaluate(
+        r"""(summary) => {
+            const active = summary.querySelector('.filters-active');
+            const items = [...active.children];
+            const found = [];
+            for (let width = 160; width <= 360; width += 2) {
+                summary.style.width = width + 'px';
+                const walker = document.createTreeWalker(active, NodeFilter.SHOW_TEXT);
+                let previousTop = null;
+                for (let node = walker.nextNode(); node; node = walker.nextNode()) {
+                    for (let i = 0; i < node.length; i++) {
+                        const range = document.createRange();
+                        range.setStart(node, i);
+                        range.setEnd(node, i + 1);
+                        const rect = range.getClientRects()[0];
+                        if (!rect) continue;
+                        const lineStart = previousTop !== null && rect.top > previousTop + 2;
+                        if (lineStart && node.data[i] === '·') found.push(width);
+                        if (!/\s/.test(node.data[i])) previousTop = rect.top;
+                    }
+                }
+            }
+            summary.style.width = '';
+            const separators = items.slice(0, -1).map(
+                (item) => [getComputedStyle(item).display, getComputedStyle(item, '::after').content]);
+            return {found, separators, last: getComputedStyle(items.at(-1), '::after').content};
+        }"""
+    )
+    assert starts["found"] == []
+    assert starts["separators"] == [["inline-block", '"\u00a0·"']] * 5
+    assert starts["last"] == "none"
+    # The order is not a filter: it is named apart.
+    expect(summary.locator(".filters-active")).not_to_contain_text("Sort")
+    expect(summary.locator(".filters-sort")).to_have_text("Sort: Recently updated")

@@ -7,6 +7,7 @@ import time_machine
 from django.utils import timezone
 
 from accounts.tests.manage_helpers import sign_in_verified
+from tickets.forms import QueueFilterForm
 from tickets.models import Category, Status
 
 from .test_ticket_list import bulk_tickets
@@ -203,6 +204,44 @@ def test_the_filters_start_folded_and_name_the_active_ones(
     for shown in ("Status: Waiting for customer", "Priority: Low", "Alpha AG (10001)"):
         assert shown in summary
     assert "Overdue only</span>" in summary
+
+
+def _summary(content: str) -> str:
+    start = content.index("<summary>", content.index('<details class="card filters"'))
+    return content[start : content.index("</summary>", start)]
+
+
+def test_the_sort_is_named_apart_from_the_filters(client, agent):
+    """Sorting is not filtering: a sort of its own is not counted among the active filters."""
+    sign_in_verified(client, agent)
+    summary = _summary(client.get(URL, {"sort": "-created"}).content.decode())
+    assert "filters-active" not in summary
+    assert '<span class="filters-sort">Sort: Newest</span>' in summary
+    summary = _summary(client.get(URL, {"priority": 4, "sort": "due"}).content.decode())
+    active = summary[summary.index('<span class="filters-active">') :]
+    active = active[: active.index('<span class="filters-sort">')]
+    assert "Priority: Low" in active and "Sort" not in active
+    assert '<span class="filters-sort">Sort: Due soonest</span>' in summary
+    # The default sort is not named at all.
+    assert "filters-sort" not in _summary(client.get(URL, {"sort": "priority"}).content.decode())
+
+
+def test_the_form_tells_the_filters_from_the_sort(agent):
+    form = QueueFilterForm({"status": "all", "q": "VPN", "sort": "-updated"}, agents=[agent])
+    assert form.is_valid()
+    assert form.active_filters() == [("Status", "All"), ("Search", "VPN")]
+    assert form.active_sort() == ("Sort", "Recently updated")
+    form = QueueFilterForm({"sort": "priority"}, agents=[agent])
+    assert form.is_valid()
+    assert (form.active_filters(), form.active_sort()) == ([], None)
+
+
+def test_the_summary_separators_come_from_the_style_sheet(client, company_a, agent):
+    """Text separators between the filters could begin a line when the summary wraps."""
+    sign_in_verified(client, agent)
+    summary = _summary(client.get(URL, {"status": "all", "company": company_a.pk, "q": "x"}).text)
+    assert "·" not in summary
+    assert summary.count("</span> <span>") == 2  # three items, a space to break between them
 
 
 def test_the_filters_open_to_show_their_errors(client, agent):
