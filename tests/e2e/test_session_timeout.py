@@ -125,3 +125,75 @@ def test_the_absolute_limit_is_announced_before_it_signs_out(
         expect(
             page.get_by_text("You were signed out because you had been signed in for one minute.")
         ).to_be_visible()
+
+
+def _open_the_incident_form_on_a_phone(page, live_server, user) -> None:
+    page.set_viewport_size({"width": 390, "height": 844})
+    _hold_the_clock(page)
+    _sign_in(page, live_server, user)
+    page.goto(f"{live_server.url}/tickets/new/")
+
+
+def _assert_the_last_button_is_free_at_the_end(page, screenshot: str) -> None:
+    """Scrolled to the end, nothing lies over the page's last button (its middle, its corners):
+    a notice is below it, not over it."""
+    page.evaluate("window.scrollTo(0, document.documentElement.scrollHeight)")
+    page.screenshot(path=screenshot)
+    assert page.locator("main button").last.evaluate(
+        """(button) => {
+            const r = button.getBoundingClientRect();
+            const points = [[r.left + r.width / 2, r.top + r.height / 2],
+                            [r.left + 2, r.top + 2], [r.right - 2, r.top + 2],
+                            [r.left + 2, r.bottom - 2], [r.right - 2, r.bottom - 2]];
+            return points.every(([x, y]) => button.contains(document.elementFromPoint(x, y)));
+        }"""
+    )
+
+
+@pytest.mark.e2e
+@pytest.mark.django_db(transaction=True)
+def test_the_idle_notice_closes_from_the_keyboard_and_leaves_the_last_button_free(
+    page, live_server, settings, employee_a
+):
+    settings.SESSION_IDLE_TIMEOUT = 60
+    settings.SESSION_IDLE_WARNING = 5
+    _open_the_incident_form_on_a_phone(page, live_server, employee_a)
+    field = page.locator("#id_subject")
+    field.fill("Half typed")
+    page.clock.run_for(55_000)
+    notice = page.locator("#idle-notice")
+    expect(notice.get_by_role("button", name="Stay signed in")).to_be_focused()
+    _assert_the_last_button_is_free_at_the_end(page, "/tmp/idle_notice_end_of_page_390.png")
+
+    page.keyboard.press("Shift+Tab")
+    expect(notice.get_by_role("button", name="Close")).to_be_focused()
+    page.keyboard.press("Enter")
+    expect(notice).to_be_hidden()
+    expect(field).to_be_focused()  # back where the user was writing
+    page.clock.run_for(4_000)  # closed until the next warning: not again before the limit
+    expect(notice).to_be_hidden()
+    assert "/tickets/new/" in page.url
+
+
+@pytest.mark.e2e
+@pytest.mark.django_db(transaction=True)
+def test_the_session_end_notice_closes_from_the_keyboard_and_leaves_the_last_button_free(
+    page, live_server, settings, employee_a
+):
+    settings.SESSION_ABSOLUTE_TIMEOUT = 60
+    settings.SESSION_IDLE_WARNING = 5
+    _open_the_incident_form_on_a_phone(page, live_server, employee_a)
+    notice = page.locator("#session-end-notice")
+    left = int(notice.get_attribute("data-session-left"))
+    page.clock.run_for((left - 5) * 1000)
+    expect(notice).to_be_visible()
+    _assert_the_last_button_is_free_at_the_end(page, "/tmp/session_end_notice_end_of_page_390.png")
+
+    # The notice is the page's last stop for the keyboard, after the footer's link.
+    help_link = page.get_by_role("link", name="Help")
+    help_link.focus()
+    page.keyboard.press("Tab")
+    expect(notice.get_by_role("button", name="Close")).to_be_focused()
+    page.keyboard.press("Escape")
+    expect(notice).to_be_hidden()
+    expect(help_link).to_be_focused()
