@@ -6,6 +6,7 @@ import pytest
 from playwright.sync_api import Page, expect
 
 from conftest import PASSWORD, make_user
+from tests.e2e.layout import follows_in_reading_order, tab_walk
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 
@@ -81,3 +82,27 @@ def test_the_user_menu_has_a_name_on_a_phone_and_closes_with_escape(live_server,
     page.keyboard.press("Escape")
     expect(page.locator(".user-menu-panel").get_by_role("link", name="Profile")).to_be_hidden()
     expect(summary).to_be_focused()
+
+
+@pytest.mark.parametrize("width", [390, 1280])
+def test_the_keyboard_goes_through_the_header_in_the_order_it_is_seen(live_server, page, width):
+    """WCAG 2.4.3: on a phone the navigation used to be drawn below the language and user
+    menu (CSS order) but reached before them."""
+    make_user("c10234.jd", first_name="Jonas", last_name="Dietrich", preferred_language="de")
+    page.set_viewport_size({"width": width, "height": 844})
+    page.goto(f"{live_server.url}/account/login/")
+    page.get_by_label("User").fill("c10234.jd")
+    page.get_by_role("button", name="Next").click()
+    page.get_by_label("Password").fill(PASSWORD)
+    page.get_by_role("button", name="Next").click()
+    expect(page.get_by_role("heading", level=1)).to_contain_text("Jonas")
+    page.reload()
+
+    walk = tab_walk(page, ".site-header")
+    names = [step["name"] for step in walk]
+    assert names[:4] == ["Cloud Service Portal", "Übersicht", "Meine Vorfälle", "Neuer Vorfall"]
+    assert names[4:] == ["language-select", "JJonas Dietrich"]  # the user menu
+    for before, after in zip(walk, walk[1:]):
+        assert follows_in_reading_order(before, after), (before, after)
+    if width == 1280:  # the wide header is one line, as it was
+        assert all(step["top"] < walk[0]["bottom"] for step in walk)
