@@ -182,3 +182,9 @@ def test_the_employee_list_fits_a_phone_and_its_selection_works(live_server, pag
     expect(page.locator(".messages")).to_be_visible()
     blocked = {user.username for user in User.objects.filter(blocked_at__isnull=False)}
     assert blocked == {employee.username for employee in long_named[:2]}
+
+    # The activity tables, the account's own and the company's log, are cards too.
+    for path, table in (("/dashboard/", ".table-wrap table"), ("/manage/log/", ".table-wrap table")):
+        page.goto(f"{live_server.url}{path}")
+        assert page.locator(f"{table} tbody tr").count() > 0, path
+        assert_no_sideways_scrolling(page, table)
