@@ -90,6 +90,38 @@ class EmployeeForm(MarksOptionalFields, forms.Form):
         return email
 
 
+class NewEmployeeForm(EmployeeForm):
+    """One employee at /manage/employees/new/. Someone who looks like an active employee of the
+    company already (``company_services.active_namesakes``, which the CSV import asks as well)
+    is created only once "Create anyway" is ticked; the box shows with the warning."""
+
+    create_anyway = forms.BooleanField(
+        label=_("Create anyway"), required=False, widget=forms.HiddenInput
+    )
+
+    def clean(self):
+        from .company_services import active_namesakes
+
+        cleaned = super().clean()
+        # Not an account field: the view hands cleaned_data to create_employee.
+        confirmed = cleaned.pop("create_anyway", False)
+        if not {"first_name", "last_name", "email"} <= cleaned.keys():
+            return cleaned  # a field has an error (a taken address says so on its own)
+        [namesakes] = active_namesakes(self.company, [cleaned])
+        if namesakes:
+            self.fields["create_anyway"].widget = forms.CheckboxInput()
+            if not confirmed:
+                raise forms.ValidationError(
+                    _(
+                        "An employee with this name already exists: %(usernames)s. If this is "
+                        "someone else, tick “Create anyway”."
+                    ),
+                    code="namesake",
+                    params={"usernames": ", ".join(namesakes)},
+                )
+        return cleaned
+
+
 class EmployeeFilterForm(forms.Form):
     STATES = [
         ("", _("All")),

@@ -494,12 +494,23 @@ def _emails_in_use(company: Company, rows: list[dict]) -> set[str]:
     return set(users.filter(email_key__in=emails).values_list("email_key", flat=True))
 
 
-def _active_namesakes(company: Company, rows: list[dict]) -> dict[tuple[str, str], list[User]]:
-    """Active employees of the company named like a row of the file (case-insensitive), by
-    name: one query for the whole file."""
-    last_names = {(values.get("last_name") or "").strip().lower() for values in rows} - {""}
+def _same_person(values: dict, first_name: str, last_name: str, email: str) -> bool:
+    """Whether ``values`` (a row of the file, a new employee) probably describe again the person
+    with these names and address: the same first and last name, case-insensitive, and, when the
+    values have an email address, the same address."""
+    wanted = (values.get("email") or "").strip().lower()
+    return _name_key(values.get("first_name") or "", values.get("last_name") or "") == _name_key(
+        first_name, last_name
+    ) and (not wanted or wanted == email.strip().lower())
+
+
+def active_namesakes(company: Company, people: list[dict]) -> list[list[str]]:
+    """For each person (first_name, last_name, email), the user names of the company's active
+    employees they probably are already (``_same_person``). The CSV import asks for the whole
+    file, the new-employee form for one person: one query either way."""
+    last_names = {(values.get("last_name") or "").strip().lower() for values in people} - {""}
     if not last_names:
-        return {}
+        return [[] for _values in people]
     found = (
         User.objects.filter(company=company, is_active=True)
         .annotate(last_key=Lower("last_name"))
@@ -507,10 +518,19 @@ def _active_namesakes(company: Company, rows: list[dict]) -> dict[tuple[str, str
         .only("username", "first_name", "last_name", "email")
         .order_by("username")
     )
-    namesakes: dict[tuple[str, str], list[User]] = {}
+    by_name: dict[tuple[str, str], list[User]] = {}
     for user in found:
-        namesakes.setdefault(_name_key(user.first_name, user.last_name), []).append(user)
-    return namesakes
+        by_name.setdefault(_name_key(user.first_name, user.last_name), []).append(user)
+    return [
+        [
+            user.username
+            for user in by_name.get(
+                _name_key(values.get("first_name") or "", values.get("last_name") or ""), []
+            )
+            if _same_person(values, user.first_name, user.last_name, user.email)
+        ]
+        for values in people
+    ]
 
 
 def _row_errors(form, same_person: list[str]) -> list[str]:
@@ -542,21 +562,15 @@ def validate_import_rows(company: Company, rows: list[dict]) -> list[ImportRow]:
     from .company_forms import EmployeeForm
 
     emails_in_use = _emails_in_use(company, rows)
-    namesakes = _active_namesakes(company, rows)
+    namesakes = active_namesakes(company, rows)
     checked, seen_emails = [], set()
-    for number, values in enumerate(rows, start=2):  # line 1 is the header
+    lines = range(2, len(rows) + 2)  # line 1 is the header
+    for number, values, same_person in zip(lines, rows, namesakes, strict=True):
         values = dict(values)
         values["language"] = values.get("language") or settings.LANGUAGE_CODE
         form = EmployeeForm(values, company=company, emails_in_use=emails_in_use)
         row = ImportRow(line=number, values=values)
         email = (values.get("email") or "").strip().lower()
-        same_person = [
-            user.username
-            for user in namesakes.get(
-                _name_key(values.get("first_name") or "", values.get("last_name") or ""), []
-            )
-            if not email or user.email.lower() == email
-        ]
         if not form.is_valid():
             row.errors = _row_errors(form, same_person)
         else:

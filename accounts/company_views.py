@@ -30,9 +30,9 @@ from .company_forms import (
     CompanyPolicyForm,
     EmployeeActionForm,
     EmployeeFilterForm,
-    EmployeeForm,
     ImportConfirmForm,
     ImportUploadForm,
+    NewEmployeeForm,
     SecurityLogFilterForm,
 )
 
@@ -137,7 +137,7 @@ def employee_detail(request, pk: int):
 @security_manager_required
 def employee_create(request):
     company = request.user.company
-    form = EmployeeForm(request.POST or None, company=company)
+    form = NewEmployeeForm(request.POST or None, company=company)
     if request.method == "POST" and form.is_valid():
         try:
             result = cs.create_employee(

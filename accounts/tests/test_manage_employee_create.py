@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import pytest
 
+from accounts.company_forms import NewEmployeeForm
 from accounts.models import SecurityEvent, User
+from conftest import make_user
 
 pytestmark = pytest.mark.django_db
 URL = "/manage/employees/new/"
@@ -93,3 +95,89 @@ def test_an_email_already_used_in_the_company_is_refused(manager_client, employe
     )
     assert response.status_code == 400
     assert "already uses this email" in response.content.decode()
+
+
+# --- Someone who looks like an active employee already -----------------------------------
+
+KARL = {"first_name": "karl", "last_name": "MAIER", "language": "en"}
+
+
+def test_a_namesake_of_an_active_employee_shows_the_form_again_with_a_warning(
+    manager_client, company_a
+):
+    make_user("c10001.km", company=company_a, first_name="Karl", last_name="Maier")
+    make_user("c10001.kma", company=company_a, first_name="Karl", last_name="Maier")
+    response = manager_client.post(URL, {**KARL, "phone": "+49 30 1234567"})
+    content = response.content.decode()
+    assert response.status_code == 400
+    assert (
+        "An employee with this name already exists: c10001.km, c10001.kma. If this is someone "
+        "else, tick “Create anyway”."
+    ) in content
+    assert '<input type="checkbox" name="create_anyway" id="id_create_anyway">' in content
+    # What was entered is kept.
+    assert 'value="karl"' in content and 'value="MAIER"' in content
+    assert 'value="+49 30 1234567"' in content
+    assert company_a.users.filter(last_name__iexact="Maier").count() == 2
+
+
+def test_a_namesake_is_created_when_create_anyway_is_ticked(manager_client, company_a):
+    make_user("c10001.km", company=company_a, first_name="Karl", last_name="Maier")
+    response = manager_client.post(URL, {**KARL, "create_anyway": "on"})
+    assert response.status_code == 200  # no address: the initial password page
+    [issued] = response.context["issued"]
+    assert issued.user.username == "c10001.kma"
+    assert company_a.users.filter(last_name__iexact="Maier").count() == 2
+
+
+def test_the_form_has_no_create_anyway_box_until_it_warns(manager_client):
+    content = manager_client.get(URL).content.decode()
+    assert 'type="checkbox"' not in content
+    assert "Create anyway" not in content
+
+
+@pytest.mark.parametrize(
+    "existing",
+    [
+        {"company": "b"},  # another company's
+        {"is_active": False},  # deactivated
+        {"first_name": "Karla"},  # another first name
+    ],
+)
+def test_only_an_active_employee_of_the_company_with_both_names_is_a_namesake(
+    manager_client, company_a, company_b, existing
+):
+    company = company_b if existing.pop("company", "a") == "b" else company_a
+    fields = {"first_name": "Karl", "last_name": "Maier", **existing}
+    make_user(f"c{company.customer_number}.km", company=company, **fields)
+    response = manager_client.post(URL, KARL)
+    assert response.status_code == 200
+    assert response.context["issued"][0].user.company == company_a
+
+
+def test_with_an_email_address_a_namesake_must_have_the_same_address(manager_client, company_a):
+    make_user(
+        "c10001.km", company=company_a, first_name="Karl", last_name="Maier", email="k@example.com"
+    )
+    response = manager_client.post(URL, {**KARL, "email": "karl.maier@example.org"})
+    assert response.status_code == 302
+    # The same address is refused as taken, whatever the box says.
+    response = manager_client.post(URL, {**KARL, "email": "K@example.com", "create_anyway": "on"})
+    assert response.status_code == 400
+    assert "already uses this email" in response.content.decode()
+    assert company_a.users.filter(last_name__iexact="Maier").count() == 2
+
+
+@pytest.mark.parametrize("count", [1, 20])
+def test_checking_for_namesakes_takes_one_query_whatever_their_number(
+    company_a, count, django_assert_num_queries
+):
+    for number in range(count):
+        make_user(f"c10001.km{number}", company=company_a, first_name="Karl", last_name="Maier")
+    form = NewEmployeeForm({**KARL, "email": "karl@example.org"}, company=company_a)
+    with django_assert_num_queries(2):  # the address in use, the namesakes
+        assert form.is_valid()
+    form = NewEmployeeForm(KARL, company=company_a)
+    with django_assert_num_queries(1):  # no address: the namesakes only
+        assert not form.is_valid()
+    assert form.errors.as_data()["__all__"][0].code == "namesake"
