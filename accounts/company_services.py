@@ -413,6 +413,9 @@ class ImportRow:
     # User names of active employees this row probably describes again (same name and, for a
     # row with an email address, the same address): created only if the manager confirms it.
     namesakes: list[str] = field(default_factory=list)
+    # The first earlier valid line of the file that probably describes the same person, by the
+    # same rule: the row is created only if the manager confirms it too.
+    same_as_line: int | None = None
 
     @property
     def valid(self) -> bool:
@@ -420,17 +423,26 @@ class ImportRow:
 
     @property
     def needs_confirmation(self) -> bool:
-        return self.valid and bool(self.namesakes)
+        return self.valid and (bool(self.namesakes) or self.same_as_line is not None)
 
     @property
-    def warning(self) -> str:
+    def warnings(self) -> list[str]:
         from django.utils.translation import gettext as _
 
         if not self.needs_confirmation:
-            return ""
-        return _("An employee with this name already exists: %(usernames)s") % {
-            "usernames": ", ".join(self.namesakes)
-        }
+            return []
+        warnings = []
+        if self.namesakes:
+            warnings.append(
+                _("An employee with this name already exists: %(usernames)s")
+                % {"usernames": ", ".join(self.namesakes)}
+            )
+        if self.same_as_line is not None:
+            warnings.append(
+                _("This name appears more than once in the file: see line %(line)d.")
+                % {"line": self.same_as_line}
+            )
+        return warnings
 
 
 @dataclass
@@ -554,9 +566,10 @@ def _row_errors(form, same_person: list[str]) -> list[str]:
 
 
 def validate_import_rows(company: Company, rows: list[dict]) -> list[ImportRow]:
-    """Validate each row with the create-employee form; duplicates in the file are errors, rows
-    that look like an existing employee need the manager's confirmation. The same number of
-    queries whatever the number of rows."""
+    """Validate each row with the create-employee form. A row that probably describes someone
+    again needs the manager's confirmation: an existing employee (``active_namesakes``) or an
+    earlier row of the file, by the same rule. An address twice in the file is an error, as an
+    address already in use is. The same number of queries whatever the number of rows."""
     from django.utils.translation import gettext as _
 
     from .company_forms import EmployeeForm
@@ -564,6 +577,7 @@ def validate_import_rows(company: Company, rows: list[dict]) -> list[ImportRow]:
     emails_in_use = _emails_in_use(company, rows)
     namesakes = active_namesakes(company, rows)
     checked, seen_emails = [], set()
+    earlier: dict[tuple[str, str], list[ImportRow]] = {}  # the valid rows so far, by name
     lines = range(2, len(rows) + 2)  # line 1 is the header
     for number, values, same_person in zip(lines, rows, namesakes, strict=True):
         values = dict(values)
@@ -579,6 +593,22 @@ def validate_import_rows(company: Company, rows: list[dict]) -> list[ImportRow]:
             if email and email in seen_emails:
                 row.errors.append(_("This email address appears twice in the file."))
             seen_emails.add(email)
+            if row.valid:
+                name = _name_key(row.values["first_name"], row.values["last_name"])
+                row.same_as_line = next(
+                    (
+                        other.line
+                        for other in earlier.get(name, [])
+                        if _same_person(
+                            row.values,
+                            other.values["first_name"],
+                            other.values["last_name"],
+                            other.values["email"],
+                        )
+                    ),
+                    None,
+                )
+                earlier.setdefault(name, []).append(row)
         checked.append(row)
     return checked
 

@@ -228,7 +228,7 @@ def employee_import(request):
             "rows": rows,
             "valid_count": sum(row.valid for row in rows),
             "ready_count": sum(row.valid and not row.needs_confirmation for row in rows),
-            "namesake_count": sum(row.needs_confirmation for row in rows),
+            "flagged_count": sum(row.needs_confirmation for row in rows),
             "error_count": sum(not row.valid for row in rows),
         }
         return render(request, "manage/import_preview.html", ctx)

@@ -257,9 +257,9 @@ def test_a_row_without_email_named_like_an_active_employee_needs_confirmation(co
     flagged, other_first_name, new = cs.validate_import_rows(company_a, rows)
     assert flagged.valid and flagged.needs_confirmation
     assert flagged.namesakes == [karl.username, "c10001.kma"]
-    assert flagged.warning == ("An employee with this name already exists: c10001.km, c10001.kma")
+    assert flagged.warnings == ["An employee with this name already exists: c10001.km, c10001.kma"]
     for row in (other_first_name, new):
-        assert row.valid and not row.needs_confirmation and row.warning == ""
+        assert row.valid and not row.needs_confirmation and row.warnings == []
 
 
 def test_a_row_with_email_is_the_same_person_only_with_the_same_address(company_a):
@@ -282,6 +282,48 @@ def test_a_row_with_email_is_the_same_person_only_with_the_same_address(company_
     assert same_address.errors == [
         "An employee with this name and email address already exists: c10001.km"
     ]
+
+
+def test_a_name_again_in_the_file_needs_confirmation_by_the_same_rule(company_a):
+    rows = [
+        _row("Karl", "Maier"),  # 2
+        _row(" karl ", "MAIER"),  # 3: line 2 again
+        _row("Karl", "Maier", "karl@example.com"),  # 4: with an address, another person
+        _row("Karl", "Maier"),  # 5: lines 2, 3 and 4 again: the first is named
+        _row("Karla", "Maier"),  # 6: another first name
+        _row("Jana", "Doe", "not-an-address"),  # 7: an error, never created
+        _row("Jana", "Doe"),  # 8: so no earlier Jana Doe
+        _row("Anna", "Berg", "anna@example.com"),  # 9
+        _row("Anna", "Berg", "ANNA@example.com"),  # 10: the address twice: an error, as before
+    ]
+    checked = cs.validate_import_rows(company_a, rows)
+    assert {row.line: row.same_as_line for row in checked if row.same_as_line} == {3: 2, 5: 2}
+    assert [row.line for row in checked if row.needs_confirmation] == [3, 5]
+    assert [row.line for row in checked if not row.valid] == [7, 10]
+    assert checked[1].warnings == ["This name appears more than once in the file: see line 2."]
+
+
+def test_a_row_may_look_like_an_employee_and_an_earlier_row_at_once(company_a):
+    make_user("c10001.km", company=company_a, first_name="Karl", last_name="Maier")
+    first, second = cs.validate_import_rows(company_a, [_row("Karl", "Maier")] * 2)
+    assert first.warnings == ["An employee with this name already exists: c10001.km"]
+    assert second.warnings == [
+        "An employee with this name already exists: c10001.km",
+        "This name appears more than once in the file: see line 2.",
+    ]
+
+
+def test_import_creates_a_name_again_in_the_file_only_when_confirmed(company_a, manager_a):
+    rows = [_row("Karl", "Maier"), _row("Karl", "Maier"), _row("Jana", "Doe")]
+    result = cs.import_employees(company_a, rows, actor=manager_a)
+    assert [item.user.username for item in result.created] == ["c10001.km", "c10001.jd"]
+    assert [row.line for row in result.skipped] == [3]
+    result = cs.import_employees(company_a, rows[1:2], actor=manager_a)
+    assert result.created == []  # the first is an employee now: a namesake
+    result = cs.import_employees(
+        company_a, [_row("Anna", "Berg")] * 2, actor=manager_a, confirmed_lines={3}
+    )
+    assert [item.user.username for item in result.created] == ["c10001.ab", "c10001.aba"]
 
 
 def test_an_address_taken_by_someone_else_is_still_the_plain_error(company_a):

@@ -118,7 +118,7 @@ def test_a_reimported_row_without_email_is_flagged_and_created_only_if_confirmed
 
     response = upload(manager_client, "first_name,last_name\nkarl,MAIER\nAnna,Berg\n")
     content = response.content.decode()
-    assert response.context["ready_count"] == 1 and response.context["namesake_count"] == 1
+    assert response.context["ready_count"] == 1 and response.context["flagged_count"] == 1
     assert f"An employee with this name already exists: {karl.username}" in content
     assert '<tr class="row-warn">' in content
     assert '<input type="checkbox" name="create_anyway" value="2">' in content
@@ -156,3 +156,18 @@ def test_a_reimported_row_with_its_email_names_the_existing_account(manager_clie
         in response.content.decode()
     )
     assert 'name="create_anyway"' not in response.content.decode()
+
+
+def test_a_name_twice_in_the_file_is_flagged_on_its_second_line(manager_client, company_a):
+    response = upload(manager_client, "first_name,last_name\nKarl,Maier\nKARL,maier\nAnna,Berg\n")
+    content = response.content.decode()
+    assert response.context["ready_count"] == 2 and response.context["flagged_count"] == 1
+    assert "1 row may be a duplicate" in content
+    assert "This name appears more than once in the file: see line 2." in content
+    assert '<input type="checkbox" name="create_anyway" value="3">' in content
+    assert 'name="create_anyway" value="2"' not in content
+
+    content = manager_client.post(CONFIRM).content.decode()
+    assert company_a.users.filter(last_name__iexact="Maier").count() == 1
+    assert "1 row was not imported: it may be a duplicate" in content
+    assert "Line 3: KARL maier. This name appears more than once in the file" in content
