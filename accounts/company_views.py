@@ -18,6 +18,7 @@ from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
 
@@ -217,6 +218,17 @@ def employee_action(request):
     return redirect("manage:employees")
 
 
+def _import_button_labels() -> dict[str, str]:
+    """The preview's import button in words, for import-preview.js, which counts the rows that
+    will be created as "Create anyway" boxes are ticked; "{count}" stands for the number. A file
+    holds at most 500 rows, and below a million only 1 takes the singular in our languages."""
+
+    def label(n: int, count) -> str:
+        return ngettext("Import %(counter)s row", "Import %(counter)s rows", n) % {"counter": count}
+
+    return {"one": label(1, 1), "other": label(2, "{count}")}
+
+
 @security_manager_required
 def employee_import(request):
     company = request.user.company
@@ -230,6 +242,7 @@ def employee_import(request):
             "ready_count": sum(row.valid and not row.needs_confirmation for row in rows),
             "flagged_count": sum(row.needs_confirmation for row in rows),
             "error_count": sum(not row.valid for row in rows),
+            "import_labels": _import_button_labels(),
         }
         return render(request, "manage/import_preview.html", ctx)
     return render(request, "manage/import_upload.html", {"form": form}, status=_status(form))

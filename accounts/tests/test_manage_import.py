@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 
 from accounts.models import User
 from accounts.tests.manage_helpers import sign_in_verified
+from conftest import make_user
 
 pytestmark = pytest.mark.django_db
 URL = "/manage/employees/import/"
@@ -47,7 +50,8 @@ def test_rows_with_errors_are_reported_per_line_and_block_the_import(manager_cli
     rows = response.context["rows"]
     assert [row.line for row in rows if not row.valid] == [4, 5]
     assert "appears twice" in content
-    assert 'name="only_valid"' in content
+    assert 'name="only_valid" value="1">Import 2 rows</button>' in content
+    assert "Rows with errors are left out." in content
 
     response = manager_client.post(CONFIRM)
     assert response.status_code == 302
@@ -171,3 +175,43 @@ def test_a_name_twice_in_the_file_is_flagged_on_its_second_line(manager_client, 
     assert company_a.users.filter(last_name__iexact="Maier").count() == 1
     assert "1 row was not imported: it may be a duplicate" in content
     assert "Line 3: KARL maier. This name appears more than once in the file" in content
+
+
+# --- The import button says how many rows it creates ---------------------------------------
+
+
+def _button(content: str) -> str:
+    actions = content[content.index('<p class="actions">') :]
+    return re.search(r"<button [^>]*>[^<]*</button>", actions)[0]
+
+
+def test_without_rows_to_ask_about_the_button_counts_the_rows(manager_client):
+    content = upload(manager_client, GOOD).content.decode()
+    assert _button(content) == '<button type="submit">Import 2 rows</button>'
+    assert "import-preview.js" not in content
+    content = upload(manager_client, "first_name,last_name\nAnna,Berg\n").content.decode()
+    assert _button(content) == '<button type="submit">Import 1 row</button>'
+
+
+def test_with_rows_to_ask_about_the_button_says_up_to_and_the_script_counts_the_ticks(
+    manager_client, company_a
+):
+    make_user("c10001.km", company=company_a, first_name="Karl", last_name="Maier")
+    text = "first_name,last_name\nKarl,Maier\nAnna,Berg\nAnna,Berg\nJana,Doe\n"
+    content = upload(manager_client, text).content.decode()
+    # Two rows ready, two to tick: without JavaScript nobody knows which will be ticked.
+    assert _button(content) == (
+        '<button type="submit" data-import-ready="2" data-label-one="Import 1 row" '
+        'data-label-other="Import {count} rows">Import up to 4 rows</button>'
+    )
+    assert "js/import-preview.js" in content
+
+
+def test_with_errors_the_button_imports_only_the_valid_rows_up_to_their_number(
+    manager_client, company_a
+):
+    make_user("c10001.km", company=company_a, first_name="Karl", last_name="Maier")
+    content = upload(manager_client, "first_name,last_name\nKarl,Maier\n,Nobody\n").content
+    button = _button(content.decode())
+    assert 'name="only_valid" value="1" data-import-ready="0"' in button
+    assert button.endswith(">Import up to 1 row</button>")

@@ -184,7 +184,42 @@ def test_the_employee_list_fits_a_phone_and_its_selection_works(live_server, pag
     assert blocked == {employee.username for employee in long_named[:2]}
 
     # The activity tables, the account's own and the company's log, are cards too.
-    for path, table in (("/dashboard/", ".table-wrap table"), ("/manage/log/", ".table-wrap table")):
+    for path, table in (
+        ("/dashboard/", ".table-wrap table"),
+        ("/manage/log/", ".table-wrap table"),
+    ):
         page.goto(f"{live_server.url}{path}")
         assert page.locator(f"{table} tbody tr").count() > 0, path
         assert_no_sideways_scrolling(page, table)
+
+
+def test_the_import_button_counts_the_rows_ticked_to_create_anyway(
+    live_server, page: Page, tmp_path
+):
+    from accounts.models import Company
+
+    company = Company.objects.create(name="Nordwind Logistik GmbH", customer_number="10234")
+    manager = make_user("c10234.sm", company=company, group=roles.SECURITY_MANAGERS)
+    device = TOTPDevice.objects.create(user=manager, name="default", confirmed=True)
+    make_user("c10234.km", company=company, first_name="Karl", last_name="Maier")
+    csv_file = tmp_path / "people.csv"
+    csv_file.write_text("first_name,last_name\nKarl,Maier\nAnna,Berg\nAnna,Berg\n")
+
+    sign_in(page, live_server.url, manager.username, PASSWORD, device)
+    page.goto(f"{live_server.url}/manage/employees/import/")
+    page.locator("input[name=file]").set_input_files(str(csv_file))
+    page.get_by_role("button", name="Preview").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("Import preview")
+    button = page.locator("button[data-import-ready]")
+    expect(button).to_have_text("Import 1 row")  # the script counted: nothing ticked yet
+    boxes = page.get_by_label("Create anyway")
+    boxes.nth(0).check()
+    expect(button).to_have_text("Import 2 rows")
+    boxes.nth(1).check()
+    expect(button).to_have_text("Import 3 rows")
+    boxes.nth(0).uncheck()
+    expect(button).to_have_text("Import 2 rows")
+    button.click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("Import finished")
+    assert company.users.filter(last_name="Berg").count() == 2
+    assert company.users.filter(last_name="Maier").count() == 1
