@@ -11,7 +11,7 @@ from typing import NamedTuple
 from django import forms
 from django.conf import settings
 from django.utils.translation import gettext_lazy as _
-from django.utils.translation import ngettext_lazy
+from django.utils.translation import ngettext_lazy, pgettext_lazy
 
 from mfa.services import TYPE_LABELS
 from portal.forms import MarksOptionalFields, is_database_id
@@ -123,8 +123,10 @@ class NewEmployeeForm(EmployeeForm):
 
 
 class EmployeeFilterForm(forms.Form):
+    # The states are the accounts' (Spanish "cuentas": "Todas", "Activas", as the list's badges
+    # say "activa"), so "All" is a message of its own: the security log's is "Todos" (eventos).
     STATES = [
-        ("", _("All")),
+        ("", pgettext_lazy("accounts", "All")),
         ("active", _("Active")),
         ("blocked", _("Blocked")),
         ("inactive", _("Deactivated")),

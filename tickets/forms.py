@@ -23,7 +23,7 @@ from portal.throttle import count_hit
 from .models import Category, Impact, Priority, Status, Ticket, Urgency
 
 # "All" of the status filters stands for incidents (feminine in Spanish: "Todas"), unlike the
-# employee and event filters' "All" ("Todos").
+# security log's event filter's "All" ("Todos"); the employee state filter's has its own too.
 ALL_INCIDENTS = pgettext_lazy("incidents", "All")
 
 # --- Attachments: an allow-list checked by content ---------------------------------------

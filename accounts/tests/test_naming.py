@@ -93,3 +93,18 @@ def test_the_check_your_inbox_pages_name_their_flow_in_the_tab_title(client):
         "username": "Check your inbox: user name reminder",
         "check": "Check your inbox: account status",
     }
+
+
+def test_the_spanish_state_filter_speaks_of_accounts_as_the_badges_do(
+    manager_client, employee_a, settings
+):
+    """The list's state badges say "activa", "bloqueada" (la cuenta): the state filter's words
+    are feminine too ("Todas", "Activas"), so its "All" is not the security log's "Todos"
+    (los eventos) but a message of its own (context "accounts")."""
+    manager_client.cookies[settings.LANGUAGE_COOKIE_NAME] = "es"
+    html = manager_client.get("/manage/").content.decode()
+    assert 'lang="es"' in html
+    state_select = re.search(r'<select name="state".*?</select>', html, re.S)[0]
+    labels = re.findall(r">([^<]+)</option>", state_select)
+    assert len(labels) == 4
+    assert [label for label in labels if label.endswith(("o", "os"))] == []

@@ -99,19 +99,19 @@ def test_the_queue_says_ticket(client, make_ticket, employee_a, agent):
     assert not INCIDENT.search(text)
 
 
-def test_the_status_filters_all_is_not_the_employee_filters_all(
+def test_the_status_filters_all_is_not_the_event_filters_all(
     client, make_ticket, employee_a, agent
 ):
-    """Spanish "Todos" agrees with "empleados"; the status filters list incidents ("Todas"),
-    so their "All" is a message of its own (context "incidents")."""
+    """Spanish "Todos" agrees with "eventos" (the security log's filter); the status filters
+    list incidents ("Todas"), so their "All" is a message of its own (context "incidents")."""
     from django.conf import settings
     from django.utils import translation
 
-    from accounts.company_forms import EmployeeFilterForm
+    from accounts.company_forms import SecurityLogFilterForm
 
     with translation.override("es"):
-        employees_all = str(dict(EmployeeFilterForm.STATES)[""])
-    assert employees_all == "Todos"
+        events_all = str(dict(SecurityLogFilterForm.base_fields["kind"].choices)[""])
+    assert events_all == "Todos"
     make_ticket(employee_a)
     pages = {"list": (employee_a, "/tickets/"), "queue": (agent, "/support/")}
     for name, (user, path) in pages.items():
@@ -120,4 +120,4 @@ def test_the_status_filters_all_is_not_the_employee_filters_all(
         html = client.get(path).content.decode()
         assert 'lang="es"' in html, name
         status_select = re.search(r'<select name="status".*?</select>', html, re.S)[0]
-        assert f">{employees_all}</option>" not in status_select, name
+        assert f">{events_all}</option>" not in status_select, name
