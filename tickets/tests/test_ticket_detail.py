@@ -378,3 +378,20 @@ def test_the_ticket_page_runs_the_same_queries_whoever_replies(
     for author in (manager_a, agent, employee_a, manager_a, agent):
         services.add_reply(ticket_a, author, "More")
     assert {user.pk: queries(user) for user in viewers} == before
+
+
+@pytest.mark.parametrize(
+    ("zone", "name"), [("Europe/Berlin", "CET"), ("America/Bogota", "UTC-05"), ("UTC", "UTC")]
+)
+def test_the_page_names_the_readers_time_zone_once(
+    client, make_ticket, employee_a, agent, zone, name
+):
+    with time_machine.travel("2026-01-15 12:00Z", tick=False):
+        ticket = make_ticket(employee_a)
+        services.add_reply(ticket, agent, "Which client do you use?")
+        for reader in (employee_a, agent):
+            reader.time_zone = zone
+            reader.save(update_fields=["time_zone"])
+            client.force_login(reader)
+            content = client.get(url(ticket)).content.decode()
+            assert content.count(f"All times are shown in {name}.") == 1, reader
