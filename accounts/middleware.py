@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import zoneinfo
+from functools import cache
 
 from django.conf import settings
 from django.shortcuts import redirect
-from django.urls import Resolver404, resolve
+from django.urls import Resolver404, get_script_prefix, resolve, reverse
 from django.utils import timezone
 from django.utils.functional import LazyObject, empty
 
@@ -14,6 +15,7 @@ from . import services
 
 # URL names a user with a pending required action may still reach.
 ALWAYS_ALLOWED = {
+    "accounts:session_status",
     "accounts:logout",
     "accounts:login_help",
     "switch_language",
@@ -104,6 +106,18 @@ class RequiredActionsMiddleware:
         return self.get_response(request)
 
 
+@cache
+def _session_status_path() -> str:
+    """As in request.path_info: without the prefix a deployment below the root adds."""
+    return "/" + reverse("accounts:session_status").removeprefix(get_script_prefix())
+
+
+def _is_activity(request) -> bool:
+    """Every request is the user's activity, except a page asking how long its session has
+    left (idle-timeout.js): asking must not keep an unattended session alive."""
+    return request.path_info != _session_status_path()
+
+
 class SessionActivityMiddleware:
     """Idle and absolute session limits and revocation, enforced on the server.
 
@@ -123,7 +137,7 @@ class SessionActivityMiddleware:
         user = getattr(request, "user", None)
         if user is None or not user.is_authenticated:
             return self.get_response(request)
-        reason = sessions_service.check_request(request)
+        reason = sessions_service.check_request(request, activity=_is_activity(request))
         if reason is not None:
             sessions_service.end_current_session(request, reason)
             next_url = request.get_full_path() if request.method == "GET" else ""

@@ -175,11 +175,21 @@ def seconds_left(request) -> int | None:
     return max(0, int(started + settings.SESSION_ABSOLUTE_TIMEOUT - time.time()))
 
 
-def check_request(request) -> str | None:
+def limits_left(request) -> dict:
+    """Seconds left before the idle and the absolute limit end this session, for the page's
+    notices: another tab's activity moves the idle limit on, so a page asks before it warns
+    or reloads."""
+    last = request.session.get(LAST_ACTIVITY, time.time())
+    idle_left = max(0, int(last + settings.SESSION_IDLE_TIMEOUT - time.time()))
+    return {"idle_left": idle_left, "absolute_left": seconds_left(request)}
+
+
+def check_request(request, *, activity: bool = True) -> str | None:
     """Why this signed-in request's session must end (BLOCKED, IDLE, ABSOLUTE, REVOKED), or
     None.
 
-    Refreshes the last activity (at most every few seconds) when the session may go on.
+    Refreshes the last activity (at most every few seconds) when the session may go on,
+    unless the request is not the user's ``activity`` (a page asking how long it has left).
     """
     if request.user.is_blocked_by_manager:
         # Whoever blocked the account ended its sessions; this also stops one they missed.
@@ -209,7 +219,7 @@ def check_request(request) -> str | None:
     ):
         return REVOKED
     request.tracked_session = UserSession(pk=row_id, user_id=state[0], session_key_hash=state[1])
-    if last is None or now - last >= _activity_interval():
+    if activity and (last is None or now - last >= _activity_interval()):
         touch(request)
     return None
 

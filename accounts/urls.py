@@ -17,6 +17,7 @@ urlpatterns = [
     path("security/sessions/<int:pk>/end/", views.end_session, name="end_session"),
     path("security/sessions/end-others/", views.end_other_sessions, name="end_other_sessions"),
     path("session/keep-alive/", views.keep_alive, name="keep_alive"),
+    path("session/status/", views.session_status, name="session_status"),
     path("email/confirm/<str:token>/", views.confirm_email_change, name="confirm_email_change"),
     path("sign-in/report/<str:token>/", views.report_sign_in, name="report_sign_in"),
 ]

@@ -9,14 +9,14 @@ from django.contrib.auth.decorators import login_required
 from django.contrib.auth.views import redirect_to_login
 from django.core.paginator import Paginator
 from django.db import transaction
-from django.http import Http404, HttpResponseRedirect
+from django.http import Http404, HttpResponseRedirect, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import Resolver404, resolve, reverse
 from django.utils import timezone
 from django.utils.translation import check_for_language
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
-from django.views.decorators.http import require_POST
+from django.views.decorators.http import require_GET, require_POST
 from two_factor.views import LoginView
 
 from mfa.login import SecondFactorLoginMixin
@@ -551,9 +551,25 @@ def end_other_sessions(request):
 @require_POST
 @login_required
 def keep_alive(request):
-    """The "stay signed in" button: any request counts as activity; this one always does."""
+    """The "stay signed in" button: any request counts as activity; this one always does.
+    idle-timeout.js sends it in the background, so a half-written form stays as it is."""
     sessions_service.touch(request)
+    if _wants_json(request):
+        return JsonResponse(sessions_service.limits_left(request))
     return redirect(safe_next(request, reverse("dashboard")))
+
+
+@require_GET
+@never_cache
+@login_required
+def session_status(request):
+    """How long this session has left, for the page's notices. Not activity (the middleware
+    leaves the idle clock alone); an ended session answers with the sign-in redirect."""
+    return JsonResponse(sessions_service.limits_left(request))
+
+
+def _wants_json(request) -> bool:
+    return request.accepts("application/json") and not request.accepts("text/html")
 
 
 @never_cache

@@ -73,12 +73,62 @@ def test_keep_alive_refuses_get_and_foreign_next(client, sign_in, employee_a):
     assert response.url == "/dashboard/"
 
 
+STATUS = "/account/session/status/"
+
+
+def test_the_status_says_how_long_the_session_has_left_without_extending_it(
+    client, sign_in, employee_a
+):
+    with time_machine.travel(START, tick=False) as traveller:
+        sign_in(employee_a)
+        traveller.shift(timedelta(minutes=30))
+        assert client.get(STATUS).json() == {"idle_left": 90 * 60, "absolute_left": 690 * 60}
+        traveller.shift(timedelta(minutes=60))
+        # Asking is not activity: the idle clock still runs from the sign-in.
+        assert client.get(STATUS).json() == {"idle_left": 30 * 60, "absolute_left": 630 * 60}
+        assert client.get("/dashboard/").status_code == 200  # a page is activity
+        assert client.get(STATUS).json()["idle_left"] == 120 * 60
+        traveller.shift(timedelta(hours=2, seconds=1))
+        response = client.get(STATUS)
+    assert response.status_code == 302  # ended: the page goes to the sign-in and says why
+    assert response.url.startswith("/account/login/")
+    assert UserSession.objects.get(user=employee_a).end_reason == "idle"
+
+
+def test_the_status_asks_for_a_sign_in_and_only_answers_get(client, sign_in, employee_a):
+    assert client.get(STATUS).status_code == 302
+    sign_in(employee_a)
+    assert client.post(STATUS).status_code == 405
+    assert client.get(STATUS)["Cache-Control"].startswith("max-age=0")
+
+
+def test_the_status_answers_during_a_required_action(client, sign_in, employee_a):
+    employee_a.must_change_password = True
+    employee_a.save()
+    sign_in(employee_a)
+    assert client.get("/dashboard/").status_code == 302
+    assert client.get(STATUS).status_code == 200
+
+
+def test_keep_alive_in_the_background_answers_the_time_left(client, sign_in, employee_a):
+    """idle-timeout.js sends "Stay signed in" without leaving the page."""
+    with time_machine.travel(START, tick=False) as traveller:
+        sign_in(employee_a)
+        traveller.shift(timedelta(hours=1, minutes=56))
+        response = client.post(
+            "/account/session/keep-alive/", {"next": "/"}, HTTP_ACCEPT="application/json"
+        )
+    assert response.status_code == 200
+    assert response.json()["idle_left"] == 120 * 60
+
+
 def test_pages_carry_the_idle_notice_with_the_limits(client, sign_in, employee_a, settings):
     settings.SESSION_IDLE_WARNING = 300
     sign_in(employee_a)
     page = client.get("/dashboard/").text
     assert 'data-idle-timeout="7200"' in page
     assert 'data-idle-warning="300"' in page
+    assert 'data-status-url="/account/session/status/"' in page
     assert "js/idle-timeout.js" in page
 
 

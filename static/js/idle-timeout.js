@@ -1,11 +1,15 @@
-// Idle sign-out notice (progressive enhancement; the server enforces the limit on its own).
-// Shows the "stay signed in" form shortly before the idle limit, and once the limit has passed
-// loads the page again so that the sign-in page says why the user was signed out.
+// Session notices (progressive enhancement; the server enforces the limits on its own).
+// Shortly before the idle limit it shows the "stay signed in" form, which then works in the
+// background so that a half-written form stays as it is. Before it warns, and once a limit
+// has passed, it asks the server how long the session has left (activity in another tab
+// moves the idle limit on): it loads the page again only when the session has ended, so that
+// the sign-in page says why.
 (() => {
   const notice = document.getElementById("idle-notice");
   if (!notice) return;
   const timeout = Number(notice.dataset.idleTimeout) * 1000;
   const warning = Number(notice.dataset.idleWarning) * 1000;
+  const statusUrl = notice.dataset.statusUrl;
   // "Close" (or Escape) hides a notice until the script shows it again, and gives the focus
   // back to where it was on the page.
   let lastFocused = null;
@@ -25,17 +29,62 @@
     const element = event.target.closest(".idle-notice");
     if (event.key === "Escape" && element) dismiss(element);
   });
+
+  const reload = () => window.location.assign(window.location.href);
+  // The session's time left, {idle_left, absolute_left} in seconds; null when it has ended
+  // (the server answers with the sign-in redirect) or the server cannot be asked.
+  const ask = (url, options) =>
+    fetch(url, {
+      credentials: "same-origin",
+      redirect: "manual",
+      headers: { Accept: "application/json" },
+      ...options,
+    })
+      .then((response) => (response.ok ? response.json() : null))
+      .catch(() => null);
+
+  let idleTimers = [];
+  const planIdle = (left) => {
+    idleTimers.forEach((timer) => window.clearTimeout(timer));
+    idleTimers = [
+      window.setTimeout(warnIdle, Math.max(0, left - warning)),
+      window.setTimeout(checkEnded, left + 1000),
+    ];
+  };
+  const checkEnded = () =>
+    ask(statusUrl).then((left) => {
+      if (!left || left.idle_left <= 0 || left.absolute_left === 0) reload();
+      else planIdle(left.idle_left * 1000);
+    });
+  const warnIdle = () =>
+    ask(statusUrl).then((left) => {
+      if (left && left.idle_left * 1000 > warning) {
+        planIdle(left.idle_left * 1000); // used in another tab meanwhile
+        return;
+      }
+      notice.hidden = false;
+      notice.querySelector("button[type=submit]").focus();
+    });
+
+  const keepAlive = notice.querySelector("form");
+  keepAlive.addEventListener("submit", (event) => {
+    event.preventDefault();
+    ask(keepAlive.action, { method: "POST", body: new FormData(keepAlive) }).then((left) => {
+      if (!left) {
+        keepAlive.submit(); // the page's own way: the server says what happened
+        return;
+      }
+      dismiss(notice);
+      planIdle(left.idle_left * 1000);
+    });
+  });
+
   // The absolute limit cannot be extended: its notice only says to save one's work.
   const ending = document.getElementById("session-end-notice");
   if (ending) {
     const left = Number(ending.dataset.sessionLeft) * 1000;
     window.setTimeout(() => { ending.hidden = false; }, Math.max(0, left - warning));
-    window.setTimeout(() => window.location.assign(window.location.href), left + 1000);
+    window.setTimeout(checkEnded, left + 1000);
   }
-  if (!timeout) return;
-  window.setTimeout(() => {
-    notice.hidden = false;
-    notice.querySelector("button[type=submit]").focus();
-  }, Math.max(0, timeout - warning));
-  window.setTimeout(() => window.location.assign(window.location.href), timeout + 1000);
+  if (timeout) planIdle(timeout);
 })();
