@@ -41,11 +41,23 @@ def provider_staff_filter(path: str = ""):
     )
 
 
-def security_manager_filter(path: str = ""):
-    """is_security_manager as a query condition on users; ``path`` leads to them."""
-    from django.db.models import Q
+def load_roles(users) -> None:
+    """Ready the role checks of many users (a conversation's authors) in one query, instead
+    of one per user. Kept simple on purpose: as columns of a larger query the same rule cost
+    PostgreSQL about 2 ms of planning per page."""
+    from django.contrib.auth import get_user_model
 
-    return Q(**{f"{path}company__isnull": False, f"{path}groups__name": SECURITY_MANAGERS})
+    users = [user for user in users if user is not None and user.pk]
+    if not users:
+        return
+    memberships = get_user_model().groups.through.objects.filter(
+        user_id__in={user.pk for user in users}
+    )
+    names: dict[int, set[str]] = {}
+    for user_id, name in memberships.values_list("user_id", "group__name"):
+        names.setdefault(user_id, set()).add(name)
+    for user in users:
+        user._role_group_names = names.get(user.pk, set())
 
 
 def is_security_manager(user) -> bool:

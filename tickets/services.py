@@ -5,9 +5,8 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 
 from django.conf import settings
-from django.contrib.auth import get_user_model
 from django.db import transaction
-from django.db.models import Count, Exists, OuterRef, Q, Subquery, Window
+from django.db.models import Count, OuterRef, Q, Subquery, Window
 from django.db.models.functions import Left
 from django.utils import timezone, translation
 from django.utils.text import Truncator
@@ -310,23 +309,11 @@ def _visible_ticket_query(scope: str) -> PreparedQuery:
 _VISIBLE_TICKET = {scope: _visible_ticket_query(scope) for scope in (ALL, COMPANY, OWN)}
 
 
-def _author_roles():
-    """Whether each message's author is provider staff or a security manager, as columns of
-    the conversation's one query (accounts.roles decides, here as query conditions)."""
-    users = get_user_model().objects.filter(pk=OuterRef("author_id"))
-    return {
-        "author_is_staff": Exists(users.filter(roles.provider_staff_filter())),
-        "author_is_manager": Exists(users.filter(roles.security_manager_filter())),
-    }
-
-
 _CONVERSATION = {
     staff: PreparedQuery(
-        lambda ticket_id, staff=staff: (
-            Message.objects.filter(ticket_id=ticket_id, **({} if staff else {"is_internal": False}))
-            .select_related("author")
-            .annotate(**_author_roles())
-        ),
+        lambda ticket_id, staff=staff: Message.objects.filter(
+            ticket_id=ticket_id, **({} if staff else {"is_internal": False})
+        ).select_related("author"),
         ticket_id=int,
     )
     for staff in (True, False)
@@ -361,18 +348,22 @@ SUPPORT_ROLE, SECURITY_MANAGER_ROLE = "support", "security_manager"
 
 
 def _author_role(message: Message, ticket: Ticket) -> str:
-    if message.author_is_staff:
+    author = message.author
+    if author is None:
+        return ""
+    if roles.is_provider_staff(author):
         return SUPPORT_ROLE
-    if message.author_is_manager and message.author.company_id == ticket.company_id:
+    if roles.is_security_manager(author) and author.company_id == ticket.company_id:
         return SECURITY_MANAGER_ROLE  # of the ticket's company: the requester's colleague
     return ""
 
 
 def conversation(ticket: Ticket, *, staff: bool) -> list[Message]:
     """The ticket's messages in order (internal notes only for staff), each with its
-    ``attachment_list`` and ``author_role`` (SUPPORT_ROLE, SECURITY_MANAGER_ROLE or ""): two
+    ``attachment_list`` and ``author_role`` (SUPPORT_ROLE, SECURITY_MANAGER_ROLE or ""): three
     queries, whatever the number of messages."""
     messages = _CONVERSATION[staff](ticket_id=ticket.pk)
+    roles.load_roles(message.author for message in messages)
     attachments = {}
     for attachment in _ATTACHMENTS[staff](ticket_id=ticket.pk):
         attachments.setdefault(attachment.message_id, []).append(attachment)
