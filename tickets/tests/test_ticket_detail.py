@@ -7,6 +7,7 @@ import pytest
 import time_machine
 from django.utils import timezone
 
+from accounts.tests.manage_helpers import sign_in_verified
 from tickets import services
 from tickets.models import Message, Status, TicketEvent
 
@@ -394,3 +395,22 @@ def test_the_page_names_the_readers_time_zone_once(
             client.force_login(reader)
             content = client.get(url(ticket)).content.decode()
             assert content.count(f"All times are shown in {name}.") == 1, reader
+
+
+@pytest.mark.parametrize(("zone", "name"), [("Europe/Berlin", "CET"), ("America/Bogota", "UTC-05")])
+def test_the_lists_name_the_readers_time_zone_beside_their_times(
+    client, make_ticket, employee_a, agent, zone, name
+):
+    """As the log tables do: in the column's header, and in its caption on a phone."""
+    with time_machine.travel("2026-01-15 12:00Z", tick=False):
+        make_ticket(employee_a)
+        for reader, path, label in (
+            (employee_a, "/tickets/", "Created"),
+            (agent, "/support/", "Due"),
+        ):
+            reader.time_zone = zone
+            reader.save(update_fields=["time_zone"])
+            sign_in_verified(client, reader)
+            content = client.get(path).content.decode()
+            assert f'{label} <span class="muted">({name})</span></th>' in content, path
+            assert f'data-label="{label} ({name})"' in content, path
