@@ -63,9 +63,11 @@ class EmployeeForm(MarksOptionalFields, forms.Form):
         label=_("Language"), choices=User.Language.choices, initial=settings.LANGUAGE_CODE
     )
 
-    def __init__(self, *args, company: Company, emails_in_use: set[str] | None = None, **kwargs):
-        """``emails_in_use``: the lower-cased addresses the company's accounts already have,
-        when known (the CSV import looks them up once for the whole file)."""
+    def __init__(
+        self, *args, company: Company, emails_in_use: dict[str, str] | None = None, **kwargs
+    ):
+        """``emails_in_use``: the user name of the company's account for each lower-cased
+        address, when known (the CSV import looks them up once for the whole file)."""
         self.company = company
         self.emails_in_use = emails_in_use
         super().__init__(*args, **kwargs)
@@ -76,16 +78,22 @@ class EmployeeForm(MarksOptionalFields, forms.Form):
     def clean_last_name(self) -> str:
         return self.cleaned_data["last_name"].strip()
 
-    def _email_in_use(self, email: str) -> bool:
+    def _account_with_email(self, email: str) -> str | None:
+        """The user name of the company's account with this address: the manager sees their
+        company's accounts anyway, so the error can say which one it is."""
         if self.emails_in_use is not None:
-            return email.lower() in self.emails_in_use
-        return User.objects.filter(company=self.company, email__iexact=email).exists()
+            return self.emails_in_use.get(email.lower())
+        users = User.objects.filter(company=self.company, email__iexact=email)
+        return users.values_list("username", flat=True).first()
 
     def clean_email(self) -> str:
         email = self.cleaned_data["email"].strip()
-        if email and self._email_in_use(email):
+        username = self._account_with_email(email) if email else None
+        if username:
             raise forms.ValidationError(
-                _("An employee of your company already uses this email address."), code="taken"
+                _("%(username)s, an account of your company, already uses this email address."),
+                code="taken",
+                params={"username": username},
             )
         return email
 

@@ -497,13 +497,14 @@ def _name_key(first_name: str, last_name: str) -> tuple[str, str]:
     return first_name.strip().lower(), last_name.strip().lower()
 
 
-def _emails_in_use(company: Company, rows: list[dict]) -> set[str]:
-    """The file's addresses that an account of the company already has: one query."""
+def _emails_in_use(company: Company, rows: list[dict]) -> dict[str, str]:
+    """The file's addresses that an account of the company already has, with its user name:
+    one query."""
     emails = {(values.get("email") or "").strip().lower() for values in rows} - {""}
     if not emails:
-        return set()
+        return {}
     users = User.objects.filter(company=company).annotate(email_key=Lower("email"))
-    return set(users.filter(email_key__in=emails).values_list("email_key", flat=True))
+    return dict(users.filter(email_key__in=emails).values_list("email_key", "username"))
 
 
 def _same_person(values: dict, first_name: str, last_name: str, email: str) -> bool:

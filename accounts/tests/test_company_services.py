@@ -330,7 +330,7 @@ def test_an_address_taken_by_someone_else_is_still_the_plain_error(company_a):
     make_user("c10001.ab", company=company_a, email="shared@example.com")
     [row] = cs.validate_import_rows(company_a, [_row("Karl", "Maier", "Shared@example.com")])
     assert row.errors == [
-        "Personal email: An employee of your company already uses this email address."
+        "Personal email: c10001.ab, an account of your company, already uses this email address."
     ]
 
 

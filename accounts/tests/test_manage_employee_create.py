@@ -94,7 +94,11 @@ def test_an_email_already_used_in_the_company_is_refused(manager_client, employe
         URL, {"first_name": "Jana", "last_name": "Doe", "language": "en", "email": employee_a.email}
     )
     assert response.status_code == 400
-    assert "already uses this email" in response.content.decode()
+    # The manager sees the company's accounts anyway: the error says which one it is.
+    assert (
+        f"{employee_a.username}, an account of your company, already uses this email address."
+        in response.content.decode()
+    )
 
 
 # --- Someone who looks like an active employee already -----------------------------------
