@@ -13,7 +13,7 @@ from portal.forms import FormErrorConcernsInput, MarksOptionalFields
 
 from . import services
 from .models import User
-from .timezones import time_zone_choices
+from .timezones import grouped_time_zone_choices, time_zone_choices
 
 INVALID_CREDENTIALS = _("Invalid user name or password.")
 
@@ -102,7 +102,9 @@ class ProfileForm(MarksOptionalFields, forms.ModelForm):
         super().__init__(*args, **kwargs)
         self.fields["first_name"].required = True
         self.fields["last_name"].required = True
-        self.fields["time_zone"].widget.choices = [(tz, tz) for tz in time_zone_choices()]
+        self.fields["time_zone"].widget.choices = grouped_time_zone_choices(
+            current=self.instance.time_zone
+        )
 
     def clean_time_zone(self) -> str:
         value = self.cleaned_data["time_zone"]
