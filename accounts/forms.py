@@ -183,6 +183,12 @@ class RegistrationForm(MarksOptionalFields, forms.Form):
         label=_("I accept the Terms of Service."),
         error_messages={"required": _("Please accept the Terms of Service to register.")},
     )
+    # Filled in by the page's script from the device's settings; the profile can change it.
+    time_zone = forms.CharField(
+        required=False,
+        max_length=64,
+        widget=forms.HiddenInput(attrs={"data-device-time-zone": ""}),
+    )
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
@@ -198,6 +204,14 @@ class RegistrationForm(MarksOptionalFields, forms.Form):
 
     def clean_last_name(self) -> str:
         return self.cleaned_data["last_name"].strip()
+
+    def clean_time_zone(self) -> str:
+        """The device's zone when it is one we know; otherwise the default, without a word:
+        the person did not type it."""
+        value = self.cleaned_data["time_zone"]
+        if value in ("Etc/UTC", "Etc/GMT", "GMT", "Etc/Universal", "Universal"):
+            return "UTC"
+        return value if value in time_zone_choices() else ""
 
     def clean(self):
         cleaned = super().clean()

@@ -366,6 +366,7 @@ def register_user(
     email: str,
     password: str,
     phone="",
+    time_zone="",
 ) -> User | None:
     """Create an unverified account and email the verification link.
 
@@ -389,6 +390,7 @@ def register_user(
             phone=phone or "",
             email_verified=False,
             preferred_language=_request_language(),
+            time_zone=time_zone or User._meta.get_field("time_zone").get_default(),
             terms_version=settings.TERMS_VERSION,
             terms_accepted_at=timezone.now(),
         )

@@ -322,6 +322,7 @@ def register(request):
             email=data["email"],
             password=data["password1"],
             phone=data["phone"],
+            time_zone=data["time_zone"],
         )
         request.session[REGISTRATION_EMAIL_SESSION_KEY] = data["email"]
         return redirect("accounts:verification_sent")

@@ -171,3 +171,25 @@ def test_the_new_account_takes_the_language_of_the_page(client):
     client.cookies[settings.LANGUAGE_COOKIE_NAME] = "de"
     client.post(URL, GOOD)
     assert User.objects.get(email=GOOD["email"]).preferred_language == "de"
+
+
+@pytest.mark.parametrize(
+    ("sent", "kept"),
+    [
+        ("America/Bogota", "America/Bogota"),
+        ("Etc/UTC", "UTC"),
+        ("Mars/Olympus_Mons", "Europe/Berlin"),
+        ("", "Europe/Berlin"),
+    ],
+)
+def test_a_new_account_starts_in_the_devices_time_zone_when_it_is_a_known_one(
+    client, mailoutbox, sent, kept
+):
+    response = client.post(URL, {**GOOD, "time_zone": sent})
+    assert response.status_code == 302
+    assert User.objects.get(email=GOOD["email"]).time_zone == kept
+
+
+def test_the_form_carries_a_field_for_the_devices_time_zone(client):
+    html = client.get(URL).content.decode()
+    assert re.search(r'<input type="hidden" name="time_zone"[^>]*data-device-time-zone', html)

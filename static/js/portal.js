@@ -44,6 +44,14 @@ document.querySelectorAll("details.user-menu").forEach((menu) => {
     }
   });
 });
+// New accounts start in the device's time zone (the server checks it is a known one).
+document.querySelectorAll("input[data-device-time-zone]").forEach((input) => {
+  try {
+    input.value = Intl.DateTimeFormat().resolvedOptions().timeZone || "";
+  } catch (error) {
+    input.value = "";
+  }
+});
 // Ask before a form does something hard to undo (data-confirm holds the translated question).
 document.querySelectorAll("form[data-confirm]").forEach((form) => {
   form.addEventListener("submit", (event) => {

@@ -34,6 +34,7 @@ def _sign_in(page: Page, base: str, identifier: str, password: str) -> None:
     page.get_by_role("button", name="Next").click()
 
 
+@pytest.mark.browser_context_args(timezone_id="America/Bogota")
 def test_register_verify_and_land_signed_in(live_server, page: Page, mailoutbox):
     page.goto(live_server.url)
     page.get_by_role("link", name="Register").click()
@@ -55,7 +56,9 @@ def test_register_verify_and_land_signed_in(live_server, page: Page, mailoutbox)
     _shot(page, "verify_email")
     page.get_by_role("button", name="Verify email").click()
 
-    username = User.objects.get(email="erika@example.org").username
+    erika = User.objects.get(email="erika@example.org")
+    username = erika.username
+    assert erika.time_zone == "America/Bogota"  # the browser's, not the default
     expect(page.get_by_role("heading", name="Email address verified")).to_be_visible()
     expect(page.locator("strong.username")).to_have_text(username)
     _shot(page, "email_verified")
