@@ -120,6 +120,8 @@ else:
     # The embedded default serves several requests at once too. IMMEDIATE makes a transaction
     # take the write lock when it begins, so a second writer waits (up to the timeout) instead of
     # failing with "database is locked" when both read first; WAL lets pages read meanwhile.
+    # portal.sqlite folds case beyond ASCII, as PostgreSQL does ("Müller" = "MÜLLER").
+    DATABASES["default"]["ENGINE"] = "portal.sqlite"
     DATABASES["default"].setdefault("OPTIONS", {}).update(
         timeout=20,
         transaction_mode="IMMEDIATE",

@@ -262,6 +262,13 @@ def test_a_row_without_email_named_like_an_active_employee_needs_confirmation(co
         assert row.valid and not row.needs_confirmation and row.warnings == []
 
 
+def test_namesakes_fold_the_case_of_every_letter(company_a):
+    """On SQLite too, where LOWER() used to fold A to Z only."""
+    make_user("c10001.jm", company=company_a, first_name="JÜRGEN", last_name="MÜLLER")
+    [row] = cs.validate_import_rows(company_a, [_row("Jürgen", "Müller")])
+    assert row.namesakes == ["c10001.jm"]
+
+
 def test_a_row_with_email_is_the_same_person_only_with_the_same_address(company_a):
     make_user(
         "c10001.km",

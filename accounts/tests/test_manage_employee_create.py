@@ -172,6 +172,17 @@ def test_with_an_email_address_a_namesake_must_have_the_same_address(manager_cli
     assert company_a.users.filter(last_name__iexact="Maier").count() == 2
 
 
+def test_an_address_in_another_case_beyond_ascii_is_taken(manager_client, company_a):
+    make_user("c10001.az", company=company_a, email="anna@münchen.example")
+    response = manager_client.post(
+        URL, {"first_name": "Anna", "last_name": "Zorn", "email": "Anna@MÜNCHEN.example"}
+    )
+    assert response.status_code == 400
+    assert "c10001.az, an account of your company, already uses this email address." in (
+        response.content.decode()
+    )
+
+
 @pytest.mark.parametrize("count", [1, 20])
 def test_checking_for_namesakes_takes_one_query_whatever_their_number(
     company_a, count, django_assert_num_queries

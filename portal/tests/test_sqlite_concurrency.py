@@ -5,11 +5,11 @@ import threading
 
 import pytest
 from django.conf import settings
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.utils import ConnectionHandler
 
 pytestmark = pytest.mark.skipif(
-    settings.DATABASES["default"]["ENGINE"] != "django.db.backends.sqlite3",
+    connection.vendor != "sqlite",
     reason="SQLite's locking only",
 )
 
