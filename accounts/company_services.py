@@ -2,7 +2,8 @@
 
 Every function here that changes an account writes the security log through
 ``services.record_event`` with the acting manager as ``actor``, and sends email only through
-``accounts.emails``. Scoping lives in ``employees_visible_to``: every manager view starts there.
+``accounts.emails``. Scoping lives in ``employees_visible_to`` (every manager view starts there)
+and ``employees_of``, the company's employees without provider staff.
 """
 
 from __future__ import annotations
@@ -50,13 +51,16 @@ USERNAME_SUFFIXES = "abcdefghijklmnopqrstuvwxyz0123456789"
 # --- Scoping -------------------------------------------------------------------------------
 
 
+def employees_of(company: Company | int) -> QuerySet[User]:
+    """The company's employees: its accounts, never provider staff who happen to have it."""
+    return User.objects.filter(company=company, is_staff=False, is_superuser=False)
+
+
 def employees_visible_to(manager: User) -> QuerySet[User]:
-    """The accounts a security manager may list, see and act on: their company's, never staff."""
+    """The accounts a security manager may list, see and act on: their company's employees."""
     if not roles.is_security_manager(manager):
         return User.objects.none()
-    return User.objects.filter(
-        company_id=manager.company_id, is_staff=False, is_superuser=False
-    ).select_related("company")
+    return employees_of(manager.company_id).select_related("company")
 
 
 def events_visible_to(manager: User) -> QuerySet[SecurityEvent]:
@@ -519,13 +523,14 @@ def _same_person(values: dict, first_name: str, last_name: str, email: str) -> b
 
 def active_namesakes(company: Company, people: list[dict]) -> list[list[str]]:
     """For each person (first_name, last_name, email), the user names of the company's active
-    employees they probably are already (``_same_person``). The CSV import asks for the whole
+    employees (not staff) they probably are already (``_same_person``). The CSV import asks for the whole
     file, the new-employee form for one person: one query either way."""
     last_names = {(values.get("last_name") or "").strip().lower() for values in people} - {""}
     if not last_names:
         return [[] for _values in people]
     found = (
-        User.objects.filter(company=company, is_active=True)
+        employees_of(company)
+        .filter(is_active=True)
         .annotate(last_key=Lower("last_name"))
         .filter(last_key__in=last_names)
         .only("username", "first_name", "last_name", "email")

@@ -269,6 +269,17 @@ def test_namesakes_fold_the_case_of_every_letter(company_a):
     assert row.namesakes == ["c10001.jm"]
 
 
+def test_provider_staff_with_the_company_are_no_namesakes(company_a):
+    """Only the company's employees count, as everywhere a manager looks
+    (``employees_visible_to``)."""
+    make_user("c10001.km", company=company_a, first_name="Karl", last_name="Maier", is_staff=True)
+    make_user(
+        "c10001.kma", company=company_a, first_name="Karl", last_name="Maier", is_superuser=True
+    )
+    [row] = cs.validate_import_rows(company_a, [_row("Karl", "Maier")])
+    assert row.namesakes == [] and not row.needs_confirmation
+
+
 def test_a_row_with_email_is_the_same_person_only_with_the_same_address(company_a):
     make_user(
         "c10001.km",
