@@ -255,4 +255,4 @@ def test_every_cell_of_a_row_is_captioned_for_phones(client, make_ticket, employ
     sign_in_verified(client, agent)
     content = client.get(URL).content.decode()
     for label in ("Priority", "Status", "Category", "Company", "Assignee", "Due"):
-        assert f'<td data-label="{label}' in content  # times add their zone: "Due (CET)"
+        assert f'<td data-label="{label}' in content  # times add their zone: "Due (CET/CEST)"

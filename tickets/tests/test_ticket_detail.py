@@ -381,7 +381,8 @@ def test_the_ticket_page_runs_the_same_queries_whoever_replies(
 
 
 @pytest.mark.parametrize(
-    ("zone", "name"), [("Europe/Berlin", "CET"), ("America/Bogota", "UTC-05"), ("UTC", "UTC")]
+    ("zone", "name"),
+    [("Europe/Berlin", "CET/CEST"), ("America/Bogota", "UTC-05"), ("UTC", "UTC")],
 )
 def test_the_page_names_the_readers_time_zone_once(
     client, make_ticket, employee_a, agent, zone, name
@@ -397,7 +398,9 @@ def test_the_page_names_the_readers_time_zone_once(
             assert content.count(f"All times are shown in {name}.") == 1, reader
 
 
-@pytest.mark.parametrize(("zone", "name"), [("Europe/Berlin", "CET"), ("America/Bogota", "UTC-05")])
+@pytest.mark.parametrize(
+    ("zone", "name"), [("Europe/Berlin", "CET/CEST"), ("America/Bogota", "UTC-05")]
+)
 def test_the_lists_name_the_readers_time_zone_beside_their_times(
     client, make_ticket, employee_a, agent, zone, name
 ):

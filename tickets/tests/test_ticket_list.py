@@ -100,4 +100,4 @@ def test_every_cell_but_reference_and_subject_is_captioned_for_phones(
     content = client.get(URL).content.decode()
     assert '<table class="ticket-table table-cards">' in content
     for label in ("Category", "Status", "Created"):
-        assert f'<td data-label="{label}' in content  # times add their zone: "Due (CET)"
+        assert f'<td data-label="{label}' in content  # times add their zone: "Due (CET/CEST)"
