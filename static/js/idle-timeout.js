@@ -3,7 +3,8 @@
 // background so that a half-written form stays as it is. Before it warns, and once a limit
 // has passed, it asks the server how long the session has left (activity in another tab
 // moves the idle limit on): it loads the page again only when the session has ended, so that
-// the sign-in page says why.
+// the sign-in page says why. Closed without "Stay signed in", the warning comes once more a
+// minute before the limit.
 (() => {
   const notice = document.getElementById("idle-notice");
   if (!notice) return;
@@ -22,12 +23,16 @@
     element.hidden = true;
     if (hadFocus && lastFocused && lastFocused.isConnected) lastFocused.focus();
   };
+  const close = (element) => {
+    dismiss(element);
+    if (element === notice) remindIdle();
+  };
   notices.querySelectorAll("[data-dismiss]").forEach((button) => {
-    button.addEventListener("click", () => dismiss(button.closest(".idle-notice")));
+    button.addEventListener("click", () => close(button.closest(".idle-notice")));
   });
   notices.addEventListener("keydown", (event) => {
     const element = event.target.closest(".idle-notice");
-    if (event.key === "Escape" && element) dismiss(element);
+    if (event.key === "Escape" && element) close(element);
   });
 
   const reload = () => window.location.assign(window.location.href);
@@ -43,13 +48,25 @@
       .then((response) => (response.ok ? response.json() : null))
       .catch(() => null);
 
+  const remindBefore = 60 * 1000;
   let idleTimers = [];
+  let idleEnds = 0;
+  let reminded = false;
   const planIdle = (left) => {
     idleTimers.forEach((timer) => window.clearTimeout(timer));
+    idleEnds = Date.now() + left;
+    reminded = false;
     idleTimers = [
       window.setTimeout(warnIdle, Math.max(0, left - warning)),
       window.setTimeout(checkEnded, left + 1000),
     ];
+  };
+  // Once per warning, and only while more than a minute is left: never a loop.
+  const remindIdle = () => {
+    const wait = idleEnds - remindBefore - Date.now();
+    if (reminded || wait <= 0) return;
+    reminded = true;
+    idleTimers.push(window.setTimeout(warnIdle, wait));
   };
   const checkEnded = () =>
     ask(statusUrl).then((left) => {

@@ -107,6 +107,40 @@ def test_activity_in_another_tab_postpones_the_warning(page, live_server, settin
 
 
 @pytest.mark.e2e
+@pytest.mark.django_db(transaction=True)
+def test_a_closed_idle_warning_comes_once_more_a_minute_before_the_limit(
+    page, live_server, settings, employee_a
+):
+    """The real limits' shape: ten minutes, warned five before. Closed (Escape) without "Stay
+    signed in", the warning comes again a minute before the limit, once, after asking the
+    server as the first one did."""
+    settings.SESSION_IDLE_TIMEOUT = 600
+    settings.SESSION_IDLE_WARNING = 300
+    _hold_the_clock(page)
+    _sign_in(page, live_server, employee_a)
+    notice = page.locator("#idle-notice")
+    status = lambda response: "/session/status/" in response.url  # noqa: E731
+    with _server_clock_after(300):
+        page.clock.run_for(300_000)
+        expect(notice).to_be_visible()
+        page.keyboard.press("Escape")
+        expect(notice).to_be_hidden()
+    with _server_clock_after(540):
+        page.clock.run_for(240_000 - 1)
+        expect(notice).to_be_hidden()
+        with page.expect_response(status):
+            page.clock.run_for(1)  # a minute before the limit
+        expect(notice).to_be_visible()
+        expect(notice.get_by_role("button", name="Stay signed in")).to_be_focused()
+        notice.get_by_role("button", name="Close").click()
+        expect(notice).to_be_hidden()
+    with _server_clock_after(599):
+        page.clock.run_for(59_000)
+        expect(notice).to_be_hidden()  # not a third time
+    assert "/dashboard/" in page.url
+
+
+@pytest.mark.e2e
 def test_without_javascript_the_server_still_signs_out(
     browser, live_server, settings, employee_a, transactional_db
 ):
@@ -203,7 +237,7 @@ def test_the_idle_notice_closes_from_the_keyboard_and_leaves_the_last_button_fre
         page.keyboard.press("Enter")
         expect(notice).to_be_hidden()
         expect(field).to_be_focused()  # back where the user was writing
-        page.clock.run_for(4_000)  # closed until the next warning: not again before the limit
+        page.clock.run_for(4_000)  # closed with less than a minute left: not again
         expect(notice).to_be_hidden()
     assert "/tickets/new/" in page.url
 
