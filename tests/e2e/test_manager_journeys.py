@@ -193,6 +193,42 @@ def test_the_employee_list_fits_a_phone_and_its_selection_works(live_server, pag
         assert_no_sideways_scrolling(page, table)
 
 
+def test_the_german_employee_list_fits_1280_pixels_with_long_names(live_server, page: Page):
+    """Long names and addresses wrap in their cells: the list needs no sideways scrolling on
+    a common laptop screen (it did in German, whose captions and badges are longer)."""
+    from django.utils import timezone
+
+    from accounts.models import Company
+
+    company = Company.objects.create(
+        name="Nordwind Logistik und Lagerverwaltungsgesellschaft mbH", customer_number="10234"
+    )
+    manager = make_user(
+        "c10234.sm", company=company, group=roles.SECURITY_MANAGERS, preferred_language="de"
+    )
+    device = TOTPDevice.objects.create(user=manager, name="default", confirmed=True)
+    for index in range(3):
+        make_user(
+            f"c10234.m{index}",
+            company=company,
+            first_name="Maximiliane-Alexandra Henriette",
+            last_name="Schwarzenberg-Oberhäuslerová-Wittelsbach",
+            email=f"maximiliane-alexandra.schwarzenberg-oberhaeuslerova-{index}"
+            "@nordwind-logistik-lagerverwaltung.example",
+            must_change_password=True,
+            last_login=timezone.now(),
+        )
+
+    page.set_viewport_size({"width": 1280, "height": 800})
+    sign_in(page, live_server.url, manager.username, PASSWORD, device)
+    page.goto(f"{live_server.url}/manage/")
+    expect(page.get_by_role("heading", level=1)).to_have_text("Mitarbeiter")
+    page.screenshot(path="/tmp/manage_employees_de_1280.png", full_page=True)
+    assert_no_sideways_scrolling(page, "table.employees")
+    # Still a table, not the phone's cards.
+    expect(page.locator("table.employees thead")).to_be_visible()
+
+
 def test_the_import_button_counts_the_rows_ticked_to_create_anyway(
     live_server, page: Page, tmp_path
 ):
