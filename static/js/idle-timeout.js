@@ -11,13 +11,20 @@
   const timeout = Number(notice.dataset.idleTimeout) * 1000;
   const warning = Number(notice.dataset.idleWarning) * 1000;
   const statusUrl = notice.dataset.statusUrl;
-  // "Close" (or Escape) hides a notice until the script shows it again, and gives the focus
-  // back to where it was on the page.
+  // A notice that appears takes the focus, on its action ("Stay signed in") or else on "Close",
+  // so that keyboard and screen reader users learn of it at once and need no walk past the
+  // footer to reach it. "Close" (or Escape) hides it until the script shows it again, and gives
+  // the focus back to where it was on the page.
   let lastFocused = null;
   const notices = notice.parentElement;
   document.addEventListener("focusin", (event) => {
     if (!notices.contains(event.target)) lastFocused = event.target;
   });
+  const show = (element) => {
+    element.hidden = false;
+    const action = element.querySelector("button[type=submit]");
+    (action || element.querySelector("[data-dismiss]")).focus();
+  };
   const dismiss = (element) => {
     const hadFocus = element.contains(document.activeElement);
     element.hidden = true;
@@ -79,8 +86,7 @@
         planIdle(left.idle_left * 1000); // used in another tab meanwhile
         return;
       }
-      notice.hidden = false;
-      notice.querySelector("button[type=submit]").focus();
+      show(notice);
     });
 
   const keepAlive = notice.querySelector("form");
@@ -100,7 +106,7 @@
   const ending = document.getElementById("session-end-notice");
   if (ending) {
     const left = Number(ending.dataset.sessionLeft) * 1000;
-    window.setTimeout(() => { ending.hidden = false; }, Math.max(0, left - warning));
+    window.setTimeout(() => show(ending), Math.max(0, left - warning));
     window.setTimeout(checkEnded, left + 1000);
   }
   if (timeout) planIdle(timeout);
