@@ -252,7 +252,8 @@ PHONENUMBER_DEFAULT_FORMAT = "INTERNATIONAL"
 # --- Static and media ----------------------------------------------------------------------
 STATIC_URL = "/static/"
 STATICFILES_DIRS = [BASE_DIR / "static"]
-STATIC_ROOT = BASE_DIR / "staticfiles"
+# Where collectstatic puts the hashed files that WhiteNoise serves when DEBUG is False.
+STATIC_ROOT = Path(env.str("STATIC_ROOT", default=str(BASE_DIR / "staticfiles")))
 WHITENOISE_USE_FINDERS = DEBUG
 if DEBUG:
     STATIC_ROOT.mkdir(exist_ok=True)  # whitenoise expects it; collectstatic fills it in production
@@ -271,6 +272,11 @@ MEDIA_URL = "/media/"
 
 # --- Security ------------------------------------------------------------------------------
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+# Behind the proxy of README "Production", REMOTE_ADDR is the proxy's address for every client:
+# the per-address throttles would count all clients together and the security log would show
+# only the proxy. With this on, accounts.services.client_ip takes the last X-Forwarded-For
+# entry (the one the proxy appended). Only behind such a proxy: clients can write the header.
+USE_X_FORWARDED_FOR = env.bool("USE_X_FORWARDED_FOR", default=False)
 SECURE_SSL_REDIRECT = env.bool("SECURE_SSL_REDIRECT", default=not DEBUG)
 SECURE_HSTS_SECONDS = env.int("SECURE_HSTS_SECONDS", default=0 if DEBUG else 31536000)
 SECURE_HSTS_INCLUDE_SUBDOMAINS = not DEBUG

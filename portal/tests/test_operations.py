@@ -122,3 +122,34 @@ def test_gunicorn_freezes_the_preloaded_objects_once_before_the_first_fork():
         assert gc.get_freeze_count() > 0
     finally:
         gc.unfreeze()
+
+
+def _production_setting(name: str, env: dict[str, str]) -> str:
+    code = f"from django.conf import settings; print(settings.{name})"
+    result = _manage("shell", "-v0", "-c", code, env={**PRODUCTION_ENV, **env})
+    assert result.returncode == 0, result.stdout + result.stderr
+    return result.stdout.strip()
+
+
+def test_a_deployment_behind_the_proxy_can_take_the_client_address_from_x_forwarded_for():
+    """Else every client has the proxy's address and the per-address limits count them all."""
+    assert _production_setting("USE_X_FORWARDED_FOR", {}) == "False"
+    assert _production_setting("USE_X_FORWARDED_FOR", {"USE_X_FORWARDED_FOR": "True"}) == "True"
+
+
+def test_a_deployment_chooses_where_collectstatic_writes(tmp_path):
+    static_root = str(tmp_path / "static")
+    assert _production_setting("STATIC_ROOT", {"STATIC_ROOT": static_root}) == static_root
+
+
+@pytest.mark.parametrize(
+    ("use_forwarded", "expected"), [(True, "203.0.113.7"), (False, "127.0.0.1")]
+)
+def test_the_client_address_is_the_proxys_last_x_forwarded_for_entry_when_configured(
+    rf, settings, use_forwarded, expected
+):
+    from accounts.services import client_ip
+
+    settings.USE_X_FORWARDED_FOR = use_forwarded
+    request = rf.get("/", HTTP_X_FORWARDED_FOR="198.51.100.1, 203.0.113.7")
+    assert client_ip(request) == expected
