@@ -4,10 +4,11 @@ delivered by Celery once the current transaction has committed."""
 from __future__ import annotations
 
 from django.conf import settings
-from django.db import transaction
 from django.template import Context
 from django.template.loader import get_template
 from django.utils import timezone, translation
+
+from portal.celery import enqueue_after_commit
 
 from .tasks import deliver_email
 
@@ -43,7 +44,7 @@ def send_email(
         text = _render_plain(f"emails/{template}.txt", context)
         text = text.rstrip() + "\n\n" + _render_plain("emails/_footer.txt", context)
         html = get_template(f"emails/{template}.html").render(context)
-    transaction.on_commit(lambda: deliver_email.delay([to], subject, text, html))
+    enqueue_after_commit(deliver_email, [to], subject, text, html)
 
 
 def _render_plain(name: str, context: dict) -> str:

@@ -11,6 +11,7 @@ from django.contrib.auth.hashers import make_password
 from django.db import transaction
 from django.utils import timezone
 
+from portal.celery import enqueue_after_commit
 from portal.prepared import PreparedQuery
 from portal.throttle import count_hit, hits
 
@@ -487,7 +488,7 @@ def send_account_status(request, identifier: str) -> None:
         request_user_agent(request),
         _request_language(),
     )
-    transaction.on_commit(lambda: task.delay(identifier, ip_address, user_agent, language))
+    enqueue_after_commit(task, identifier, ip_address, user_agent, language)
 
 
 def report_account_status(

@@ -25,6 +25,11 @@ preload_app = True
 accesslog = "-"
 errorlog = "-"
 forwarded_allow_ips = os.environ.get("FORWARDED_ALLOW_IPS", "127.0.0.1")
+# gunicorn's control socket (for gunicornc) defaults to one path per user account, shared by
+# every gunicorn that account runs: a second deployment, or the benchmark beside a running
+# portal, would take it over. Only where a path is given.
+control_socket = os.environ.get("GUNICORN_CONTROL_SOCKET", "")
+control_socket_disable = not control_socket
 
 
 def when_ready(server):

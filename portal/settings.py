@@ -186,6 +186,9 @@ DEFAULT_FROM_EMAIL = env.str(
     "DEFAULT_FROM_EMAIL", default="Cloud Service Portal <portal@example.com>"
 )
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
+# A hanging SMTP server must not hold a Celery worker until the task's time limit: a timeout
+# is an OSError, which deliver_email retries with backoff.
+EMAIL_TIMEOUT = env.int("EMAIL_TIMEOUT", default=10)
 
 # --- Authentication ------------------------------------------------------------------------
 AUTH_USER_MODEL = "accounts.User"
