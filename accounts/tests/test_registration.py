@@ -36,6 +36,12 @@ def test_it_shows_the_form_with_a_terms_link(client):
     )
 
 
+def test_the_form_lists_the_password_rules_under_the_password(client):
+    html = client.get(URL).content.decode()
+    assert "<function" not in html
+    assert "at least" in html  # the minimum-length rule, as the other password forms show it
+
+
 def test_the_terms_page_shows_the_current_version(client):
     response = client.get("/account/terms/")
     assert response.status_code == 200
