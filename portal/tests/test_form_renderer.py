@@ -32,8 +32,22 @@ def test_forms_render_our_field_template_with_jinja2():
     assert type(template).__module__ == "django.template.backends.jinja2"
     assert '<div class="field field-invalid">' in html  # name is required and missing
     assert '<div class="field field-invalid field-checkbox">' in html
-    assert '<p class="help" id="id_name_helptext">As on your badge</p>' in html
+    assert '<div class="help" id="id_name_helptext">As on your badge</div>' in html
     assert '<ul class="errorlist" id="id_name_error"><li>This field is required.</li></ul>' in html
+
+
+def test_a_help_text_that_is_a_list_stays_inside_its_described_element():
+    """The password rules are a <ul>: in a <p> the browser would end the paragraph before the
+    list, and the field's aria-describedby would point at an empty paragraph."""
+    from django.contrib.auth import password_validation
+
+    class _PasswordForm(forms.Form):
+        password = forms.CharField(
+            help_text=password_validation.password_validators_help_text_html()
+        )
+
+    html = str(_PasswordForm(renderer=PortalFormRenderer()))
+    assert '<div class="help" id="id_password_helptext"><ul>' in html
 
 
 def test_select_options_match_djangos_own_rendering():
