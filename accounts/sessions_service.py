@@ -121,9 +121,12 @@ def start_session(request, user: User, response) -> UserSession:
         browser_token = secrets.token_urlsafe(32)
     browser_key_hash = hash_key(browser_token)
     # One query: None when the user never signed in before (no alert for a first sign-in),
-    # True when this browser was seen, False when only other browsers were.
+    # True when this browser was seen, False when only other browsers were. A link sign-in
+    # from a browser without our cookie (the newcomer's email verification) identified no
+    # browser: it is no "other browser", or the first password sign-in there would alarm.
     seen_here = (
         UserSession.objects.filter(user=user)
+        .exclude(browser_key_hash="")
         .annotate(here=ExpressionWrapper(Q(browser_key_hash=browser_key_hash), BooleanField()))
         .order_by("-here")
         .values_list("here", flat=True)

@@ -47,6 +47,21 @@ def test_an_email_verification_sign_in_is_tracked_at_once(client):
     assert _open_rows(newcomer).count() == 1
 
 
+def test_the_first_password_sign_in_after_verification_sends_no_new_browser_alert(
+    client, sign_in, mailoutbox
+):
+    """The newcomer verified by link in this browser, which had no cookie of ours yet: their
+    first sign-in by password, here, is no sign-in "from a browser we have not seen before"."""
+    newcomer = make_user("c55555.nn", email="newcomer@example.org", email_verified=False)
+    token = tokens.email_verification_token.make_token(newcomer)
+    client.post(f"/account/verify/{tokens.encode_uid(newcomer)}/{token}/")
+    client.post("/account/logout/")
+    mailoutbox.clear()
+    sign_in(newcomer)
+    assert client.get("/dashboard/").status_code == 200
+    assert mailoutbox == []
+
+
 def test_a_managers_block_right_after_a_link_sign_in_ends_that_session(
     client, employee_a, manager_a
 ):
