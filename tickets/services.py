@@ -162,7 +162,8 @@ def add_reply(
     internal = internal and staff
     now = timezone.now()
     ticket = Ticket.objects.select_for_update().get(pk=ticket.pk)
-    if not staff and not ticket.is_open:
+    reopened = not staff and not ticket.is_open
+    if reopened:
         if not ticket.can_reopen_by_reply(now):
             raise WorkflowError(_("This incident is closed. Please report a new incident instead."))
         ticket.move_to(Status.IN_PROGRESS, author, now=now)
@@ -198,6 +199,7 @@ def add_reply(
                 "message": message,
                 "author": author,
                 "ticket_url": _ticket_url(ticket),
+                "reopened": reopened,
             },
         )
     return message

@@ -206,6 +206,21 @@ def test_replying_within_the_window_reopens_a_resolved_ticket(client, ticket_a, 
     assert ticket_a.events.filter(kind=TicketEvent.Kind.REOPENED, actor=employee_a).exists()
 
 
+def test_the_assignee_learns_that_a_reply_reopened_the_resolved_ticket(
+    client, ticket_a, employee_a, agent, mailoutbox, django_capture_on_commit_callbacks
+):
+    ticket_a.assign(agent, agent)
+    ticket_a.move_to(Status.RESOLVED, agent)
+    client.force_login(employee_a)
+    with django_capture_on_commit_callbacks(execute=True):
+        client.post(url(ticket_a, "reply"), {"body": "Still broken"})
+        client.post(url(ticket_a, "reply"), {"body": "And more"})
+    reopening, follow_up = mailoutbox
+    for part in (reopening.body, reopening.alternatives[0][0]):
+        assert "The ticket was resolved: this reply reopened it." in part
+    assert "reopened" not in follow_up.body
+
+
 def test_replying_after_the_window_is_refused(client, ticket_a, employee_a, agent):
     ticket_a.move_to(Status.RESOLVED, agent)
     with time_machine.travel(timezone.now() + timedelta(days=15)):
