@@ -229,6 +229,31 @@ def test_the_german_employee_list_fits_1280_pixels_with_long_names(live_server, 
     expect(page.locator("table.employees thead")).to_be_visible()
 
 
+def test_an_initial_password_to_hand_over_is_on_one_line_on_a_phone(live_server, page: Page):
+    from accounts.models import Company
+
+    company = Company.objects.create(name="Nordwind Logistik GmbH", customer_number="10234")
+    manager = make_user(
+        "c10234.sm", company=company, group=roles.SECURITY_MANAGERS, preferred_language="de"
+    )
+    device = TOTPDevice.objects.create(user=manager, name="default", confirmed=True)
+
+    page.set_viewport_size({"width": 390, "height": 844})
+    sign_in(page, live_server.url, manager.username, PASSWORD, device)
+    page.goto(f"{live_server.url}/manage/employees/new/")
+    page.get_by_label("Vorname").fill("Emil")
+    page.get_by_label("Nachname").fill("Özdemir")
+    page.get_by_role("button", name="Mitarbeiter anlegen").click()
+    password = page.get_by_test_id("initial-password")
+    expect(password).to_be_visible()
+    box = password.bounding_box()
+    line = float(password.evaluate("(el) => parseFloat(getComputedStyle(el).lineHeight)"))
+    # Read out or typed by someone else: in view and on one line, not broken at its hyphens.
+    assert box["x"] >= 0 and box["x"] + box["width"] <= 390, box
+    assert box["height"] < 1.5 * line, (box, line)
+    assert_no_sideways_scrolling(page, "table.handover")
+
+
 def test_the_import_button_counts_the_rows_ticked_to_create_anyway(
     live_server, page: Page, tmp_path
 ):
