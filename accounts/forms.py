@@ -119,6 +119,8 @@ class NewPasswordForm(SetPasswordForm):
     new_password1, new_password2 = SetPasswordMixin.create_password_fields(
         label1=_("New password"), label2=_("Confirm new password")
     )
+    # Django's own help reads in Spanish as "the same previous password" (the old one?).
+    new_password2.help_text = _("Type the new password again, to rule out a typing mistake.")
 
     def validate_password_for_user(self, user, password_field_name="new_password2"):  # noqa: S107
         # The rules are about the new password: their errors go under it, not under its

@@ -80,6 +80,14 @@ def test_the_link_shows_the_update_password_page(client, outsider):
     assert outsider.username.encode() in response.content
 
 
+def test_the_confirmation_asks_for_the_new_password_again_not_the_old_one(client, outsider):
+    """Django's "Enter the same password as before" reads in Spanish as "the same previous
+    password": the confirmation says it wants the new one."""
+    text = page_text(client.get(_reset_link(outsider)))
+    assert "Type the new password again, to rule out a typing mistake." in text
+    assert "same password as before" not in text
+
+
 def test_updating_sets_the_password_notifies_and_signs_in(client, outsider, mailoutbox):
     response = _new_password(client, _reset_link(outsider))
     assert response["Location"] == "/dashboard/"
