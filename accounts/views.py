@@ -12,7 +12,7 @@ from django.db import transaction
 from django.http import Http404, HttpResponseRedirect, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import Resolver404, resolve, reverse
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.translation import check_for_language
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
@@ -67,6 +67,18 @@ def _form_status(form) -> int:
 
 
 LANGUAGE_CHOSEN_KEY = "language_chosen"
+
+
+def _remember_language(response, language: str) -> None:
+    """The interface language of this browser from the next page on: the one cookie that
+    the header's switcher, the sign-in and the profile's "Preferred language" all set."""
+    response.set_cookie(
+        settings.LANGUAGE_COOKIE_NAME,
+        language,
+        max_age=365 * 24 * 3600,
+        samesite="Lax",
+        secure=settings.SESSION_COOKIE_SECURE,
+    )
 
 
 class PortalLoginView(SecondFactorLoginMixin, LoginView):
@@ -170,12 +182,7 @@ class PortalLoginView(SecondFactorLoginMixin, LoginView):
             if chosen in dict(settings.LANGUAGES) and chosen != user.preferred_language:
                 user.preferred_language = chosen
                 user.save(update_fields=["preferred_language"])
-        response.set_cookie(
-            settings.LANGUAGE_COOKIE_NAME,
-            user.preferred_language,
-            samesite="Lax",
-            secure=settings.SESSION_COOKIE_SECURE,
-        )
+        _remember_language(response, user.preferred_language)
         return response
 
 
@@ -199,13 +206,7 @@ def switch_language(request):
         elif request.user.preferred_language != language:
             request.user.preferred_language = language
             request.user.save(update_fields=["preferred_language"])
-        response.set_cookie(
-            settings.LANGUAGE_COOKIE_NAME,
-            language,
-            max_age=365 * 24 * 3600,
-            samesite="Lax",
-            secure=settings.SESSION_COOKIE_SECURE,
-        )
+        _remember_language(response, language)
     return response
 
 
@@ -241,11 +242,15 @@ def profile(request):
     if request.method == "POST" and form.is_valid():
         form.save()
         services.record_event(SecurityEvent.Kind.PROFILE_CHANGED, request.user, request=request)
+        # A new preferred language is the portal's language at once, from this message on.
+        translation.activate(request.user.preferred_language)
         messages.success(request, _("Your profile has been saved."))
         if form.new_email:
             # The page then shows the pending change with its address: no second message.
             email_change.request_email_change(request, request.user, form.new_email)
-        return redirect("accounts:profile")
+        response = redirect("accounts:profile")
+        _remember_language(response, request.user.preferred_language)
+        return response
     ctx = {"form": form, "pending_change": email_change.pending_email_change(request.user)}
     return render(request, "accounts/profile.html", ctx, status=_form_status(form))
 

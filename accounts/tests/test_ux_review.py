@@ -57,6 +57,24 @@ def test_a_language_chosen_before_signing_in_is_kept_and_becomes_the_preference(
     )
 
 
+def test_a_preferred_language_saved_in_the_profile_is_the_portals_language_at_once(
+    client, sign_in, employee_a
+):
+    sign_in(employee_a)
+    client.post("/language/", {"language": "en", "next": "/account/profile/"})
+    data = {
+        "first_name": employee_a.first_name,
+        "last_name": employee_a.last_name,
+        "email": employee_a.email,
+        "phone": "",
+        "preferred_language": "es",
+        "time_zone": "Europe/Madrid",
+    }
+    response = client.post("/account/profile/", data, follow=True)
+    assert client.cookies["django_language"].value == "es"
+    assert '<html lang="es"' in response.content.decode()
+
+
 def test_another_users_language_cookie_does_not_change_ones_preference(
     client, sign_in, employee_a, employee_a2
 ):
