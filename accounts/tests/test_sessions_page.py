@@ -39,6 +39,14 @@ def test_it_lists_the_users_sessions_with_browser_and_this_session(
     assert response.text.count(">this session<") == 1
 
 
+def test_only_the_current_session_is_called_this_session(client, two_sessions):
+    """The other session's button said "Sign out this session" beside the badge "this
+    session" of the current one: two sessions both "this"."""
+    html = client.get("/account/security/sessions/").text
+    assert "this session" not in html.replace(">this session<", "")
+    assert ">End session</button>" in html
+
+
 def test_signing_out_another_session_refuses_it_at_once(client, two_sessions, employee_a):
     other_row = UserSession.objects.get(user=employee_a, browser__startswith="Chrome")
     response = client.post(f"/account/security/sessions/{other_row.pk}/end/")
