@@ -16,7 +16,7 @@ from django.core.paginator import Paginator
 from django.db.models import Q
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 from django.views.decorators.cache import never_cache
@@ -138,7 +138,9 @@ def employee_detail(request, pk: int):
 @security_manager_required
 def employee_create(request):
     company = request.user.company
-    form = NewEmployeeForm(request.POST or None, company=company)
+    # The employee's language starts as the one the manager works in, not the portal default.
+    initial = {"language": translation.get_language()}
+    form = NewEmployeeForm(request.POST or None, company=company, initial=initial)
     if request.method == "POST" and form.is_valid():
         try:
             result = cs.create_employee(

@@ -134,6 +134,13 @@ def test_a_namesake_is_created_when_create_anyway_is_ticked(manager_client, comp
     assert company_a.users.filter(last_name__iexact="Maier").count() == 2
 
 
+def test_the_language_starts_as_the_managers_page_language(manager_client):
+    manager_client.cookies["django_language"] = "de"
+    html = manager_client.get("/manage/employees/new/").content.decode()
+    assert '<option value="de" selected>' in html
+    assert '<option value="en" selected>' not in html
+
+
 def test_the_form_has_no_create_anyway_box_until_it_warns(manager_client):
     content = manager_client.get(URL).content.decode()
     assert 'type="checkbox"' not in content
