@@ -50,6 +50,12 @@ def _activated(request, device) -> None:
     messages.success(request, _("Authenticator “%(name)s” added.") % {"name": device.name})
 
 
+def _done_adding(required: bool):
+    """Where adding an authenticator ends: the list of authenticators; or, when the account
+    had to add one before anything else, the dashboard the sign-in was heading for."""
+    return redirect("dashboard" if required else "mfa:index")
+
+
 def _setup_url(kind: str = "") -> str:
     return reverse("mfa:setup", kwargs={"kind": kind}) if kind else reverse("mfa:setup")
 
@@ -132,8 +138,9 @@ def _setup_totp(request):
             return redirect(_setup_url("totp"))
         if device is not None and code_form.is_bound and code_form.is_valid():
             request.session.pop(PENDING_TOTP, None)
+            required = services.enrollment_required(user)
             _activated(request, device)
-            return redirect("mfa:index")
+            return _done_adding(required)
     ctx = {"name_form": name_form, "code_form": code_form, "device": device}
     if device is not None:
         uri = services.totp_uri(device)
@@ -167,8 +174,9 @@ def _setup_email(request):
             return redirect(_setup_url("email"))
         if device is not None and code_form.is_bound and code_form.is_valid():
             request.session.pop(PENDING_EMAIL, None)
+            required = services.enrollment_required(user)
             _activated(request, device)
-            return redirect("mfa:index")
+            return _done_adding(required)
     ctx = {"start_form": start_form, "code_form": code_form, "device": device}
     if device is not None:
         ctx["address"] = services.email_address(device)
@@ -184,7 +192,7 @@ def _setup_push(request):
     if pending and services.push_enrollment_done(request.user, pending["id"]):
         request.session.pop(PENDING_PUSH)
         messages.success(request, _("Your smartphone has been added."))
-        return redirect("mfa:index")
+        return _done_adding(pending.get("required", False))
     form = NameForm(request.POST or None, initial={"name": "push"})
     if request.method == "POST" and form.is_valid():
         enrollment, token = services.start_push_enrollment(request.user, form.cleaned_data["name"])
@@ -192,6 +200,8 @@ def _setup_push(request):
             "id": enrollment.pk,
             "token": token,
             "expires": enrollment.expires_at.timestamp(),
+            # Known now: once the phone has enrolled, the account no longer has to.
+            "required": services.enrollment_required(request.user),
         }
         return redirect(_setup_url("push"))
     ctx = {"form": form}

@@ -28,8 +28,18 @@ def test_after_enrolment_the_portal_is_reachable(client, employee_a, sign_in):
     sign_in(employee_a)
     client.post(f"{SETUP}totp/", {"name": "app"})
     device = client.get(f"{SETUP}totp/").context["device"]
-    client.post(f"{SETUP}totp/", {"code": current_code(device)})
+    response = client.post(f"{SETUP}totp/", {"code": current_code(device)})
+    # The required action done, the portal opens where the sign-in was going.
+    assert response["Location"] == "/dashboard/"
     assert client.get("/dashboard/").status_code == 200
+
+
+def test_an_authenticator_added_by_choice_leads_back_to_the_list(client, employee_a, sign_in):
+    sign_in(employee_a)
+    client.post(f"{SETUP}totp/", {"name": "app"})
+    device = client.get(f"{SETUP}totp/").context["device"]
+    response = client.post(f"{SETUP}totp/", {"code": current_code(device)})
+    assert response["Location"] == "/account/security/two-factor/"
 
 
 def test_users_without_the_policy_are_not_forced(client, employee_a, sign_in):

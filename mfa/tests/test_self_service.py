@@ -197,6 +197,25 @@ def test_push_setup_shows_the_enrollment_uri_and_completes_when_the_phone_enroll
     assert response.status_code == 302 and response["Location"] == INDEX
 
 
+def test_a_required_push_enrolment_ends_on_the_dashboard(client, employee_a, recent_auth):
+    from cryptography.hazmat.primitives.asymmetric import ed25519
+
+    from mfa import protocol
+
+    employee_a.company.mfa_required = True
+    employee_a.company.save()
+    client.force_login(employee_a)
+    recent_auth()
+    url = f"{INDEX}setup/push/"
+    client.post(url, {"name": "push"})
+    token = client.get(url).context["uri"].split("token=")[1]
+    services.enrol_push_device(
+        None, token, "ignored", protocol.public_pem(ed25519.Ed25519PrivateKey.generate())
+    )
+    response = client.get(url)
+    assert response.status_code == 302 and response["Location"] == "/dashboard/"
+
+
 @pytest.mark.parametrize("kind", ["totp", "email", "push"])
 def test_setup_pages_need_a_recent_password(client, employee_a, kind):
     client.force_login(employee_a)
