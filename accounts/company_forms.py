@@ -334,7 +334,8 @@ class CompanyPolicyForm(forms.Form):
 
 
 class SecurityLogFilterForm(forms.Form):
-    q = forms.CharField(label=_("User"), required=False, max_length=100)
+    # Named as the column it searches (the account's user name or last name), not "User".
+    q = forms.CharField(label=_("Account"), required=False, max_length=100)
     kind = forms.ChoiceField(
         label=_("Event"), required=False, choices=[("", _("All")), *SecurityEvent.Kind.choices]
     )

@@ -41,6 +41,13 @@ def test_filters_by_kind_user_and_dates(manager_client, employee_a, employee_a2)
     assert events(manager_client.get(URL, {"date_to": until})) == [old]
 
 
+def test_the_search_is_named_as_the_column_it_searches(manager_client, employee_a):
+    services.record_event(SecurityEvent.Kind.SIGNED_IN, employee_a)
+    html = manager_client.get(URL).content.decode()
+    assert '<label for="id_q">Account</label>' in html
+    assert '<th scope="col">Account</th>' in html
+
+
 def test_bad_filters_are_a_400_not_a_500(manager_client):
     assert manager_client.get(URL, {"date_from": "yesterday", "kind": "nope"}).status_code == 400
 
