@@ -223,6 +223,7 @@ def dashboard(request):
     ctx = {
         "role": roles.role_label(user),
         "recent_events": services.recent_events(user),
+        "has_second_factor": bool(authenticator_types(user)),
     }
     return render(request, "accounts/dashboard.html", ctx)
 

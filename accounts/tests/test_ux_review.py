@@ -87,6 +87,21 @@ def test_another_users_language_cookie_does_not_change_ones_preference(
     assert employee_a.preferred_language == "en"
 
 
+def test_the_dashboard_says_whether_a_second_factor_protects_the_account(client, outsider):
+    from django_otp.plugins.otp_totp.models import TOTPDevice
+
+    from mfa.services import forget_authenticator_state
+
+    client.force_login(outsider)
+    html = client.get("/dashboard/").content.decode()
+    assert "Two-factor authentication" in html and "not set up" in html
+    assert 'href="/account/security/two-factor/setup/"' in html
+    TOTPDevice.objects.create(user=outsider, name="phone", confirmed=True)
+    forget_authenticator_state(outsider)  # what adding one through the portal does
+    html = client.get("/dashboard/").content.decode()
+    assert "not set up" not in html and ">set up<" in html
+
+
 def test_the_dashboard_warns_before_the_password_expires(client, sign_in, employee_a, settings):
     settings.PASSWORD_MAX_AGE_DAYS = 90
     sign_in(employee_a)
