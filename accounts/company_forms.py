@@ -130,6 +130,34 @@ class NewEmployeeForm(EmployeeForm):
         return cleaned
 
 
+class EmployeeEditForm(MarksOptionalFields, forms.Form):
+    """A manager corrects an employee's name or phone. Neither the user name (the employee
+    signs in with it) nor the personal email (the employee's own, changed with confirmation
+    from their profile) is a field here. Not a model form: validating would already write the
+    values into the account, and the service compares them with the saved ones."""
+
+    first_name = forms.CharField(label=_("First name"), max_length=150)
+    last_name = forms.CharField(label=_("Last name"), max_length=150)
+    phone = PhoneField(
+        label=_("Phone"),
+        required=False,
+        widget=forms.TextInput(attrs={"type": "tel", "autocomplete": "off"}),
+    )
+
+    def __init__(self, *args, employee: User, **kwargs):
+        initial = {name: getattr(employee, name) for name in ("first_name", "last_name", "phone")}
+        super().__init__(*args, initial=initial, **kwargs)
+        self.fields["last_name"].help_text = _(
+            "The user name stays %(username)s: the employee signs in with it."
+        ) % {"username": employee.username}
+
+    def clean_first_name(self) -> str:
+        return self.cleaned_data["first_name"].strip()
+
+    def clean_last_name(self) -> str:
+        return self.cleaned_data["last_name"].strip()
+
+
 class EmployeeFilterForm(forms.Form):
     # The states are the accounts' (Spanish "cuentas": "Todas", "Activas", as the list's badges
     # say "activa"), so "All" is a message of its own: the security log's is "Todos" (eventos).

@@ -249,6 +249,24 @@ def create_employee(
     return CreatedEmployee(user=user, initial_password=initial_password)
 
 
+# --- Editing an employee -----------------------------------------------------------------------
+
+EDITABLE_FIELDS = ("first_name", "last_name", "phone")
+
+
+def update_employee(employee: User, values: dict, *, actor: User, request=None) -> list[str]:
+    """Save a manager's corrections of the employee's name and phone; returns and logs the
+    fields that changed. The user name stays: the employee signs in with it."""
+    changed = [name for name in EDITABLE_FIELDS if getattr(employee, name) != values[name]]
+    if not changed:
+        return []
+    for name in changed:
+        setattr(employee, name, values[name])
+    employee.save(update_fields=changed)
+    record_event(Kind.PROFILE_CHANGED, employee, actor=actor, request=request, fields=changed)
+    return changed
+
+
 # --- Actions on one or many employees --------------------------------------------------------
 
 

@@ -30,6 +30,7 @@ from .company_forms import (
     ActionResult,
     CompanyPolicyForm,
     EmployeeActionForm,
+    EmployeeEditForm,
     EmployeeFilterForm,
     ImportConfirmForm,
     ImportUploadForm,
@@ -133,6 +134,20 @@ def employee_detail(request, pk: int):
         "is_self": employee.pk == request.user.pk,
     }
     return render(request, "manage/employee_detail.html", ctx)
+
+
+@security_manager_required
+def employee_edit(request, pk: int):
+    employee = get_object_or_404(cs.employees_visible_to(request.user), pk=pk)
+    form = EmployeeEditForm(request.POST or None, employee=employee)
+    if request.method == "POST" and form.is_valid():
+        if cs.update_employee(employee, form.cleaned_data, actor=request.user, request=request):
+            messages.success(request, _("The employee’s details have been saved."))
+        else:
+            messages.info(request, _("Nothing changed."))
+        return redirect("manage:employee_detail", pk=employee.pk)
+    ctx = {"form": form, "employee": employee}
+    return render(request, "manage/employee_edit.html", ctx, status=_status(form))
 
 
 @security_manager_required
