@@ -31,7 +31,7 @@ from django_otp.plugins.otp_static.models import StaticDevice
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from mfa.models import PushDevice
-from mfa.services import forget_authenticator_state
+from mfa.services import forget_authenticator_state, has_authenticator_q
 
 from . import roles
 from .emails import send_email, send_email_to_user
@@ -403,6 +403,13 @@ POLICY_FIELDS = (
     "password_max_age_days",
     "trust_browser_allowed",
 )
+
+
+def count_without_authenticator(company: Company) -> int:
+    """Active employees with no authenticator: while the company requires two-factor
+    authentication, each must set one up at their next sign-in (mfa.services
+    .enrollment_required). One query, whatever the number of employees."""
+    return employees_of(company).filter(is_active=True).exclude(has_authenticator_q()).count()
 
 
 def update_company_policies(

@@ -309,7 +309,11 @@ def policies(request):
         else:
             messages.info(request, _("Nothing changed."))
         return redirect("manage:policies")
-    ctx = {"form": form, "company": company}
+    ctx = {
+        "form": form,
+        "company": company,
+        "without_authenticator": cs.count_without_authenticator(company),
+    }
     return render(request, "manage/policies.html", ctx, status=_status(form))
 
 

@@ -115,11 +115,17 @@ def authenticators(user) -> list[Device]:
     return sorted(devices, key=lambda d: (d.created_at or timezone.now(), d.pk))
 
 
-def _user_if_it_has_an_authenticator(pk):
+def has_authenticator_q() -> Q:
+    """A filter on users: those with a confirmed authenticator (TOTP, email, push), as
+    ``authenticators`` counts them; backup codes alone are none."""
     any_confirmed = Q()
     for model in TYPES.values():
         any_confirmed |= Exists(model.objects.filter(user_id=OuterRef("pk"), confirmed=True))
-    return User._default_manager.filter(any_confirmed, pk=pk).only("pk")[:1]
+    return any_confirmed
+
+
+def _user_if_it_has_an_authenticator(pk):
+    return User._default_manager.filter(has_authenticator_q(), pk=pk).only("pk")[:1]
 
 
 _USER_IF_IT_HAS_AN_AUTHENTICATOR = PreparedQuery(_user_if_it_has_an_authenticator, pk=int)

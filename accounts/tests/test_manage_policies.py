@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import pytest
+from django_otp.plugins.otp_static.models import StaticDevice
+from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from accounts.models import SecurityEvent
+from conftest import make_user
 
 pytestmark = pytest.mark.django_db
 URL = "/manage/policies/"
@@ -70,3 +73,49 @@ def test_a_company_name_ending_with_a_dot_gets_no_second_dot(manager_client, com
     content = manager_client.get(URL).content.decode()
     assert "every employee of Acme S.L. (10001)." in content
     assert "S.L.." not in content
+
+
+def _without_second_factor(company, count: int) -> None:
+    for n in range(count):
+        make_user(f"c{company.customer_number}.n{n}", company=company)
+
+
+def test_it_counts_the_employees_a_required_second_factor_will_stop(
+    manager_client, company_a, employee_a, employee_a2, employee_b
+):
+    TOTPDevice.objects.create(user=employee_a2, name="app", confirmed=True)
+    # Backup codes alone are no authenticator: enrolment is still required.
+    StaticDevice.objects.create(user=employee_a, name="backup", confirmed=True)
+    make_user("c10001.zz", company=company_a, is_active=False)  # deactivated: not counted
+    content = manager_client.get(URL).content.decode()
+    # employee_a only: the manager has TOTP, employee_b is another company's.
+    assert "1 active employee has no second factor yet: if you require" in content
+    assert "?state=active&amp;mfa=no" in content
+
+
+def test_after_saving_the_count_says_they_must_set_one_up(manager_client, company_a, employee_a):
+    _without_second_factor(company_a, 2)
+    response = manager_client.post(URL, {"mfa_required": "on"}, follow=True)
+    content = response.content.decode()
+    assert "3 active employees have no second factor yet and must set one up at their next " in (
+        content
+    )
+    assert "if you require" not in content
+
+
+def test_it_says_when_everyone_has_a_second_factor(manager_client, company_a):
+    assert "Every active employee has set up a second factor." in (
+        manager_client.get(URL).content.decode()
+    )
+
+
+def test_the_count_takes_one_query_whatever_the_number_of_employees(
+    manager_client, company_a, django_assert_max_num_queries
+):
+    make_user("c10001.aa", company=company_a)
+    manager_client.get(URL)
+    with django_assert_max_num_queries(20) as small:
+        assert "1 active employee" in manager_client.get(URL).content.decode()
+    _without_second_factor(company_a, 10)
+    with django_assert_max_num_queries(len(small.captured_queries)):
+        assert "11 active employees" in manager_client.get(URL).content.decode()
