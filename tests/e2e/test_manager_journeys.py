@@ -284,3 +284,50 @@ def test_the_import_button_counts_the_rows_ticked_to_create_anyway(
     expect(page.get_by_role("heading", level=1)).to_have_text("Import finished")
     assert company.users.filter(last_name="Berg").count() == 2
     assert company.users.filter(last_name="Maier").count() == 1
+
+
+def test_manager_corrects_an_employees_name_on_a_phone(live_server, page: Page, tmp_path):
+    from accounts.models import Company
+
+    company = Company.objects.create(name="Nordwind Logistik GmbH", customer_number="10234")
+    manager = make_user("c10234.sm", company=company, group=roles.SECURITY_MANAGERS)
+    device = TOTPDevice.objects.create(user=manager, name="default", confirmed=True)
+    employee = make_user("c10234.as", company=company, first_name="Anna", last_name="Schmit")
+
+    sign_in(page, live_server.url, manager.username, PASSWORD, device)
+    page.set_viewport_size({"width": 390, "height": 844})
+    page.goto(f"{live_server.url}/manage/employees/{employee.pk}/")
+    page.get_by_role("link", name="Edit name and phone").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("Edit c10234.as")
+    expect(page.get_by_text("The user name stays c10234.as")).to_be_visible()
+    width = page.evaluate("document.documentElement.scrollWidth")
+    assert width <= 390, width  # nothing sticks out sideways on a phone
+    page.screenshot(path=str(tmp_path / "manage-employee-edit-phone.png"), full_page=True)
+    page.get_by_label("Last name").fill("Schmidt")
+    page.get_by_role("button", name="Save").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("Anna Schmidt")
+    expect(page.get_by_text("The employee’s details have been saved.")).to_be_visible()
+    page.set_viewport_size({"width": 1280, "height": 800})
+    page.goto(f"{live_server.url}/manage/")
+    expect(page.get_by_text("Schmidt")).to_be_visible()
+
+
+def test_the_policy_page_warns_how_many_must_set_up_a_second_factor(live_server, page: Page):
+    from accounts.models import Company
+
+    company = Company.objects.create(name="Nordwind Logistik GmbH", customer_number="10234")
+    manager = make_user("c10234.sm", company=company, group=roles.SECURITY_MANAGERS)
+    device = TOTPDevice.objects.create(user=manager, name="default", confirmed=True)
+    make_user("c10234.aa", company=company)
+    make_user("c10234.bb", company=company)
+
+    sign_in(page, live_server.url, manager.username, PASSWORD, device)
+    page.goto(f"{live_server.url}/manage/policies/")
+    notice = page.locator("#mfa-enrolment-notice")
+    expect(notice).to_contain_text("2 active employees have no second factor yet: if you require")
+    page.get_by_label("Two-factor authentication required for every employee").check()
+    page.get_by_role("button", name="Save policies").click()
+    expect(notice).to_contain_text("must set one up at their next sign-in")
+    expect(notice).not_to_contain_text("if you require")
+    notice.get_by_role("link", name="Show them").click()
+    expect(page.locator("tbody tr")).to_have_count(2)
