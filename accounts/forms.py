@@ -4,6 +4,7 @@ from django import forms
 from django.conf import settings
 from django.contrib.auth import password_validation
 from django.contrib.auth.forms import PasswordChangeForm, SetPasswordForm, SetPasswordMixin
+from django.core.validators import validate_email
 from django.urls import reverse
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
@@ -252,7 +253,10 @@ class AccountIdentifierForm(forms.Form):
     )
 
     def clean_identifier(self) -> str:
-        return self.cleaned_data["identifier"].strip()
+        identifier = self.cleaned_data["identifier"].strip()
+        if "@" in identifier:  # an address, never a user name: the email goes there
+            validate_email(identifier)
+        return identifier
 
 
 # --- Accounts II: re-authentication, password change, profile email --------------------------

@@ -527,29 +527,54 @@ def report_account_status(
 RECOVERY_EMAILS_PER_HOUR = 5
 
 
-def request_password_reset(request, email: str) -> None:
-    """Queue a reset email for each active account with this address, or a 'no account'
-    email; the caller answers alike either way.
+def request_password_reset(request, identifier: str) -> None:
+    """Queue the reset emails for what ``identifier`` (a user name or an email address)
+    names; the caller always answers alike.
+
+    As for "check and unblock" (send_account_status), the request only queues a task whatever
+    the identifier names (one account, several sharing an address, none): neither the answer
+    nor its timing tells whether a user name or address is in use.
+    """
+    from .tasks import send_password_reset_emails as task
+
+    identifier = (identifier or "").strip()
+    ip_address, user_agent = client_ip(request), request_user_agent(request)
+    enqueue_after_commit(task, identifier, ip_address, user_agent, _request_language())
+
+
+def send_password_reset_emails(
+    identifier: str, ip_address: str | None = None, user_agent: str = "", language: str = ""
+) -> None:
+    """Email a reset link to each active account ``identifier`` names: every account with
+    that address, or the one with that user name (at its address on file). An unknown
+    address gets a 'no account' email; an unknown user name or an account without an address
+    gets nothing, as there is nowhere to write. At most RECOVERY_EMAILS_PER_HOUR per address,
+    whether asked by address or by user name. Runs in a task; ``ip_address``, ``user_agent``
+    and ``language`` are those of the request that asked.
 
     An account blocked by a Security Manager (or provider staff) gets no reset link: a reset
     does not lift that block, and the link would be refused (tokens.ResetPasswordTokenGenerator).
-    Its owner is told instead that the account is blocked and whom to ask. The page answers
-    exactly as for any other address, so this reveals nothing to whoever asked.
+    Its owner is told instead that the account is blocked and whom to ask. The page answered
+    exactly as for any other identifier, so this reveals nothing to whoever asked.
     """
-    email = (email or "").strip()
-    if not _take_email_slot("password-reset", email, limit=RECOVERY_EMAILS_PER_HOUR, window=3600):
+    identifier = (identifier or "").strip()
+    users = [u for u in _users_for_identifier(identifier) if u.is_active]
+    address = identifier if "@" in identifier else (users[0].email if users else "")
+    if not address:
         return
-    users = [u for u in User.objects.filter(email__iexact=email) if u.is_active]
+    if not _take_email_slot("password-reset", address, limit=RECOVERY_EMAILS_PER_HOUR, window=3600):
+        return
     if not users:
-        _send_no_account_email(email, "password")
+        _send_no_account_email(address, "password", language)
         return
+    origin = (ip_address, user_agent)
     for user in users:
         if user.is_blocked_by_manager:
             send_email_to_user(user, "password_reset_blocked")
-            record_event(Kind.PASSWORD_RESET_REQUESTED, user, request=request, refused="blocked")
+            record_event(Kind.PASSWORD_RESET_REQUESTED, user, origin=origin, refused="blocked")
             continue
         send_email_to_user(user, "password_reset", {"reset_url": password_reset_url(user)})
-        record_event(Kind.PASSWORD_RESET_REQUESTED, user, request=request)
+        record_event(Kind.PASSWORD_RESET_REQUESTED, user, origin=origin)
 
 
 def reset_password(request, user: User, new_password: str) -> bool:

@@ -34,3 +34,13 @@ def report_account_status(
     from . import services
 
     services.report_account_status(identifier, ip_address, user_agent, language)
+
+
+@shared_task
+def send_password_reset_emails(
+    identifier: str, ip_address: str | None, user_agent: str, language: str
+) -> None:
+    """ "Forgot your password?", out of the request so that its time reveals nothing."""
+    from . import services
+
+    services.send_password_reset_emails(identifier, ip_address, user_agent, language)

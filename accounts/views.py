@@ -429,10 +429,12 @@ def _check_inbox(request, flow: str):
 @never_cache
 @_recovery_throttled
 def password_reset(request):
-    form = EmailAddressForm(request.POST or None)
+    form = AccountIdentifierForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
-        services.request_password_reset(request, form.cleaned_data["email"])
-        request.session[RECOVERY_EMAIL_SESSION_KEY] = form.cleaned_data["email"]
+        identifier = form.cleaned_data["identifier"]
+        services.request_password_reset(request, identifier)
+        if "@" in identifier:  # a user name's address is never shown: it is not theirs to know
+            request.session[RECOVERY_EMAIL_SESSION_KEY] = identifier
         return redirect("accounts:password_reset_sent")
     status = _form_status(form)
     return render(request, "accounts/password_reset.html", {"form": form}, status=status)

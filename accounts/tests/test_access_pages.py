@@ -173,7 +173,7 @@ def test_after_the_activation_link_expired_forgot_password_sets_the_password(
         assert expired.status_code == 400
         assert 'href="/account/password/forgot/"' in expired.text  # the page shows the way too
         mailoutbox.clear()
-        client.post("/account/password/forgot/", {"email": "jana@example.com"})
+        client.post("/account/password/forgot/", {"identifier": "jana@example.com"})
         reset = link_in(mailoutbox[-1], "/account/password/reset/")
         password = {"new_password1": "Fresh-Password-2026", "new_password2": "Fresh-Password-2026"}
         assert client.post(reset, password)["Location"] == "/dashboard/"

@@ -132,8 +132,8 @@ def test_unblocking_by_the_manager_clears_the_reason(manager_blocked, manager_a)
 def test_forgotten_password_of_a_manager_blocked_account_sends_no_link(
     client, manager_blocked, mailoutbox
 ):
-    known = client.post(FORGOT_URL, {"email": manager_blocked.email}, follow=True)
-    unknown = client.post(FORGOT_URL, {"email": "nobody@example.org"}, follow=True)
+    known = client.post(FORGOT_URL, {"identifier": manager_blocked.email}, follow=True)
+    unknown = client.post(FORGOT_URL, {"identifier": "nobody@example.org"}, follow=True)
     assert known.redirect_chain == unknown.redirect_chain
     # the page tells nobody about the block
     assert page_text(known, manager_blocked.email) == page_text(unknown, "nobody@example.org")
@@ -149,7 +149,7 @@ def test_forgotten_password_of_a_manager_blocked_account_sends_no_link(
 def test_forgotten_password_of_a_locked_out_account_still_sends_a_link(
     client, locked_out, mailoutbox
 ):
-    client.post(FORGOT_URL, {"email": locked_out.email})
+    client.post(FORGOT_URL, {"identifier": locked_out.email})
     assert link_in(mailoutbox[-1], "/account/password/reset/")
 
 

@@ -35,8 +35,8 @@ def _new_password(client, link, password=NEW, confirm=None):
 def test_known_and_unknown_addresses_get_the_same_page_and_an_email_each(
     client, outsider, mailoutbox
 ):
-    known = client.post(URL, {"email": outsider.email}, follow=True)
-    unknown = client.post(URL, {"email": "nobody@example.org"}, follow=True)
+    known = client.post(URL, {"identifier": outsider.email}, follow=True)
+    unknown = client.post(URL, {"identifier": "nobody@example.org"}, follow=True)
     assert known.status_code == unknown.status_code == 200
     assert (
         known.redirect_chain == unknown.redirect_chain == [("/account/password/forgot/sent/", 302)]
@@ -52,7 +52,7 @@ def test_known_and_unknown_addresses_get_the_same_page_and_an_email_each(
 
 def test_the_sent_page_shows_the_address_and_fits_every_account(client, outsider):
     for address in (outsider.email, "nobody@example.org"):
-        page = unescape(client.post(URL, {"email": address}, follow=True).content.decode())
+        page = unescape(client.post(URL, {"identifier": address}, follow=True).content.decode())
         assert f"We have sent an email to <strong>{address}</strong>." in page
         assert "If an account uses this email address, the email contains a link" in page
         assert "If your company's Security Manager created your account" in page
@@ -60,16 +60,68 @@ def test_the_sent_page_shows_the_address_and_fits_every_account(client, outsider
     assert "no-store" in client.get("/account/password/forgot/sent/")["Cache-Control"]
 
 
-def test_bad_input_is_a_form_error(client, mailoutbox):
-    response = client.post(URL, {"email": "not-an-address"})
+@pytest.mark.parametrize("identifier", ["not@an@address", "   ", "x" * 255])
+def test_bad_input_is_a_form_error(client, mailoutbox, identifier):
+    response = client.post(URL, {"identifier": identifier})
     assert response.status_code == 400
-    assert 'value="not-an-address"' in response.content.decode()
     assert mailoutbox == []
+
+
+def test_it_asks_for_the_user_name_or_email_address(client):
+    content = client.get(URL).content.decode()
+    assert "User name or email address" in content and 'name="identifier"' in content
+    assert 'autocomplete="username"' in content
+
+
+def test_a_user_name_gets_a_link_at_the_accounts_address(client, outsider, mailoutbox):
+    response = client.post(URL, {"identifier": f" {outsider.username.upper()} "}, follow=True)
+    assert response.redirect_chain == [("/account/password/forgot/sent/", 302)]
+    assert [m.to for m in mailoutbox] == [[outsider.email]]
+    assert link_in(mailoutbox[0], "/account/password/reset/")
+    event = SecurityEvent.objects.get(user=outsider, kind="password_reset_requested")
+    assert event.ip_address == "127.0.0.1"
+
+
+def test_known_and_unknown_user_names_get_the_same_page_without_the_address(
+    client, outsider, mailoutbox
+):
+    known = client.post(URL, {"identifier": outsider.username}, follow=True)
+    unknown = client.post(URL, {"identifier": "c99999.zz"}, follow=True)
+    assert known.redirect_chain == unknown.redirect_chain
+    assert page_text(known) == page_text(unknown)
+    page = unescape(known.content.decode())
+    assert outsider.email not in page
+    assert "If the account exists and has an email address on file" in page
+    assert [m.to for m in mailoutbox] == [[outsider.email]]  # nowhere to write for c99999.zz
+
+
+def test_a_user_name_resets_only_that_account_of_a_shared_address(client, company_a, mailoutbox):
+    make_user("c10001.xa", company=company_a, email="shared@example.org")
+    make_user("c10001.xb", company=company_a, email="shared@example.org")
+    client.post(URL, {"identifier": "c10001.xb"})
+    assert len(mailoutbox) == 1 and "c10001.xb" in mailoutbox[0].body
+    assert "c10001.xa" not in mailoutbox[0].body
+
+
+def test_a_deactivated_or_addressless_account_gets_nothing(client, company_a, mailoutbox):
+    make_user("c10001.xc", company=company_a, is_active=False)
+    make_user("c10001.xd", company=company_a, email="")
+    for username in ("c10001.xc", "c10001.xd"):
+        assert client.post(URL, {"identifier": username}).status_code == 302
+    assert mailoutbox == []
+
+
+def test_the_limit_per_address_holds_by_user_name_and_address_together(
+    client, outsider, mailoutbox
+):
+    for identifier in [outsider.username, outsider.email] * 4:
+        client.post(URL, {"identifier": identifier})
+    assert len(mailoutbox) == 5
 
 
 def test_requests_per_address_are_limited(client, outsider, mailoutbox):
     for _ in range(7):
-        assert client.post(URL, {"email": outsider.email}).status_code == 302
+        assert client.post(URL, {"identifier": outsider.email}).status_code == 302
     assert len(mailoutbox) == 5
 
 
@@ -183,7 +235,7 @@ def test_weak_or_mismatched_passwords_are_form_errors(client, outsider, password
 def test_every_account_with_the_address_gets_its_own_link(client, company_a, mailoutbox):
     make_user("c10001.xa", company=company_a, email="shared@example.org")
     make_user("c10001.xb", company=company_a, email="shared@example.org")
-    client.post(URL, {"email": "Shared@Example.org"})
+    client.post(URL, {"identifier": "Shared@Example.org"})
     assert len(mailoutbox) == 2
     assert {"c10001.xa", "c10001.xb"} == {
         name for m in mailoutbox for name in ("c10001.xa", "c10001.xb") if name in m.body

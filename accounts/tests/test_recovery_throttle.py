@@ -8,7 +8,7 @@ from django.test import override_settings
 pytestmark = pytest.mark.django_db
 
 FORMS = [
-    ("/account/password/forgot/", {"email": "someone@example.org"}),
+    ("/account/password/forgot/", {"identifier": "someone@example.org"}),
     ("/account/username/forgot/", {"email": "someone@example.org"}),
     ("/account/unblock/", {"identifier": "c10001.xx"}),
 ]

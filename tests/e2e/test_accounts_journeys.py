@@ -67,11 +67,24 @@ def test_register_verify_and_land_signed_in(live_server, page: Page, mailoutbox)
     assert any(username in m.body for m in mailoutbox if "Welcome" in m.subject)
 
 
+def test_forgotten_password_by_user_name(live_server, page: Page, mailoutbox):
+    user = make_user("c88888.fu", email="forgetful-user@example.org")
+    page.goto(f"{live_server.url}/account/password/forgot/")
+    page.get_by_label("User name or email address").fill(user.username)
+    page.get_by_role("button", name="Reset password").click()
+    expect(page.get_by_role("heading", name="Check your inbox")).to_be_visible()
+    expect(
+        page.get_by_text("If the account exists and has an email address on file")
+    ).to_be_visible()
+    expect(page.get_by_text("forgetful-user@example.org")).to_have_count(0)
+    assert [m.to for m in mailoutbox] == [["forgetful-user@example.org"]]
+
+
 def test_forgotten_password_end_to_end(live_server, page: Page, mailoutbox):
     user = make_user("c88888.fp", email="forgetful@example.org")
     page.goto(f"{live_server.url}/account/login/")
     page.get_by_role("link", name="Forgot your password?").click()
-    page.get_by_label("Email address").fill("forgetful@example.org")
+    page.get_by_label("User name or email address").fill("forgetful@example.org")
     _shot(page, "password_reset")
     page.get_by_role("button", name="Reset password").click()
     expect(page.get_by_role("heading", name="Check your inbox")).to_be_visible()
