@@ -3,6 +3,11 @@
 Length, Django's common-password and similarity checks, and a check against the account's own
 names. No composition rules (NIST SP 800-63B). Every password form runs them through
 ``django.contrib.auth.password_validation.validate_password``.
+
+Every rule and message is ours, Django's checks subclassed for their words only: the rules
+(help texts) read "Your password …", the errors "This password …", in each language alike
+(German "Ihr Passwort …" / "Dieses Passwort …", Spanish "Su contraseña …" / "Esta
+contraseña …"); Django's own mixed "Das Passwort" and "Ihr Passwort".
 """
 
 from __future__ import annotations
@@ -31,6 +36,35 @@ class MinimumLengthValidator(password_validation.MinimumLengthValidator):
     @property
     def min_length(self) -> int:
         return self._min_length or settings.PASSWORD_MIN_LENGTH
+
+    def get_error_message(self) -> str:
+        return ngettext(
+            "This password is too short. It must contain at least %(min_length)d character.",
+            "This password is too short. It must contain at least %(min_length)d characters.",
+            self.min_length,
+        ) % {"min_length": self.min_length}
+
+    def get_help_text(self) -> str:
+        return ngettext(
+            "Your password must be at least %(min_length)d character long.",
+            "Your password must be at least %(min_length)d characters long.",
+            self.min_length,
+        ) % {"min_length": self.min_length}
+
+
+class CommonPasswordValidator(password_validation.CommonPasswordValidator):
+    def get_help_text(self) -> str:
+        return _("Your password can’t be one that many people use.")
+
+
+class UserAttributeSimilarityValidator(password_validation.UserAttributeSimilarityValidator):
+    # Django's error names the attribute after "the" ("zu ähnlich zu Benutzername" in German):
+    # ours puts it in brackets, which reads well in every language.
+    def get_error_message(self) -> str:
+        return _("This password is too similar to your personal information (%(verbose_name)s).")
+
+    def get_help_text(self) -> str:
+        return _("Your password can’t be too similar to your name, user name or email address.")
 
 
 class MaximumLengthValidator:
@@ -74,22 +108,22 @@ class PersonalInformationValidator:
         email = getattr(user, "email", "") or ""
         return [
             (
-                _("The password must not contain your name."),
+                _("This password must not contain your name."),
                 "password_contains_name",
                 _tokens(getattr(user, "first_name", "")) | _tokens(getattr(user, "last_name", "")),
             ),
             (
-                _("The password must not contain your user name."),
+                _("This password must not contain your user name."),
                 "password_contains_username",
                 _tokens(getattr(user, "username", "")),
             ),
             (
-                _("The password must not contain your email address."),
+                _("This password must not contain your email address."),
                 "password_contains_email",
                 _tokens(email.split("@")[0]) | ({email.lower()} if email else set()),
             ),
             (
-                _("The password must not contain your company’s name."),
+                _("This password must not contain your company’s name."),
                 "password_contains_company",
                 _tokens(company.name) if company else set(),
             ),

@@ -209,8 +209,8 @@ AUTH_PASSWORD_VALIDATORS = [
         "NAME": "accounts.password_policy.MaximumLengthValidator",
         "OPTIONS": {"max_length": 128},
     },
-    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
-    {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
+    {"NAME": "accounts.password_policy.CommonPasswordValidator"},
+    {"NAME": "accounts.password_policy.UserAttributeSimilarityValidator"},
     {"NAME": "accounts.password_policy.PersonalInformationValidator"},
 ]
 PASSWORD_RESET_TIMEOUT = 3600
