@@ -148,7 +148,7 @@ def test_a_forgotten_password_is_reset_by_the_emailed_link(stack):
     page = browser.get("/account/password/forgot/")
     assert page.status == 200
 
-    response = browser.submit(page, {"email": user.email}, "email")
+    response = browser.submit(page, {"identifier": user.email}, "identifier")
     assert (response.status, response.location) == (302, "/account/password/forgot/sent/")
 
     mail = stack.smtp.wait_for(user.email, "Reset password")
