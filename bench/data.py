@@ -731,6 +731,7 @@ def _ticket_rows(rng, *, pk, status, requester, company_id, category, agents, na
             "author_id": author,
             "body": body,
             "is_internal": internal,
+            "is_description": False,
             "created_at": created + timedelta(seconds=offset),
         }
         for offset, author, body, internal in story["messages"]

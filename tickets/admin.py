@@ -16,7 +16,7 @@ class CategoryAdmin(admin.ModelAdmin):
 class MessageInline(admin.TabularInline):
     model = Message
     extra = 0
-    fields = ["created_at", "author", "is_internal", "body"]
+    fields = ["created_at", "author", "is_internal", "is_description", "body"]
     readonly_fields = ["created_at", "author"]
     raw_id_fields = ["author"]
 

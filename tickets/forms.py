@@ -20,7 +20,16 @@ from accounts.services import client_ip
 from portal.forms import MarksOptionalFields, ModelIdsField
 from portal.throttle import count_hit
 
-from .models import Category, Impact, Priority, Status, Ticket, Urgency
+from .models import (
+    Category,
+    Impact,
+    Priority,
+    Status,
+    Ticket,
+    Urgency,
+    WorkflowError,
+    check_reply_status,
+)
 
 # "All" of the status filters stands for incidents (feminine in Spanish: "Todas"), unlike the
 # security log's event filter's "All" ("Todos"); the employee state filter's has its own too.
@@ -192,17 +201,45 @@ class TicketForm(MarksOptionalFields, forms.ModelForm):
             self.initial["category"] = categories.filter(code=category_code[:50]).first()
 
 
+# The statuses support staff may set with a reply (then only those the workflow allows).
+REPLY_STATUSES = (Status.IN_PROGRESS, Status.WAITING, Status.RESOLVED)
+
+
 class ReplyForm(forms.Form):
     body = forms.CharField(label=_("Your message"), widget=forms.Textarea, max_length=20000)
     attachments = AttachmentsField()
     internal = forms.BooleanField(
         label=_("Internal note (never shown to the customer)"), required=False
     )
+    status = forms.ChoiceField(label=_("After sending"), required=False)
 
-    def __init__(self, *args, staff: bool = False, **kwargs):
+    def __init__(self, *args, staff: bool = False, ticket: Ticket | None = None, **kwargs):
+        """Staff also choose the ``ticket``'s status after their message."""
+        kwargs.setdefault("auto_id", "reply_%s")  # the triage form beside it has a status too
         super().__init__(*args, **kwargs)
         if not staff:
             del self.fields["internal"]
+            del self.fields["status"]
+            return
+        keep = gettext("Keep the status (%(status)s)") % {"status": ticket.get_status_display()}
+        moves = ticket.allowed_moves(None)  # the staff workflow
+        self.fields["status"].choices = [
+            ("", keep),
+            *((status.value, status.label) for status in REPLY_STATUSES if status in moves),
+        ]
+        self.fields["status"].initial = ticket.default_reply_status()
+
+    def clean_status(self) -> str | None:
+        # None when the message came without the choice (not from this page): the default.
+        return self.cleaned_data["status"] if "status" in self.data else None
+
+    def clean(self):
+        data = super().clean()
+        try:
+            check_reply_status(data.get("status") or "", internal=data.get("internal", False))
+        except WorkflowError as error:
+            self.add_error("status", str(error))
+        return data
 
 
 class MyTicketsFilterForm(forms.Form):
@@ -437,8 +474,12 @@ class BulkForm(forms.Form):
         choices=[("", "—"), *((v, label) for v, label in Status.choices if v != Status.NEW)],
     )
 
-    def __init__(self, *args, agents: list, **kwargs):
+    # The bar's "Assign selected to me" button: an assignment to the agent who sends it.
+    mine = forms.BooleanField(required=False, widget=forms.HiddenInput)
+
+    def __init__(self, *args, agents: list, me=None, **kwargs):
         super().__init__(*args, **kwargs)
+        self.me = me
         self.agents = {str(agent.pk): agent for agent in agents}
         self.fields["assignee"].choices = [
             ("", "—"),
@@ -448,6 +489,9 @@ class BulkForm(forms.Form):
 
     def clean(self):
         data = super().clean()
+        if data.get("mine") and self.me is not None:
+            data.update(action="assign", assignee=self.me)
+            return data
         if data.get("action") == "status" and not data.get("status"):
             self.add_error("status", _("Choose the new status."))
         if data.get("action") == "assign" and not data.get("assignee"):

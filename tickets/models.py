@@ -85,6 +85,23 @@ class WorkflowError(Exception):
     """An invalid status move; its message is shown to the person who tried it."""
 
 
+# The statuses an internal note may set ("": none). Only a public reply tells the customer
+# why their incident waits for them (whose reminders repeat support's last public message)
+# or is resolved.
+NOTE_STATUSES = ("", Status.IN_PROGRESS)
+
+
+def check_reply_status(status: str, *, internal: bool) -> None:
+    """Support's choice of a status to set with a message: raises WorkflowError."""
+    if internal and status not in NOTE_STATUSES:
+        raise WorkflowError(
+            _(
+                "An internal note is not sent to the customer: to wait for their answer or to "
+                "resolve the ticket, send a public reply."
+            )
+        )
+
+
 # Categories created by the data migration: their names are translated through their code.
 DEFAULT_CATEGORY_LABELS = {
     "login_identity": _("Login and identity"),
@@ -335,6 +352,11 @@ class Ticket(ChoiceLabelsMixin, models.Model):
         now = now or timezone.now()
         return now - self.resolved_at <= timedelta(days=settings.TICKET_REOPEN_DAYS)
 
+    def default_reply_status(self) -> str:
+        """The status a public reply of support staff moves the ticket to unless they choose
+        another ("": it keeps its status): answering a new ticket means working on it."""
+        return Status.IN_PROGRESS if self.status == Status.NEW else ""
+
     def set_service_levels(self) -> None:
         first, resolution = service_targets(self.priority)
         self.first_response_due = self.created_at + first
@@ -445,6 +467,9 @@ class Message(models.Model):
     )
     body = models.TextField(_("message"))
     is_internal = models.BooleanField(_("internal note"), default=False)
+    # The files of the incident's report hang on a message (an attachment belongs to one),
+    # which repeats the description: pages show its files under the description instead.
+    is_description = models.BooleanField(_("holds the description's files"), default=False)
     created_at = models.DateTimeField(_("time"), default=timezone.now)
 
     class Meta:
@@ -517,6 +542,10 @@ class TicketEvent(ChoiceLabelsMixin, models.Model):
         ordering = ["created_at", "id"]
         indexes = [models.Index(fields=["ticket", "created_at"], name="event_ticket_idx")]
 
+    # How the people of an assignment are named: user name -> label, set by the page that
+    # shows the timeline (services.timeline); the user name stands in for anyone not in it.
+    person_labels: dict[str, str] = {}
+
     def __str__(self) -> str:
         return f"{self.ticket_id}: {self.kind}"
 
@@ -531,6 +560,8 @@ class TicketEvent(ChoiceLabelsMixin, models.Model):
         elif self.kind == self.Kind.CATEGORY:
             old = DEFAULT_CATEGORY_LABELS.get(old, old)
             new = DEFAULT_CATEGORY_LABELS.get(new, new)
-        elif self.kind != self.Kind.ASSIGNED:
+        elif self.kind == self.Kind.ASSIGNED:
+            old, new = self.person_labels.get(old, old), self.person_labels.get(new, new)
+        else:
             return ""
         return f"{old or '—'} → {new or '—'}"

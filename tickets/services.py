@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+from collections import Counter
 from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import Count, OuterRef, Q, Subquery, Window
+from django.db.models import Count, F, OuterRef, Q, Subquery, Window
 from django.db.models.functions import Left
 from django.utils import timezone, translation
 from django.utils.text import Truncator
@@ -32,6 +33,7 @@ from .models import (
     TicketEvent,
     Urgency,
     WorkflowError,
+    check_reply_status,
     forget_status_counts,
     priority_for,
     visibility_filter,
@@ -65,17 +67,40 @@ def _notify_requester(ticket: Ticket, template: str, *, by=None, **context) -> N
         send_email(template, ticket.contact_email, context, ticket.contact_language or None)
 
 
+def _support_agents(*, besides):
+    """The support agents, who hear of tickets nobody has taken yet; ``besides`` (a user or
+    None) is left out: nobody is emailed about their own action."""
+    agents = agents_queryset().filter(groups__name=roles.SUPPORT_AGENTS)
+    return agents.exclude(pk=besides.pk) if besides is not None else agents
+
+
 def _notify_agents_of_new_ticket(ticket: Ticket) -> None:
     if ticket.priority not in HIGH_PRIORITIES:
         return
-    # An agent who reports a ticket themselves knows about it already.
-    agents = agents_queryset().filter(groups__name=roles.SUPPORT_AGENTS)
-    if ticket.requester_id:
-        agents = agents.exclude(pk=ticket.requester_id)
-    for agent in agents:
+    for agent in _support_agents(besides=ticket.requester):
         send_email_to_user(
             agent, "ticket_new_high_priority", {"ticket": ticket, "ticket_url": _ticket_url(ticket)}
         )
+
+
+def _notify_support_of_customer_reply(ticket: Ticket, message: Message, reopened: bool) -> None:
+    """The assignee hears of the customer's reply; while nobody is assigned, every support
+    agent does (the ones a new ticket is announced to), or the reply would go unread."""
+    author = message.author
+    if ticket.assignee_id:
+        recipients = [ticket.assignee] if ticket.assignee_id != author.pk else []
+    else:
+        recipients = _support_agents(besides=author)
+    context = {
+        "ticket": ticket,
+        "message": message,
+        "author": author,
+        "ticket_url": _ticket_url(ticket),
+        "reopened": reopened,
+        "unassigned": not ticket.assignee_id,
+    }
+    for recipient in recipients:
+        send_email_to_user(recipient, "ticket_customer_reply", context)
 
 
 # --- Customers ---------------------------------------------------------------------------
@@ -127,7 +152,7 @@ def create_ticket(
     ticket.record(TicketEvent.Kind.CREATED, requester, at=now)
     if files:
         message = Message.objects.create(
-            ticket=ticket, author=requester, body=description, created_at=now
+            ticket=ticket, author=requester, body=description, created_at=now, is_description=True
         )
         _save_attachments(message, files)
     if notify:
@@ -155,13 +180,28 @@ def create_sign_in_help_ticket(*, name: str, email: str, username: str, descript
 
 @transaction.atomic
 def add_reply(
-    ticket: Ticket, author, body: str, *, files: list | None = None, internal: bool = False
+    ticket: Ticket,
+    author,
+    body: str,
+    *,
+    files: list | None = None,
+    internal: bool = False,
+    status: str | None = None,
 ) -> Message:
-    """A message on a ticket, with its side effects on status, timeline and emails."""
+    """A message on a ticket, with its side effects on status, timeline and emails.
+
+    Support staff move the ticket along with their message: to ``status`` ("": it keeps its
+    own; None: Ticket.default_reply_status() for a public reply), by the workflow's rules
+    (WorkflowError, and nothing is saved)."""
     staff = roles.is_provider_staff(author)
     internal = internal and staff
     now = timezone.now()
     ticket = Ticket.objects.select_for_update().get(pk=ticket.pk)
+    if not staff:
+        status = ""
+    elif status is None:
+        status = "" if internal else ticket.default_reply_status()
+    check_reply_status(status, internal=internal)
     reopened = not staff and not ticket.is_open
     if reopened:
         if not ticket.can_reopen_by_reply(now):
@@ -177,31 +217,24 @@ def add_reply(
     if staff and not internal and ticket.first_responded_at is None:
         ticket.first_responded_at = now
         fields.append("first_responded_at")
-    if not staff and ticket.status == Status.WAITING:
-        ticket.save(update_fields=fields)
+    ticket.save(update_fields=fields)
+    old = ticket.status
+    if status:
+        ticket.move_to(status, author, now=now)
+    elif not staff and ticket.status == Status.WAITING:
         ticket.move_to(Status.IN_PROGRESS, None, now=now)
-    else:
-        ticket.save(update_fields=fields)
     if internal:
         return message
     if staff:
-        _notify_requester(ticket, "ticket_reply", by=author, message=message)
+        # Resolved with this reply: one email, the resolution's, which quotes the reply.
+        resolved = ticket.status == Status.RESOLVED and old != Status.RESOLVED
+        template = "ticket_resolved" if resolved else "ticket_reply"
+        _notify_requester(ticket, template, by=author, message=message)
         return message
     if ticket.requester_id and ticket.requester_id != author.pk:
         # A colleague who sees the incident (their Security Manager) answered on it.
         _notify_requester(ticket, "ticket_reply", by=author, message=message, colleague=author)
-    if ticket.assignee_id and ticket.assignee_id != author.pk:
-        send_email_to_user(
-            ticket.assignee,
-            "ticket_customer_reply",
-            {
-                "ticket": ticket,
-                "message": message,
-                "author": author,
-                "ticket_url": _ticket_url(ticket),
-                "reopened": reopened,
-            },
-        )
+    _notify_support_of_customer_reply(ticket, message, reopened)
     return message
 
 
@@ -314,7 +347,7 @@ _VISIBLE_TICKET = {scope: _visible_ticket_query(scope) for scope in (ALL, COMPAN
 _CONVERSATION = {
     staff: PreparedQuery(
         lambda ticket_id, staff=staff: Message.objects.filter(
-            ticket_id=ticket_id, **({} if staff else {"is_internal": False})
+            ticket_id=ticket_id, is_description=False, **({} if staff else {"is_internal": False})
         ).select_related("author"),
         ticket_id=int,
     )
@@ -324,7 +357,7 @@ _ATTACHMENTS = {
     staff: PreparedQuery(
         lambda ticket_id, staff=staff: Attachment.objects.filter(
             message__ticket_id=ticket_id, **({} if staff else {"message__is_internal": False})
-        ),
+        ).annotate(on_description=F("message__is_description")),
         ticket_id=int,
     )
     for staff in (True, False)
@@ -363,20 +396,51 @@ def _author_role(message: Message, ticket: Ticket) -> str:
 def conversation(ticket: Ticket, *, staff: bool) -> list[Message]:
     """The ticket's messages in order (internal notes only for staff), each with its
     ``attachment_list`` and ``author_role`` (SUPPORT_ROLE, SECURITY_MANAGER_ROLE or ""): three
-    queries, whatever the number of messages."""
+    queries, whatever the number of messages. The files of the report are the ticket's
+    ``attachment_list``: the message holding them is not part of the conversation."""
     messages = _CONVERSATION[staff](ticket_id=ticket.pk)
     roles.load_roles(message.author for message in messages)
     attachments = {}
+    ticket.attachment_list = []
     for attachment in _ATTACHMENTS[staff](ticket_id=ticket.pk):
-        attachments.setdefault(attachment.message_id, []).append(attachment)
+        if attachment.on_description:
+            ticket.attachment_list.append(attachment)
+        else:
+            attachments.setdefault(attachment.message_id, []).append(attachment)
     for message in messages:
         message.attachment_list = attachments.get(message.pk, [])
         message.author_role = _author_role(message, ticket)
     return messages
 
 
-def timeline(ticket: Ticket) -> list[TicketEvent]:
-    return _TIMELINE(ticket_id=ticket.pk)
+def person_labels(people) -> dict[str, str]:
+    """User name -> how the page names the person: their full name, followed by the user
+    name where two people share the full name (or the user name alone, without one)."""
+    people = {person.username: person for person in people}
+    shared = Counter(person.get_full_name() for person in people.values())
+    labels = {}
+    for username, person in people.items():
+        name = person.get_full_name()
+        if not name:
+            labels[username] = username
+        elif shared[name] > 1:
+            labels[username] = f"{name} ({username})"
+        else:
+            labels[username] = name
+    return labels
+
+
+def timeline(ticket: Ticket, agents: list) -> list[TicketEvent]:
+    """The ticket's events, each with its ``actor_label``; assignments name the agents by
+    their labels too. ``agents``, loaded for the page already, and the events' actors name
+    everybody an assignment can mention: no query per event (a former agent, in neither,
+    keeps their user name)."""
+    events = _TIMELINE(ticket_id=ticket.pk)
+    labels = person_labels([*agents, *(event.actor for event in events if event.actor)])
+    for event in events:
+        event.person_labels = labels
+        event.actor_label = labels[event.actor.username] if event.actor else ""
+    return events
 
 
 # --- Waiting for the customer ------------------------------------------------------------

@@ -76,14 +76,15 @@ def _render_detail(request, ticket: Ticket, *, reply_form=None, triage_form=None
         "ticket": ticket,
         "staff": staff,
         "conversation": services.conversation(ticket, staff=staff),
-        "reply_form": reply_form or ReplyForm(staff=staff),
+        "reply_form": reply_form or ReplyForm(staff=staff, ticket=ticket),
         "can_resolve": Status.RESOLVED in ticket.allowed_moves(request.user) and ticket.is_open,
         "can_reply": staff or ticket.is_open or ticket.can_reopen_by_reply(),
         "overdue": ticket.is_overdue(),
     }
     if staff:
+        agents = list(agents_queryset())
         ctx["triage_form"] = triage_form or TriageForm(
-            agents=list(agents_queryset()),
+            agents=agents,
             initial={
                 "assignee": ticket.assignee_id,
                 "priority": ticket.priority,
@@ -91,7 +92,7 @@ def _render_detail(request, ticket: Ticket, *, reply_form=None, triage_form=None
                 "status": ticket.status,
             },
         )
-        ctx["events"] = services.timeline(ticket)
+        ctx["events"] = services.timeline(ticket, agents)
     return render(request, "tickets/ticket_detail.html", ctx, status=status)
 
 
@@ -159,7 +160,7 @@ def ticket_detail(request, pk: int):
 def ticket_reply(request, pk: int):
     ticket = _visible_ticket(request, pk)
     staff = roles.is_provider_staff(request.user)
-    form = ReplyForm(request.POST, request.FILES, staff=staff)
+    form = ReplyForm(request.POST, request.FILES, staff=staff, ticket=ticket)
     if not form.is_valid():
         return _render_detail(request, ticket, reply_form=form, status=400)
     try:
@@ -169,6 +170,7 @@ def ticket_reply(request, pk: int):
             form.cleaned_data["body"],
             files=form.cleaned_data["attachments"],
             internal=form.cleaned_data.get("internal", False),
+            status=form.cleaned_data.get("status"),
         )
     except WorkflowError as error:
         messages.error(request, str(error))
@@ -270,7 +272,7 @@ def queue(request):
 @staff_required
 @require_POST
 def queue_bulk(request):
-    form = BulkForm(request.POST, agents=list(agents_queryset()))
+    form = BulkForm(request.POST, agents=list(agents_queryset()), me=request.user)
     if form.is_valid():
         data = form.cleaned_data
         changed, refused = services.bulk_update(
@@ -315,4 +317,15 @@ def ticket_triage(request, pk: int):
         messages.error(request, str(error))
     else:
         messages.success(request, _("Ticket updated."))
+    return redirect("tickets:detail", pk=ticket.pk)
+
+
+@staff_required
+@require_POST
+def ticket_assign_to_me(request, pk: int):
+    ticket = _visible_ticket(request, pk)
+    ticket.assign(request.user, by=request.user)
+    messages.success(
+        request, _("%(reference)s is assigned to you.") % {"reference": ticket.reference}
+    )
     return redirect("tickets:detail", pk=ticket.pk)

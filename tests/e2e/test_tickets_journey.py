@@ -70,7 +70,11 @@ def test_incident_journey(reference_data, page: Page, live_server, employee_a, a
     page.get_by_role("button", name="Create incident").click()
     expect(page.locator(".messages")).to_contain_text("was created")
     reference = re.search(r"INC-\d{6}", page.locator("h1").inner_text()).group(0)
-    expect(page.get_by_role("link", name="black.png")).to_be_visible()
+    # The screenshot is listed once, under the description; the conversation has not begun.
+    expect(page.get_by_role("link", name="black.png")).to_have_count(1)
+    expect(page.locator(".ticket-main > .card").first.get_by_role("link")).to_have_text("black.png")
+    expect(page.get_by_text("Since this morning the desktop stays black.")).to_have_count(1)
+    expect(page.locator(".conversation")).to_contain_text("No messages yet.")
 
     # On a phone, the queue shows its rows as cards: no sideways scrolling, the first one on
     # the first screen, with status, assignee and due in view; the filters start folded.
@@ -81,25 +85,42 @@ def test_incident_journey(reference_data, page: Page, live_server, employee_a, a
     assert_no_sideways_scrolling(page, ".queue-table")
     assert page.locator(".queue-table tbody tr").first.bounding_box()["y"] < 844
 
-    # The agent finds it in the queue, assigns it, adds an internal note and a public reply.
+    # The agent finds it in the queue and takes it with one button; the timeline names them.
     page.set_viewport_size({"width": 1280, "height": 900})
     page.goto(f"{base}/support/")
     expect(page.locator("details.filters")).to_have_attribute("open", "")
     page.get_by_label("Search").fill(reference)
     page.get_by_role("button", name="Apply", exact=True).click()
     page.get_by_role("link", name=reference).click()
-    triage = page.locator("form[action$='/triage/']")
-    triage.get_by_label("Assignee").select_option(label=agent.get_full_name())
-    triage.get_by_label("Status").select_option(label="In progress")
-    triage.get_by_role("button", name="Save").click()
-    expect(page.locator(".messages")).to_contain_text("Ticket updated")
-    page.get_by_label("Your message").fill("Customer's VM is on host 7; checking the GPU driver.")
-    page.get_by_label(re.compile("Internal note")).check()
-    page.get_by_role("button", name="Send").click()
-    expect(page.locator(".internal-note")).to_contain_text("host 7")
+    expect(page.get_by_role("link", name="black.png")).to_have_count(1)
+    page.get_by_role("button", name="Assign to me").click()
+    expect(page.locator(".messages")).to_contain_text(f"{reference} is assigned to you")
+    expect(page.get_by_role("button", name="Assign to me")).to_have_count(0)
+    expect(page.locator(".timeline")).to_contain_text(f"— → {agent.get_full_name()}")
+    expect(page.locator(".ticket-main .badge").first).to_have_text("New")
+
+    # Its first public reply starts the work: the form proposes "In progress".
+    expect(page.get_by_label("After sending")).to_have_value("in_progress")
     page.get_by_label("Your message").fill("We restarted your desktop. Please try again.")
     page.get_by_role("button", name="Send").click()
-    expect(page.locator(".timeline")).to_contain_text("Assignee changed")
+    expect(page.locator(".ticket-main .badge").first).to_have_text("In progress")
+
+    # An internal note keeps the status; a note cannot make the customer wait.
+    page.get_by_label("Your message").fill("Customer's VM is on host 7; checking the GPU driver.")
+    page.get_by_label(re.compile("Internal note")).check()
+    page.get_by_label("After sending").select_option(label="Waiting for customer")
+    page.get_by_role("button", name="Send").click()
+    expect(page.locator(".errorlist")).to_contain_text("An internal note is not sent")
+    page.get_by_label("After sending").select_option(label="Keep the status (In progress)")
+    page.get_by_role("button", name="Send").click()
+    expect(page.locator(".internal-note")).to_contain_text("host 7")
+
+    # A question to the customer and "Waiting for customer" are one step.
+    page.get_by_label("Your message").fill("Does it still stay black after the restart?")
+    page.get_by_label("After sending").select_option(label="Waiting for customer")
+    page.get_by_role("button", name="Send").click()
+    expect(page.locator(".ticket-main .badge").first).to_have_text("Waiting for customer")
+    expect(page.locator(".timeline")).to_contain_text("In progress → Waiting for customer")
 
     # The customer sees the reply but not the note, and resolves the ticket.
     sign_in(page, base, employee_a.username)

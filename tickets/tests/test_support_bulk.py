@@ -111,3 +111,27 @@ def test_the_bulk_bar_preselects_nothing_and_never_offers_new(
     assert 'value="unassigned"' in assignee
     assert re.search(r'<option value="" selected>—</option>', status)
     assert 'value="new"' not in status
+
+
+def test_assign_selected_to_me_assigns_them_to_the_sender(client, make_ticket, employee_a, agent):
+    tickets = [make_ticket(employee_a) for _ in range(3)]
+    sign_in_verified(client, agent)
+    html = client.get("/support/").content.decode()
+    bar = html.split('id="bulk-form"')[1].split("</form>")[0]
+    assert '<button type="submit" name="mine" value="1"' in bar
+    # The button sends the bar as it is: whatever the selects say, the tickets become mine.
+    response = client.post(
+        URL,
+        {
+            "tickets": [t.pk for t in tickets[:2]],
+            "action": "status",
+            "assignee": "",
+            "status": "",
+            "mine": "1",
+        },
+        follow=True,
+    )
+    assert "2 tickets updated." in response.content.decode()
+    assignees = [t.assignee_id for t in tickets for _ in [t.refresh_from_db()]]
+    assert assignees == [agent.pk, agent.pk, None]
+    assert [t.status for t in tickets] == [Status.NEW] * 3

@@ -432,3 +432,107 @@ def test_the_lists_name_the_readers_time_zone_beside_their_times(
             content = client.get(path).content.decode()
             assert f'{label} <span class="muted">({name})</span></th>' in content, path
             assert f'data-label="{label} ({name})"' in content, path
+
+
+# --- Support hears of customer replies while nobody is assigned --------------------------
+
+
+def test_every_support_agent_hears_of_a_reply_on_an_unassigned_ticket(
+    client,
+    ticket_a,
+    employee_a,
+    agent,
+    provider_admin,
+    mailoutbox,
+    django_capture_on_commit_callbacks,
+):
+    from accounts import roles
+    from conftest import make_user
+
+    colleague = make_user("support.kim", group=roles.SUPPORT_AGENTS)
+    client.force_login(employee_a)
+    with django_capture_on_commit_callbacks(execute=True):
+        client.post(url(ticket_a, "reply"), {"body": "It happens again"})
+    assert sorted(m.to[0] for m in mailoutbox) == sorted([agent.email, colleague.email])
+    for part in (mailoutbox[0].body, mailoutbox[0].alternatives[0][0]):
+        assert (
+            f"replied on {ticket_a.reference} “Mail is down”, which nobody is assigned to" in part
+        )
+        assert "assigned to you" not in part
+        assert "It happens again" in part
+
+
+def test_support_hears_when_a_reply_reopens_an_unassigned_ticket(
+    client, ticket_a, employee_a, agent, mailoutbox, django_capture_on_commit_callbacks
+):
+    ticket_a.move_to(Status.RESOLVED, agent)
+    client.force_login(employee_a)
+    with django_capture_on_commit_callbacks(execute=True):
+        client.post(url(ticket_a, "reply"), {"body": "Still broken"})
+    [email] = mailoutbox
+    assert email.to == [agent.email]
+    assert "The ticket was resolved: this reply reopened it." in email.body
+
+
+def test_only_the_assignee_hears_of_a_reply_on_an_assigned_ticket(
+    client, ticket_a, employee_a, agent, mailoutbox, django_capture_on_commit_callbacks
+):
+    from accounts import roles
+    from conftest import make_user
+
+    make_user("support.kim", group=roles.SUPPORT_AGENTS)
+    ticket_a.assign(agent, agent)
+    client.force_login(employee_a)
+    with django_capture_on_commit_callbacks(execute=True):
+        client.post(url(ticket_a, "reply"), {"body": "It happens again"})
+    assert [m.to for m in mailoutbox] == [[agent.email]]
+    assert "assigned to you" in mailoutbox[0].body
+
+
+# --- The files of the report -------------------------------------------------------------
+
+
+def _report_with_file(make_ticket, requester):
+    return make_ticket(
+        requester,
+        description="The DESCRIPTION-TEXT",
+        files=[(upload("report.png"), "image/png")],
+    )
+
+
+def test_the_files_of_the_report_are_shown_once_under_the_description(
+    client, make_ticket, employee_a, agent
+):
+    ticket = _report_with_file(make_ticket, employee_a)
+    services.add_reply(ticket, employee_a, "Reply", files=[(upload("later.png"), "image/png")])
+    for user in (employee_a, agent):
+        client.force_login(user)
+        content = client.get(url(ticket)).content.decode()
+        assert content.count("DESCRIPTION-TEXT") == 1
+        assert content.count("report.png") == 1
+        description, conversation = content.split('id="conversation-title"')
+        assert "report.png" in description
+        assert "later.png" in conversation and "later.png" not in description
+
+
+def test_a_report_without_further_messages_has_no_conversation_yet(client, make_ticket, employee_a):
+    ticket = _report_with_file(make_ticket, employee_a)
+    client.force_login(employee_a)
+    assert "No messages yet." in client.get(url(ticket)).content.decode()
+
+
+def test_existing_reports_get_their_files_under_the_description(make_ticket, employee_a, agent):
+    """The migration finds the messages create_ticket made before they were marked."""
+    from importlib import import_module
+
+    from django.apps import apps
+
+    migration = import_module("tickets.migrations.0005_message_is_description")
+    ticket = _report_with_file(make_ticket, employee_a)
+    services.add_reply(ticket, employee_a, "The DESCRIPTION-TEXT")  # the same words, later
+    services.add_reply(ticket, agent, "Answer")
+    Message.objects.update(is_description=False)  # as before the migration
+    migration.mark_description_messages(apps, None)
+    marked = Message.objects.filter(is_description=True)
+    assert [(m.body, m.attachments.count()) for m in marked] == [("The DESCRIPTION-TEXT", 1)]
+    assert marked.get().created_at == ticket.created_at

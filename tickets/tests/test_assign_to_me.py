@@ -1,0 +1,67 @@
+from __future__ import annotations
+
+from accounts import roles
+from accounts.tests.manage_helpers import sign_in_verified
+from conftest import make_user, with_strong_factor
+from tickets.models import Status, TicketEvent
+
+
+def url(ticket) -> str:
+    return f"/support/tickets/{ticket.pk}/assign-to-me/"
+
+
+def test_anonymous_is_sent_to_sign_in(client, ticket_a):
+    assert client.post(url(ticket_a)).status_code == 302
+
+
+def test_customers_get_403(client, ticket_a, employee_a, manager_a):
+    for user in (employee_a, manager_a):
+        client.force_login(user)
+        assert client.post(url(ticket_a)).status_code == 403
+    ticket_a.refresh_from_db()
+    assert ticket_a.assignee is None
+
+
+def test_get_is_405(client, ticket_a, agent):
+    sign_in_verified(client, agent)
+    assert client.get(url(ticket_a)).status_code == 405
+
+
+def test_an_unknown_ticket_is_404(client, agent):
+    sign_in_verified(client, agent)
+    assert client.post("/support/tickets/999/assign-to-me/").status_code == 404
+
+
+def test_it_assigns_the_ticket_to_the_agent_and_records_it(client, ticket_a, agent):
+    sign_in_verified(client, agent)
+    response = client.post(url(ticket_a), follow=True)
+    assert response.redirect_chain[-1][0] == f"/tickets/{ticket_a.pk}/"
+    assert f"{ticket_a.reference} is assigned to you." in response.content.decode()
+    ticket_a.refresh_from_db()
+    assert ticket_a.assignee == agent
+    event = ticket_a.events.get(kind=TicketEvent.Kind.ASSIGNED)
+    assert (event.actor, event.data) == (agent, {"old": "", "new": agent.username})
+    # Taking a ticket is not an answer: it stays new until the customer hears from support.
+    assert ticket_a.status == Status.NEW
+
+
+def test_it_takes_a_ticket_over_from_a_colleague(client, ticket_a, agent):
+    colleague = with_strong_factor(make_user("support.kim", group=roles.SUPPORT_AGENTS))
+    ticket_a.assign(colleague, colleague)
+    sign_in_verified(client, agent)
+    client.post(url(ticket_a))
+    ticket_a.refresh_from_db()
+    assert ticket_a.assignee == agent
+
+
+def test_the_button_shows_unless_the_ticket_is_the_viewers(client, ticket_a, agent):
+    sign_in_verified(client, agent)
+    content = client.get(f"/tickets/{ticket_a.pk}/").content.decode()
+    assert f'action="{url(ticket_a)}"' in content
+    ticket_a.assign(agent, agent)
+    assert "assign-to-me" not in client.get(f"/tickets/{ticket_a.pk}/").content.decode()
+
+
+def test_customers_do_not_see_the_button(client, ticket_a, employee_a):
+    client.force_login(employee_a)
+    assert "assign-to-me" not in client.get(f"/tickets/{ticket_a.pk}/").content.decode()
