@@ -173,12 +173,14 @@ def ticket_reply(request, pk: int):
             status=form.cleaned_data.get("status"),
         )
     except WorkflowError as error:
-        messages.error(request, str(error))
+        # The ticket changed meanwhile (another agent, the reopening period): the text stays.
+        form.add_error(None, str(error))
+        ticket.refresh_from_db()
+        return _render_detail(request, ticket, reply_form=form, status=409)
+    if form.cleaned_data.get("internal"):
+        messages.success(request, _("Internal note added."))
     else:
-        if form.cleaned_data.get("internal"):
-            messages.success(request, _("Internal note added."))
-        else:
-            messages.success(request, _("Your message was sent."))
+        messages.success(request, _("Your message was sent."))
     return redirect("tickets:detail", pk=ticket.pk)
 
 

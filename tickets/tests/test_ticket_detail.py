@@ -225,8 +225,11 @@ def test_replying_after_the_window_is_refused(client, ticket_a, employee_a, agen
     ticket_a.move_to(Status.RESOLVED, agent)
     with time_machine.travel(timezone.now() + timedelta(days=15)):
         client.force_login(employee_a)
-        response = client.post(url(ticket_a, "reply"), {"body": "Still broken"}, follow=True)
+        response = client.post(url(ticket_a, "reply"), {"body": "Still broken"})
+        # Refused on the page itself, with the text still there to copy: nothing is lost.
+        assert response.status_code == 409
         assert "report a new incident instead" in response.content.decode()
+        assert re.search(r"<textarea[^>]*>\s*Still broken</textarea>", response.content.decode())
         content = client.get(url(ticket_a)).content.decode()
     ticket_a.refresh_from_db()
     assert ticket_a.status == Status.RESOLVED
