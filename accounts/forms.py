@@ -106,6 +106,13 @@ class ProfileForm(MarksOptionalFields, forms.ModelForm):
         self.fields["time_zone"].widget.choices = grouped_time_zone_choices(
             current=self.instance.time_zone
         )
+        # portal.js shows it when the device is set to another zone of the list.
+        self.fields["time_zone"].help_text = format_html(
+            "<span data-device-time-zone-hint hidden>{} <strong></strong> "
+            '<button type="button" class="button-small">{}</button></span>',
+            _("This device is set to"),
+            _("Use this time zone"),
+        )
 
     def clean_time_zone(self) -> str:
         value = self.cleaned_data["time_zone"]

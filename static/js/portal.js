@@ -52,6 +52,25 @@ document.querySelectorAll("input[data-device-time-zone]").forEach((input) => {
     input.value = "";
   }
 });
+// The profile offers the device's time zone when it is another one of the list.
+document.querySelectorAll("[data-device-time-zone-hint]").forEach((hint) => {
+  const select = hint.closest(".field").querySelector("select");
+  let zone = "";
+  try {
+    zone = Intl.DateTimeFormat().resolvedOptions().timeZone || "";
+  } catch (error) {
+    return;
+  }
+  const option = select && Array.from(select.options).find((choice) => choice.value === zone);
+  if (!option || select.value === zone) return;
+  hint.querySelector("strong").textContent = option.textContent;
+  hint.hidden = false;
+  hint.querySelector("button").addEventListener("click", () => {
+    select.value = zone;
+    hint.hidden = true;
+    select.focus();
+  });
+});
 // Ask before a form does something hard to undo (data-confirm holds the translated question).
 document.querySelectorAll("form[data-confirm]").forEach((form) => {
   form.addEventListener("submit", (event) => {

@@ -168,3 +168,25 @@ def test_help_pages_at_phone_width(live_server, page: Page):
         # No horizontal scrolling on a phone.
         assert page.evaluate("document.documentElement.scrollWidth") <= 360
         _shot(page, name)
+
+
+@pytest.mark.browser_context_args(timezone_id="America/Bogota")
+def test_the_profile_offers_the_devices_time_zone(live_server, page: Page):
+    user = make_user("c88888.tz", email="zone@example.org", time_zone="Europe/Berlin")
+    _sign_in(page, live_server.url, user.username, PASSWORD)
+    page.goto(f"{live_server.url}/account/profile/")
+    hint = page.get_by_text("This device is set to")
+    expect(hint).to_be_visible()
+    expect(hint).to_contain_text("Bogota (UTC-05:00)")
+    page.get_by_role("button", name="Use this time zone").click()
+    expect(page.get_by_label("Time zone")).to_have_value("America/Bogota")
+    expect(page.get_by_label("Time zone")).to_be_focused()
+    expect(hint).to_be_hidden()
+    page.get_by_role("button", name="Save").click()
+    expect(page.get_by_text("Your profile has been saved.")).to_be_visible()
+    user.refresh_from_db()
+    assert user.time_zone == "America/Bogota"
+    # Once the zones agree there is nothing to offer.
+    page.goto(f"{live_server.url}/account/profile/")
+    expect(page.get_by_label("Time zone")).to_have_value("America/Bogota")
+    expect(page.get_by_text("This device is set to")).to_be_hidden()
