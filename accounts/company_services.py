@@ -222,6 +222,9 @@ def create_employee(
             phone=phone or "",
             preferred_language=language,
         )
+        if actor is not None and actor.company_id == company.pk:
+            # Usually where their Security Manager is; their profile offers their device's zone.
+            user.time_zone = actor.time_zone
         initial_password = None
         if email:
             user.set_unusable_password()

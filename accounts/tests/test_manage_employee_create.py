@@ -203,3 +203,10 @@ def test_checking_for_namesakes_takes_one_query_whatever_their_number(
     with django_assert_num_queries(1):  # no address: the namesakes only
         assert not form.is_valid()
     assert form.errors.as_data()["__all__"][0].code == "namesake"
+
+
+def test_a_new_employee_starts_in_the_security_managers_time_zone(manager_client, manager_a):
+    manager_a.time_zone = "Atlantic/Canary"
+    manager_a.save(update_fields=["time_zone"])
+    manager_client.post(URL, {"first_name": "Jana", "last_name": "Doe", "language": "es"})
+    assert User.objects.get(username="c10001.jd").time_zone == "Atlantic/Canary"
