@@ -20,17 +20,13 @@ from django.conf import settings
 from django.contrib.auth.models import Group
 from django.core import signing
 from django.db import IntegrityError, transaction
-from django.db.models import Exists, OuterRef, Q, QuerySet
+from django.db.models import Q, QuerySet
 from django.db.models.functions import Lower
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.crypto import constant_time_compare, salted_hmac
 from django_otp import devices_for_user
-from django_otp.plugins.otp_email.models import EmailDevice
-from django_otp.plugins.otp_static.models import StaticDevice
-from django_otp.plugins.otp_totp.models import TOTPDevice
 
-from mfa.models import PushDevice
 from mfa.services import forget_authenticator_state, has_authenticator_q
 
 from . import roles
@@ -72,14 +68,10 @@ def events_visible_to(manager: User) -> QuerySet[SecurityEvent]:
 
 
 def with_states(users: QuerySet[User]) -> QuerySet[User]:
-    """Annotate ``has_mfa``: whether the account has a confirmed authenticator."""
-    confirmed = {"user": OuterRef("pk"), "confirmed": True}
-    return users.annotate(
-        has_mfa=Exists(TOTPDevice.objects.filter(**confirmed))
-        | Exists(EmailDevice.objects.filter(**confirmed))
-        | Exists(StaticDevice.objects.filter(**confirmed))
-        | Exists(PushDevice.objects.filter(**confirmed))
-    )
+    """Annotate ``has_mfa``: whether the account has a confirmed authenticator, as the
+    sign-in and its enforcement count them (mfa.services.has_authenticator_q): backup codes
+    left without one are none."""
+    return users.annotate(has_mfa=has_authenticator_q())
 
 
 def password_state_filter(company: Company, state: str, now=None) -> Q:

@@ -119,3 +119,18 @@ def test_the_count_takes_one_query_whatever_the_number_of_employees(
     _without_second_factor(company_a, 10)
     with django_assert_max_num_queries(len(small.captured_queries)):
         assert "11 active employees" in manager_client.get(URL).content.decode()
+
+
+def test_the_link_lists_exactly_the_employees_the_count_counts(
+    manager_client, company_a, employee_a, employee_a2
+):
+    """Backup codes left after the last authenticator was removed are no second factor: the
+    sign-in asks for none, and a required one must be set up. The list behind the count's
+    link, its badge and the employee's page say so too."""
+    TOTPDevice.objects.create(user=employee_a2, name="app", confirmed=True)
+    StaticDevice.objects.create(user=employee_a, name="backup", confirmed=True)
+    assert "1 active employee has no second factor" in manager_client.get(URL).content.decode()
+    listed = manager_client.get("/manage/", {"state": "active", "mfa": "no"})
+    assert [user.username for user in listed.context["page"].object_list] == [employee_a.username]
+    detail = manager_client.get(f"/manage/employees/{employee_a.pk}/").content.decode()
+    assert "not set up" in detail
