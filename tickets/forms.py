@@ -313,6 +313,12 @@ def agents_queryset():
     )
 
 
+def is_assignable(user) -> bool:
+    """Whether tickets may be assigned to ``user``: one of agents_queryset(), whom every
+    assignee list offers (a superuser outside the groups may work in /support/ but is none)."""
+    return agents_queryset().filter(pk=user.pk).exists()
+
+
 def agent_label(agent) -> str:
     """How an agent is named in every assignee list."""
     return agent.get_full_name() or agent.username
@@ -490,6 +496,9 @@ class BulkForm(forms.Form):
     def clean(self):
         data = super().clean()
         if data.get("mine") and self.me is not None:
+            if str(self.me.pk) not in self.agents:
+                self.add_error(None, _("Tickets can be assigned to support agents only."))
+                return data
             data.update(action="assign", assignee=self.me)
             return data
         if data.get("action") == "status" and not data.get("status"):

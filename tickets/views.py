@@ -29,6 +29,7 @@ from .forms import (
     TicketForm,
     TriageForm,
     agents_queryset,
+    is_assignable,
 )
 from .models import (
     Attachment,
@@ -83,6 +84,7 @@ def _render_detail(request, ticket: Ticket, *, reply_form=None, triage_form=None
     }
     if staff:
         agents = list(agents_queryset())
+        ctx["can_take"] = any(agent.pk == request.user.pk for agent in agents)
         ctx["triage_form"] = triage_form or TriageForm(
             agents=agents,
             initial={
@@ -326,6 +328,8 @@ def ticket_triage(request, pk: int):
 @require_POST
 def ticket_assign_to_me(request, pk: int):
     ticket = _visible_ticket(request, pk)
+    if not is_assignable(request.user):
+        raise PermissionDenied
     ticket.assign(request.user, by=request.user)
     messages.success(
         request, _("%(reference)s is assigned to you.") % {"reference": ticket.reference}

@@ -65,3 +65,16 @@ def test_the_button_shows_unless_the_ticket_is_the_viewers(client, ticket_a, age
 def test_customers_do_not_see_the_button(client, ticket_a, employee_a):
     client.force_login(employee_a)
     assert "assign-to-me" not in client.get(f"/tickets/{ticket_a.pk}/").content.decode()
+
+
+def test_staff_whom_no_assignee_list_offers_cannot_take_a_ticket(client, ticket_a):
+    """A superuser outside the agents' and admins' groups may work in /support/, but tickets
+    are assigned only to agents_queryset(): the triage form beside the ticket would not offer
+    them, so its next save would unassign the ticket without anyone choosing that."""
+    root = with_strong_factor(make_user("root.admin", is_staff=True, is_superuser=True))
+    sign_in_verified(client, root)
+    assert "assign-to-me" not in client.get(f"/tickets/{ticket_a.pk}/").content.decode()
+    assert client.post(url(ticket_a)).status_code == 403
+    ticket_a.refresh_from_db()
+    assert ticket_a.assignee is None
+    assert not ticket_a.events.filter(kind=TicketEvent.Kind.ASSIGNED).exists()

@@ -3,6 +3,7 @@ from __future__ import annotations
 import re
 
 from accounts.tests.manage_helpers import sign_in_verified
+from conftest import make_user, with_strong_factor
 from tickets.models import Status
 
 URL = "/support/bulk/"
@@ -135,3 +136,17 @@ def test_assign_selected_to_me_assigns_them_to_the_sender(client, make_ticket, e
     assignees = [t.assignee_id for t in tickets for _ in [t.refresh_from_db()]]
     assert assignees == [agent.pk, agent.pk, None]
     assert [t.status for t in tickets] == [Status.NEW] * 3
+
+
+def test_assign_selected_to_me_is_refused_to_staff_whom_no_assignee_list_offers(
+    client, make_ticket, employee_a
+):
+    root = with_strong_factor(make_user("root.admin", is_staff=True, is_superuser=True))
+    ticket = make_ticket(employee_a)
+    sign_in_verified(client, root)
+    response = client.post(
+        URL, {"tickets": [ticket.pk], "action": "assign", "mine": "1"}, follow=True
+    )
+    assert "Tickets can be assigned to support agents only." in response.content.decode()
+    ticket.refresh_from_db()
+    assert ticket.assignee is None
