@@ -433,8 +433,9 @@ def password_reset(request):
     if request.method == "POST" and form.is_valid():
         identifier = form.cleaned_data["identifier"]
         services.request_password_reset(request, identifier)
-        if "@" in identifier:  # a user name's address is never shown: it is not theirs to know
-            request.session[RECOVERY_EMAIL_SESSION_KEY] = identifier
+        # The next page shows the address typed; never a user name's address (it is not
+        # theirs to know), nor an earlier request's. Written either way: the same work.
+        request.session[RECOVERY_EMAIL_SESSION_KEY] = identifier if "@" in identifier else ""
         return redirect("accounts:password_reset_sent")
     status = _form_status(form)
     return render(request, "accounts/password_reset.html", {"form": form}, status=status)

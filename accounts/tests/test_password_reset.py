@@ -95,6 +95,16 @@ def test_known_and_unknown_user_names_get_the_same_page_without_the_address(
     assert [m.to for m in mailoutbox] == [[outsider.email]]  # nowhere to write for c99999.zz
 
 
+def test_a_user_name_after_an_address_does_not_show_the_earlier_address(client, outsider):
+    """The sent page shows the address only of the request that typed it: an earlier one's,
+    left in the session when its redirect was not followed, is not shown for a user name."""
+    client.post(URL, {"identifier": "someone.else@example.org"})  # redirect not followed
+    response = client.post(URL, {"identifier": outsider.username}, follow=True)
+    page = unescape(response.content.decode())
+    assert "someone.else@example.org" not in page
+    assert "If the account exists and has an email address on file" in page
+
+
 def test_a_user_name_resets_only_that_account_of_a_shared_address(client, company_a, mailoutbox):
     make_user("c10001.xa", company=company_a, email="shared@example.org")
     make_user("c10001.xb", company=company_a, email="shared@example.org")
