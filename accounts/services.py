@@ -22,14 +22,30 @@ Kind = SecurityEvent.Kind
 
 
 def client_ip(request) -> str | None:
+    """The client's address: REMOTE_ADDR, or behind proxies (USE_X_FORWARDED_FOR) the
+    X-Forwarded-For entry the outermost of FORWARDED_PROXY_COUNT proxies appended. Entries
+    left of it are the client's to write; an entry that is no address (``unknown``) gives the
+    proxy's own rather than none."""
     if request is None:
         return None
-    if getattr(settings, "USE_X_FORWARDED_FOR", False):
-        forwarded = request.META.get("HTTP_X_FORWARDED_FOR", "")
-        forwarded = forwarded.split(",")[-1].strip() if forwarded else ""
-        if forwarded:
-            return _valid_ip(forwarded)
-    return _valid_ip(request.META.get("REMOTE_ADDR") or "")
+    remote = _valid_ip(request.META.get("REMOTE_ADDR") or "")
+    if not getattr(settings, "USE_X_FORWARDED_FOR", False):
+        return remote
+    forwarded = request.META.get("HTTP_X_FORWARDED_FOR", "")
+    entries = [entry.strip() for entry in forwarded.split(",") if entry.strip()]
+    proxies = max(1, getattr(settings, "FORWARDED_PROXY_COUNT", 1))
+    if len(entries) < proxies:
+        return remote
+    return _valid_ip(_without_port(entries[-proxies])) or remote
+
+
+def _without_port(entry: str) -> str:
+    """ "203.0.113.4:51234" and "[2001:db8::1]:443", as some load balancers write them."""
+    if entry.startswith("["):
+        return entry[1:].split("]", 1)[0]
+    if entry.count(":") == 1:
+        return entry.split(":", 1)[0]
+    return entry
 
 
 def _valid_ip(value: str) -> str | None:

@@ -277,9 +277,11 @@ MEDIA_URL = "/media/"
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 # Behind the proxy of README "Production", REMOTE_ADDR is the proxy's address for every client:
 # the per-address throttles would count all clients together and the security log would show
-# only the proxy. With this on, accounts.services.client_ip takes the last X-Forwarded-For
-# entry (the one the proxy appended). Only behind such a proxy: clients can write the header.
+# only the proxy. With this on, accounts.services.client_ip takes the X-Forwarded-For entry
+# that the outermost of FORWARDED_PROXY_COUNT proxies appended (a CDN in front of nginx: 2).
+# Only behind such proxies, with gunicorn unreachable otherwise: clients can write the header.
 USE_X_FORWARDED_FOR = env.bool("USE_X_FORWARDED_FOR", default=False)
+FORWARDED_PROXY_COUNT = env.int("FORWARDED_PROXY_COUNT", default=1)
 SECURE_SSL_REDIRECT = env.bool("SECURE_SSL_REDIRECT", default=not DEBUG)
 SECURE_HSTS_SECONDS = env.int("SECURE_HSTS_SECONDS", default=0 if DEBUG else 31536000)
 SECURE_HSTS_INCLUDE_SUBDOMAINS = not DEBUG

@@ -153,3 +153,25 @@ def test_the_client_address_is_the_proxys_last_x_forwarded_for_entry_when_config
     settings.USE_X_FORWARDED_FOR = use_forwarded
     request = rf.get("/", HTTP_X_FORWARDED_FOR="198.51.100.1, 203.0.113.7")
     assert client_ip(request) == expected
+
+
+@pytest.mark.parametrize(
+    ("forwarded", "proxies", "expected"),
+    [
+        ("198.51.100.1, 203.0.113.7", 2, "198.51.100.1"),  # a CDN in front of nginx
+        ("203.0.113.7", 2, "127.0.0.1"),  # fewer entries than proxies: the proxy's own
+        ("unknown", 1, "127.0.0.1"),  # not an address: the proxy's, not none
+        ("203.0.113.7:51234", 1, "203.0.113.7"),
+        ("[2001:db8::7]:443", 1, "2001:db8::7"),
+        ("2001:db8::7", 1, "2001:db8::7"),
+        ("", 1, "127.0.0.1"),
+    ],
+)
+def test_the_client_address_behind_several_proxies_and_odd_entries(
+    rf, settings, forwarded, proxies, expected
+):
+    from accounts.services import client_ip
+
+    settings.USE_X_FORWARDED_FOR = True
+    settings.FORWARDED_PROXY_COUNT = proxies
+    assert client_ip(rf.get("/", HTTP_X_FORWARDED_FOR=forwarded)) == expected
