@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import os
+import threading
 
 from celery import Celery
 from kombu.exceptions import OperationalError
@@ -20,9 +21,11 @@ logger = logging.getLogger(__name__)
 def enqueue_after_commit(task, *args) -> None:
     """Queue ``task(*args)`` once the current transaction has committed.
 
-    When the broker cannot take it (Redis down or unreachable), the task runs here, once,
-    instead: the request has saved its data by then, so an error would answer a 500 for work
-    that was done, and the email the task sends would be lost. Only a broker failure falls
+    When the broker cannot take it (Redis down or unreachable), the task runs once in a
+    thread of this process instead: the request has saved its data by then, so an error would
+    answer a 500 for work that was done, and the email the task sends would be lost. A thread
+    rather than the request itself, so that the answer's timing still tells nothing (whether
+    "forgot password" found an account) and no one waits for SMTP. Only a broker failure falls
     back; any other error (an argument JSON cannot carry) is a bug and still raises.
     """
     from django.db import transaction
@@ -31,10 +34,23 @@ def enqueue_after_commit(task, *args) -> None:
         try:
             task.delay(*args)
         except OperationalError:
-            logger.exception("Broker unavailable: running %s in the request instead", task.name)
-            try:
-                task.run(*args)
-            except Exception:
-                logger.exception("%s failed in the request too; it is lost", task.name)
+            logger.exception("Broker unavailable: running %s in this process instead", task.name)
+            threading.Thread(
+                target=_run_without_broker, args=(task, args), name=f"{FALLBACK_THREAD}{task.name}"
+            ).start()
 
     transaction.on_commit(enqueue)
+
+
+FALLBACK_THREAD = "task-without-broker:"
+
+
+def _run_without_broker(task, args: tuple) -> None:
+    from django.db import connections
+
+    try:
+        task.run(*args)
+    except Exception:
+        logger.exception("%s failed without the broker too; it is lost", task.name)
+    finally:
+        connections.close_all()  # this thread's own
