@@ -13,15 +13,30 @@
   const statusUrl = notice.dataset.statusUrl;
   // A notice that appears takes the focus, on its action ("Stay signed in") or else on "Close",
   // so that keyboard and screen reader users learn of it at once and need no walk past the
-  // footer to reach it. "Close" (or Escape) hides it until the script shows it again, and gives
-  // the focus back to where it was on the page.
+  // footer to reach it; but not from someone typing in a field, whose next keys would land on
+  // the notice's button and be lost: they hear it from a live region and see it instead.
+  // "Close" (or Escape) hides it until the script shows it again, and gives the focus back to
+  // where it was on the page.
   let lastFocused = null;
   const notices = notice.parentElement;
+  const announcer = notices.querySelector("[data-announcer]");
   document.addEventListener("focusin", (event) => {
     if (!notices.contains(event.target)) lastFocused = event.target;
   });
+  const isTyping = (element) =>
+    !!element &&
+    (element.isContentEditable ||
+      element.tagName === "TEXTAREA" ||
+      (element.tagName === "INPUT" &&
+        !["button", "checkbox", "radio", "submit", "reset", "file", "image", "range", "color"]
+          .includes(element.type)));
   const show = (element) => {
     element.hidden = false;
+    if (isTyping(document.activeElement)) {
+      announcer.textContent = "";
+      announcer.textContent = element.querySelector("p").textContent.trim();
+      return;
+    }
     const action = element.querySelector("button[type=submit]");
     (action || element.querySelector("[data-dismiss]")).focus();
   };

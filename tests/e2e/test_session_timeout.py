@@ -227,6 +227,8 @@ def test_the_idle_notice_closes_from_the_keyboard_and_leaves_the_last_button_fre
     _open_the_incident_form_on_a_phone(page, live_server, employee_a)
     field = page.locator("#id_subject")
     field.fill("Half typed")
+    field.press("Tab")  # done typing: the notice may take the focus
+    after_field = page.locator(f"#{page.evaluate('document.activeElement.id')}")
     with _server_clock_after(55):  # the page asks the server before it warns
         page.clock.run_for(55_000)
         notice = page.locator("#idle-notice")
@@ -237,7 +239,7 @@ def test_the_idle_notice_closes_from_the_keyboard_and_leaves_the_last_button_fre
         expect(notice.get_by_role("button", name="Close")).to_be_focused()
         page.keyboard.press("Enter")
         expect(notice).to_be_hidden()
-        expect(field).to_be_focused()  # back where the user was writing
+        expect(after_field).to_be_focused()  # back where the user was
         page.clock.run_for(4_000)  # closed with less than a minute left: not again
         expect(notice).to_be_hidden()
     assert "/tickets/new/" in page.url
@@ -255,6 +257,8 @@ def test_the_session_end_notice_closes_from_the_keyboard_and_leaves_the_last_but
     _open_the_incident_form_on_a_phone(page, live_server, employee_a)
     field = page.locator("#id_subject")
     field.fill("Half typed")
+    field.press("Tab")  # done typing: the notice may take the focus
+    after_field = page.locator(f"#{page.evaluate('document.activeElement.id')}")
     notice = page.locator("#session-end-notice")
     left = int(notice.get_attribute("data-session-left"))
     page.clock.run_for((left - 5) * 1000)
@@ -265,5 +269,24 @@ def test_the_session_end_notice_closes_from_the_keyboard_and_leaves_the_last_but
 
     page.keyboard.press("Escape")
     expect(notice).to_be_hidden()
-    expect(field).to_be_focused()  # back where the user was writing
+    expect(after_field).to_be_focused()  # back where the user was
     expect(field).to_have_value("Half typed")
+
+
+@pytest.mark.e2e
+@pytest.mark.django_db(transaction=True)
+def test_a_notice_does_not_take_the_keys_of_someone_typing(page, live_server, settings, employee_a):
+    """Their next keys would land on the notice's button and be lost: it is read out instead."""
+    settings.SESSION_ABSOLUTE_TIMEOUT = 60
+    settings.SESSION_IDLE_WARNING = 5
+    _open_the_incident_form_on_a_phone(page, live_server, employee_a)
+    field = page.locator("#id_subject")
+    field.fill("Half typed")
+    notice = page.locator("#session-end-notice")
+    left = int(notice.get_attribute("data-session-left"))
+    page.clock.run_for((left - 5) * 1000)
+    expect(notice).to_be_visible()
+    expect(field).to_be_focused()
+    page.keyboard.type(" and finished")
+    expect(field).to_have_value("Half typed and finished")
+    expect(page.locator("[data-announcer]")).to_have_text(re.compile("Save what you are writing"))
