@@ -454,9 +454,13 @@ def pending_email(user, pk) -> EmailDevice | None:
 
 
 def send_email_code(device: EmailDevice, template: str = "mfa_sign_in_code") -> bool:
-    """Email a fresh 6-digit code valid 5 minutes; False while the 60 s cooldown runs."""
+    """Email a fresh 6-digit code valid 5 minutes; False while the 60 s cooldown runs and the
+    last code is still unused and valid."""
     allowed, _extra = device.generate_is_allowed()
-    if not allowed:
+    # A used code (django-otp clears it) must not leave the user waiting with nothing to type:
+    # only the owner can use one, so this does not open a way to flood their mailbox.
+    live_code = device.token and device.valid_until and device.valid_until > timezone.now()
+    if not allowed and live_code:
         return False
     device.cooldown_set(commit=False)
     device.generate_token(valid_secs=EMAIL_CODE_SECONDS, commit=True)

@@ -145,8 +145,24 @@ def test_email_code_signs_in_once_and_resend_respects_the_cooldown(
     assert "less than a minute" in response.content.decode()
     assert token_post(client, code).status_code == 302
     client.post("/account/logout/")
-    to_token_step(employee_a)  # cooldown still running: no new mail, the old code is used
+    to_token_step(employee_a)  # the old code is used: the cooldown does not hold back a new one
+    assert len(mailoutbox) == 2
     assert token_post(client, code).status_code == 400
+
+
+def test_signing_in_again_within_a_minute_emails_a_new_code_as_the_last_one_was_used(
+    client, employee_a, email_device, to_token_step, mailoutbox
+):
+    email_device(employee_a)
+    to_token_step(employee_a)
+    code = re.search(r"\b(\d{6})\b", mailoutbox[0].body).group(1)
+    assert token_post(client, code).status_code == 302
+    client.post("/account/logout/")
+    response = to_token_step(employee_a)
+    assert len(mailoutbox) == 2
+    assert "less than a minute" not in response.content.decode()
+    new_code = re.search(r"\b(\d{6})\b", mailoutbox[1].body).group(1)
+    assert token_post(client, new_code).status_code == 302
 
 
 def test_an_email_code_expires_after_five_minutes(
