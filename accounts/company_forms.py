@@ -380,8 +380,8 @@ class ImportUploadForm(forms.Form):
     file = forms.FileField(
         label=_("CSV file"),
         help_text=_(
-            "First line: first_name,last_name,email,phone,language. UTF-8, comma or semicolon "
-            "separated, at most 500 employees."
+            "First line: first_name,last_name,email,phone,language. Comma or semicolon "
+            "separated, as Excel saves it (UTF-8 or Windows), at most 500 employees."
         ),
     )
 

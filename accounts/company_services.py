@@ -482,8 +482,15 @@ def read_employee_csv(data: bytes) -> list[dict]:
 
     try:
         text = data.decode("utf-8-sig")
-    except UnicodeDecodeError as error:
-        raise ValueError(_("The file is not UTF-8 encoded text.")) from error
+    except UnicodeDecodeError:
+        # Excel's plain "CSV" on a German or Spanish Windows writes Windows-1252; the preview
+        # shows the names as read before anything is created.
+        try:
+            text = data.decode("cp1252")
+        except UnicodeDecodeError as error:
+            raise ValueError(
+                _("The file's characters cannot be read. In Excel, save it as “CSV UTF-8”.")
+            ) from error
     sample = text[:2048]
     try:
         dialect = csv.Sniffer().sniff(sample, delimiters=",;\t")

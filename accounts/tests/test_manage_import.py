@@ -84,6 +84,24 @@ def test_unusable_files_are_a_400(manager_client, text):
     assert response.status_code == 400
 
 
+def test_a_semicolon_file_as_excel_saves_it_on_a_german_windows_keeps_its_umlauts(
+    manager_client,
+):
+    text = "first_name;last_name;email;phone;language\r\nJürgen;Müller-Groß;;;de\r\n"
+    data = text.encode("cp1252")
+    response = manager_client.post(URL, {"file": SimpleUploadedFile("p.csv", data, "text/csv")})
+    assert response.status_code == 200
+    assert "Jürgen Müller-Groß" in response.content.decode()
+    assert response.context["valid_count"] == 1
+
+
+def test_a_file_in_no_readable_encoding_is_a_400_that_says_how_to_save_it(manager_client):
+    data = b"first_name,last_name\nJana,Doe\n\x81\x8d\n"
+    response = manager_client.post(URL, {"file": SimpleUploadedFile("p.csv", data, "text/csv")})
+    assert response.status_code == 400
+    assert "CSV UTF-8" in response.content.decode()
+
+
 def test_a_file_too_large_is_a_400(manager_client):
     response = upload(manager_client, "first_name,last_name\n" + "a,b\n" * 200_000)
     assert response.status_code == 400
