@@ -19,6 +19,7 @@ from datetime import timedelta
 from django.conf import settings
 from django.contrib.auth.models import Group
 from django.core import signing
+from django.core.cache import cache
 from django.db import IntegrityError, transaction
 from django.db.models import Q, QuerySet
 from django.db.models.functions import Lower
@@ -644,6 +645,16 @@ def validate_import_rows(company: Company, rows: list[dict]) -> list[ImportRow]:
                 earlier.setdefault(name, []).append(row)
         checked.append(row)
     return checked
+
+
+def new_import_id() -> str:
+    return secrets.token_urlsafe(16)
+
+
+def claim_import(import_id: str) -> bool:
+    """True once per previewed file: a second click on "Import" that left before the first one
+    finished (or the preview open in a second tab) finds it claimed and creates nobody twice."""
+    return bool(import_id) and cache.add(f"manage-import:{import_id}", True, 24 * 3600)
 
 
 def import_employees(

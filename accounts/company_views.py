@@ -252,7 +252,11 @@ def employee_import(request):
     form = ImportUploadForm(request.POST or None, request.FILES or None)
     if request.method == "POST" and form.is_valid():
         rows = cs.validate_import_rows(company, form.rows)
-        request.session[IMPORT_SESSION_KEY] = {"company": company.pk, "rows": form.rows}
+        request.session[IMPORT_SESSION_KEY] = {
+            "company": company.pk,
+            "rows": form.rows,
+            "id": cs.new_import_id(),
+        }
         ctx = {
             "rows": rows,
             "valid_count": sum(row.valid for row in rows),
@@ -273,6 +277,15 @@ def employee_import_confirm(request):
     if not pending or pending.get("company") != company.pk:
         messages.error(request, _("Upload the file again: the preview has expired."))
         return redirect("manage:employee_import")
+    if not cs.claim_import(pending.get("id", "")):
+        messages.info(
+            request,
+            _(
+                "This file has already been imported. If you missed an initial password, "
+                "issue a new one to that employee."
+            ),
+        )
+        return redirect("manage:employees")
     lines = range(2, len(pending["rows"]) + 2)
     form = ImportConfirmForm(request.POST, lines=lines)
     choices = form.cleaned_data if form.is_valid() else {}  # a forged line: none confirmed

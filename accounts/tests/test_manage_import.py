@@ -43,6 +43,20 @@ def test_preview_creates_nothing_then_confirm_imports(manager_client, company_a,
     assert manager_client.post(CONFIRM).status_code == 302
 
 
+def test_a_double_click_on_import_creates_each_employee_once(manager_client, company_a):
+    upload(manager_client, GOOD)
+    # The second click's request read the session before the first one's answer changed it.
+    before = dict(manager_client.session.items())
+    assert manager_client.post(CONFIRM).status_code == 200
+    session = manager_client.session
+    session.update(before)
+    session.save()
+    response = manager_client.post(CONFIRM, follow=True)
+    assert company_a.users.filter(last_name="Doe").count() == 1
+    assert company_a.users.filter(last_name="Maier").count() == 1
+    assert "already been imported" in response.content.decode()
+
+
 def test_rows_with_errors_are_reported_per_line_and_block_the_import(manager_client):
     response = upload(manager_client, MIXED)
     content = response.content.decode()

@@ -77,3 +77,23 @@ document.querySelectorAll("form[data-confirm]").forEach((form) => {
     if (!window.confirm(form.dataset.confirm)) event.preventDefault();
   });
 });
+// A form that creates things is sent once: a double click would otherwise send it twice, and
+// the page would show the second answer. Disabled after the browser read the button's value.
+document.querySelectorAll("form[data-submit-once]").forEach((form) => {
+  form.addEventListener("submit", (event) => {
+    if (event.defaultPrevented) return;
+    if (form.dataset.sent) {
+      event.preventDefault();
+      return;
+    }
+    form.dataset.sent = "1";
+    setTimeout(() => form.querySelectorAll("button[type=submit]").forEach((b) => { b.disabled = true; }));
+  });
+});
+window.addEventListener("pageshow", (event) => {
+  if (!event.persisted) return;  // back to a page kept in memory: its buttons work again
+  document.querySelectorAll("form[data-sent]").forEach((form) => {
+    delete form.dataset.sent;
+    form.querySelectorAll("button[type=submit]").forEach((b) => { b.disabled = false; });
+  });
+});

@@ -4,6 +4,7 @@ a request to authorize a Security Manager through the provider's approval."""
 from __future__ import annotations
 
 import re
+import time
 
 import pytest
 from django_otp.oath import totp
@@ -284,6 +285,39 @@ def test_the_import_button_counts_the_rows_ticked_to_create_anyway(
     expect(page.get_by_role("heading", level=1)).to_have_text("Import finished")
     assert company.users.filter(last_name="Berg").count() == 2
     assert company.users.filter(last_name="Maier").count() == 1
+
+
+def test_a_double_click_on_import_sends_it_once_and_shows_the_passwords(
+    live_server, page: Page, tmp_path
+):
+    from accounts.models import Company
+
+    company = Company.objects.create(name="Nordwind Logistik GmbH", customer_number="10234")
+    manager = make_user("c10234.sm", company=company, group=roles.SECURITY_MANAGERS)
+    device = TOTPDevice.objects.create(user=manager, name="default", confirmed=True)
+    csv_file = tmp_path / "people.csv"
+    rows = "".join(f"Anna,Berg{n}\n" for n in range(12))  # no address: passwords to hand over
+    csv_file.write_text("first_name,last_name\n" + rows)
+
+    sign_in(page, live_server.url, manager.username, PASSWORD, device)
+    page.goto(f"{live_server.url}/manage/employees/import/")
+    page.locator("input[name=file]").set_input_files(str(csv_file))
+    page.get_by_role("button", name="Preview").click()
+    confirms = []
+
+    def slow_server(route):  # as with a real import that sends emails: the second click lands
+        confirms.append(route.request.url)
+        time.sleep(0.3)
+        route.continue_()
+
+    page.route("**/import/confirm/", slow_server)
+    button = page.get_by_role("button", name="Import 12 rows")
+    # A double click whose second click comes once the first request is on its way.
+    button.evaluate("(b) => { b.click(); setTimeout(() => b.click(), 150); }")
+    expect(page.get_by_role("heading", level=1)).to_have_text("Import finished")
+    expect(page.locator("code.secret").first).to_be_visible()
+    assert len(confirms) == 1
+    assert company.users.filter(last_name__startswith="Berg").count() == 12
 
 
 def test_manager_corrects_an_employees_name_on_a_phone(live_server, page: Page, tmp_path):
