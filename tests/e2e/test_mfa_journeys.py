@@ -123,3 +123,23 @@ def test_email_code_sign_in(page, portal, employee_a, mailoutbox):
     page.fill("#id_token-otp_token", code)
     page.click("#second-factor-submit")
     expect(page).to_have_url(re.compile(r"/dashboard/$"))
+
+
+def test_on_a_phone_the_user_name_and_not_you_are_not_broken_inside_a_word(
+    page, portal, employee_a
+):
+    EmailDevice.objects.create(user=employee_a, name="Mail", email=employee_a.email, confirmed=True)
+    page.set_viewport_size({"width": 390, "height": 844})
+    page.context.add_cookies([{"name": "django_language", "value": "de", "url": portal}])
+    page.goto(f"{portal}/account/login/")
+    page.fill("#id_identify-username", employee_a.username)
+    page.click("button[type=submit]:has-text('Weiter')")
+    page.fill("#id_auth-password", PASSWORD)
+    page.click("button[type=submit]:has-text('Weiter')")
+    line = page.locator(".signing-in-as")
+    expect(line).to_contain_text(employee_a.username)
+    page.screenshot(path="test-results/mfa-signing-in-as-390-de.png")
+    one_line = r"""(el) => el.getBoundingClientRect().height
+        < 1.5 * parseFloat(getComputedStyle(el).lineHeight)"""
+    assert line.locator("strong").evaluate(one_line)  # "c10001.e" / "a" was seen
+    assert line.get_by_role("button", name="Nicht Sie?").evaluate(one_line)  # "Nicht Si" / "e?"
