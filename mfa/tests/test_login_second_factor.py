@@ -359,3 +359,14 @@ def test_every_sign_in_step_has_its_own_tab_title_under_the_heading_sign_in(
         "push": "Sign in: approval on your smartphone",
         "backup": "Sign in: backup code",
     }
+
+
+def test_the_code_step_says_where_to_turn_when_the_authenticator_is_lost(
+    client, employee_a, totp_device, to_token_step
+):
+    totp_device(employee_a)
+    body = to_token_step(employee_a).content.decode()
+    assert 'href="/account/login/help/#lost-authenticator"' in body
+    help_page = client.get("/account/login/help/").content.decode()
+    assert 'id="lost-authenticator"' in help_page
+    assert "reset your two-factor authentication" in help_page
