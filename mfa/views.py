@@ -193,7 +193,7 @@ def _setup_push(request):
         request.session.pop(PENDING_PUSH)
         messages.success(request, _("Your smartphone has been added."))
         return _done_adding(pending.get("required", False))
-    form = NameForm(request.POST or None, initial={"name": "push"})
+    form = NameForm(request.POST or None, initial={"name": _("Smartphone")})
     if request.method == "POST" and form.is_valid():
         enrollment, token = services.start_push_enrollment(request.user, form.cleaned_data["name"])
         request.session[PENDING_PUSH] = {

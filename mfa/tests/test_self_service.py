@@ -197,6 +197,13 @@ def test_push_setup_shows_the_enrollment_uri_and_completes_when_the_phone_enroll
     assert response.status_code == 302 and response["Location"] == INDEX
 
 
+def test_the_smartphone_is_named_in_words_until_the_user_names_it(client, employee_a, recent_auth):
+    client.force_login(employee_a)
+    recent_auth()
+    response = client.get(f"{INDEX}setup/push/", HTTP_ACCEPT_LANGUAGE="de")
+    assert response.context["form"]["name"].value() == "Smartphone"  # was the technical "push"
+
+
 def test_a_required_push_enrolment_ends_on_the_dashboard(client, employee_a, recent_auth):
     from cryptography.hazmat.primitives.asymmetric import ed25519
 
