@@ -395,7 +395,7 @@ class SecurityManagerRequestAdmin(admin.ModelAdmin):
         "company_name",
         "customer_number",
         "nominee_email",
-        "requester_name",
+        "requested_by",
         "status",
         "decided_by",
     ]
@@ -429,6 +429,25 @@ class SecurityManagerRequestAdmin(admin.ModelAdmin):
 
     def has_delete_permission(self, request, obj=None):
         return False
+
+    # The model's labels speak to the requester on the public form ("Your name"); here the
+    # provider's staff read about someone else.
+    REQUESTER_LABELS = {
+        "requester_name": _("Requested by"),
+        "requester_role": _("Requester's role in the company"),
+        "requester_email": _("Requester's email"),
+    }
+
+    def get_form(self, request, obj=None, **kwargs):
+        form = super().get_form(request, obj, **kwargs)
+        for name, label in self.REQUESTER_LABELS.items():
+            if name in form.base_fields:
+                form.base_fields[name].label = label
+        return form
+
+    @admin.display(description=_("Requested by"), ordering="requester_name")
+    def requested_by(self, obj: SecurityManagerRequest) -> str:
+        return obj.requester_name
 
     @admin.action(description=_("Approve: make the nominee Security Manager"))
     def approve(self, request, queryset):

@@ -320,3 +320,21 @@ def test_the_admin_shows_no_totp_secrets_and_no_500_for_unknown_devices(
 ):
     response = admin_client_verified.get(f"/admin/otp_totp/totpdevice/0/{view}/")
     assert response.status_code == 403
+
+
+def test_the_request_page_names_the_requester_as_such_and_offers_the_decision(
+    admin_client_verified, pending
+):
+    body = admin_client_verified.get(f"{REQUESTS}{pending.pk}/change/").content.decode()
+    assert "Your name" not in body and "Your email" not in body  # the requester's own words
+    assert "Requested by" in body and "Requester&#x27;s email" in body
+    assert f'name="_selected_action" value="{pending.pk}"' in body
+    assert 'name="action" value="approve"' in body and 'name="action" value="reject"' in body
+    listing = admin_client_verified.get(REQUESTS).content.decode()
+    assert "Your name" not in listing and "Requested by" in listing
+
+
+def test_a_decided_request_offers_no_decision(admin_client_verified, pending):
+    admin_client_verified.post(REQUESTS, {"action": "approve", ACTION_CHECKBOX_NAME: [pending.pk]})
+    body = admin_client_verified.get(f"{REQUESTS}{pending.pk}/change/").content.decode()
+    assert 'name="action" value="approve"' not in body
