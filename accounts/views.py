@@ -110,6 +110,10 @@ class PortalLoginView(SecondFactorLoginMixin, LoginView):
         return kwargs
 
     def get(self, request, *args, **kwargs):
+        if request.user.is_authenticated and not request.GET.get("next"):
+            # Back to the sign-in page (the back button, a bookmark) while signed in. With a
+            # "next" it stays: a page that asks for a stronger sign-in sends people here.
+            return redirect(settings.LOGIN_REDIRECT_URL)
         response = super().get(request, *args, **kwargs)
         # The first page only asks for a user name. A visitor without a session (or a crawler)
         # who goes no further leaves no session in the store: the wizard's empty storage is

@@ -139,3 +139,11 @@ def test_logout_is_post_only_and_ends_the_session(client, outsider, sign_in):
     response = client.post("/account/logout/", follow=True)
     assert "You have been signed out." in response.content.decode()
     assert "_auth_user_id" not in client.session
+
+
+def test_a_signed_in_user_back_on_the_sign_in_page_goes_to_the_dashboard(client, outsider):
+    client.force_login(outsider)
+    response = client.get(URL)  # the back button after signing in, or a bookmark
+    assert response.status_code == 302 and response["Location"] == "/dashboard/"
+    # A page that asks for a stronger sign-in still gets the form.
+    assert client.get(f"{URL}?next=/admin/").status_code == 200
