@@ -36,6 +36,10 @@ def _rows(user) -> list[dict]:
             "ref": services.ref_of(device),
             "type": services.type_of(device),
             "type_label": services.TYPE_LABELS[services.type_of(device)],
+            # The address can differ from the profile's (changed since): say where codes go.
+            "address": services.email_address(device)
+            if services.type_of(device) == "email"
+            else "",
             "is_default": default is not None and device.persistent_id == default.persistent_id,
         }
         for device in services.authenticators(user)

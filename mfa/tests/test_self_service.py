@@ -232,3 +232,16 @@ def test_setup_pages_need_a_recent_password(client, employee_a, kind):
 def test_unknown_setup_kind_is_404(client, employee_a):
     client.force_login(employee_a)
     assert client.get(f"{INDEX}setup/sms/").status_code == 404
+
+
+def test_the_list_says_which_address_an_email_authenticator_sends_codes_to(
+    client, employee_a, email_device
+):
+    email_device(employee_a, name="Mailbox")
+    employee_a.email = "new@example.com"  # the profile's address changed since
+    employee_a.save()
+    client.force_login(employee_a)
+    body = client.get(INDEX).content.decode()
+    device = services.authenticators(employee_a)[0]
+    assert services.email_address(device) != "new@example.com"
+    assert services.email_address(device) in body
