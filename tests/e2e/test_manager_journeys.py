@@ -315,9 +315,36 @@ def test_a_double_click_on_import_sends_it_once_and_shows_the_passwords(
     # A double click whose second click comes once the first request is on its way.
     button.evaluate("(b) => { b.click(); setTimeout(() => b.click(), 150); }")
     expect(page.get_by_role("heading", level=1)).to_have_text("Import finished")
-    expect(page.locator("code.secret").first).to_be_visible()
+    expect(page.get_by_test_id("initial-password").first).to_be_visible()
     assert len(confirms) == 1
     assert company.users.filter(last_name__startswith="Berg").count() == 12
+
+
+def test_the_imported_initial_passwords_read_on_one_line_on_a_phone(
+    live_server, page: Page, tmp_path
+):
+    from accounts.models import Company
+
+    company = Company.objects.create(name="Nordwind Logistik GmbH", customer_number="10234")
+    manager = make_user("c10234.sm", company=company, group=roles.SECURITY_MANAGERS)
+    device = TOTPDevice.objects.create(user=manager, name="default", confirmed=True)
+    csv_file = tmp_path / "people.csv"
+    csv_file.write_text("first_name,last_name\nZoë,Ängström-Kowalczyk\nÉmile,Dubois\n")
+
+    page.set_viewport_size({"width": 390, "height": 844})
+    sign_in(page, live_server.url, manager.username, PASSWORD, device)
+    page.goto(f"{live_server.url}/manage/employees/import/")
+    page.locator("input[name=file]").set_input_files(str(csv_file))
+    page.get_by_role("button", name="Preview").click()
+    page.get_by_role("button", name="Import 2 rows").click()
+    password = page.locator("code.secret").first
+    expect(password).to_be_visible()
+    box = password.bounding_box()
+    line = float(password.evaluate("(el) => parseFloat(getComputedStyle(el).lineHeight)"))
+    # As on the page for one new employee: in view, on one line, not broken at its hyphens.
+    assert box["x"] >= 0 and box["x"] + box["width"] <= 390, box
+    assert box["height"] < 1.5 * line, (box, line)
+    assert_no_sideways_scrolling(page, "table.handover")
 
 
 def test_manager_corrects_an_employees_name_on_a_phone(live_server, page: Page, tmp_path):
