@@ -457,7 +457,8 @@ class SecurityManagerRequestAdmin(admin.ModelAdmin):
             )
             self.message_user(
                 request,
-                _("%(user)s is now Security Manager of %(company)s.")
+                # Not starting with the user name: the admin capitalises a message's first letter.
+                _("New Security Manager of %(company)s: %(user)s.")
                 % {"user": nominee.username, "company": manager_request.company},
                 messages.SUCCESS,
             )

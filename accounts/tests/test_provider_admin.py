@@ -338,3 +338,11 @@ def test_a_decided_request_offers_no_decision(admin_client_verified, pending):
     admin_client_verified.post(REQUESTS, {"action": "approve", ACTION_CHECKBOX_NAME: [pending.pk]})
     body = admin_client_verified.get(f"{REQUESTS}{pending.pk}/change/").content.decode()
     assert 'name="action" value="approve"' not in body
+
+
+def test_the_approval_message_shows_the_user_name_as_it_is(admin_client_verified, pending):
+    response = admin_client_verified.post(
+        REQUESTS, {"action": "approve", ACTION_CHECKBOX_NAME: [pending.pk]}, follow=True
+    )
+    body = response.content.decode()
+    assert "c30003.nn" in body and "C30003.nn" not in body  # the admin capitalises messages
