@@ -123,7 +123,9 @@ def test_request_for_a_security_manager_through_approval(
     page.locator("input[name=_selected_action]").first.check()
     page.locator("select[name=action]").select_option("approve")
     page.get_by_role("button", name="Go").click()
-    expect(page.get_by_text("is now Security Manager of Gamma GmbH")).to_be_visible()
+    expect(
+        page.get_by_text("New Security Manager of Gamma GmbH (30003): c30003.nn.")
+    ).to_be_visible()
     page.goto(f"{live_server.url}/dashboard/")
     sign_out(page)
 
