@@ -252,6 +252,7 @@ class SecurityEvent(ChoiceLabelsMixin, models.Model):
         EMAIL_CHANGE_REQUESTED = "email_change_requested", _("Email address change requested")
         SIGN_IN_REPORTED = "sign_in_reported", _("Sign-in reported as not me")
         REAUTHENTICATED = "reauthenticated", _("Identity confirmed again")
+        TRUSTED_BROWSERS_FORGOTTEN = "trusted_browsers_forgotten", _("Trusted browsers forgotten")
 
     # The log outlives the account: deleting a user keeps their events, with the user name.
     user = models.ForeignKey(

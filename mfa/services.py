@@ -789,6 +789,13 @@ def invalidate_trusted_browsers(user) -> None:
     MfaSettings.objects.filter(pk=prefs.pk).update(trust_epoch=F("trust_epoch") + 1)
 
 
+def forget_trusted_browsers(request, user) -> None:
+    """The user's own "ask for the second factor again everywhere" (a lost device, a shared
+    computer): every trust cookie stops counting, this browser's too."""
+    invalidate_trusted_browsers(user)
+    record_event(Kind.TRUSTED_BROWSERS_FORGOTTEN, user, request=request)
+
+
 def _trust_fingerprint(user) -> str:
     epoch = MfaSettings.objects.filter(user=user).values_list("trust_epoch", flat=True).first() or 0
     return salted_hmac("mfa.trust", f"{user.pk}:{user.password}:{epoch}").hexdigest()

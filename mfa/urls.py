@@ -15,6 +15,11 @@ urlpatterns = [
         name="strong_factor_required",
     ),
     path("account/security/two-factor/backup-codes/", views.backup_codes, name="backup_codes"),
+    path(
+        "account/security/two-factor/trusted-browsers/forget/",
+        views.forget_trusted_browsers,
+        name="forget_trusted_browsers",
+    ),
     path("account/security/two-factor/<slug:ref>/rename/", views.rename, name="rename"),
     path("account/security/two-factor/<slug:ref>/remove/", views.remove, name="remove"),
     path("account/security/two-factor/<slug:ref>/default/", views.make_default, name="default"),

@@ -76,12 +76,27 @@ def strong_factor_required(request):
 @never_cache
 def index(request):
     backup = services.backup_device(request.user)
+    trust_allowed = services.trust_allowed(request.user)
     ctx = {
         "rows": _rows(request.user),
         "backup_remaining": backup.remaining() if backup else None,
         "enrollment_required": services.enrollment_required(request.user),
+        "trust_allowed": trust_allowed,
+        "trust_days": services.TRUST_DAYS,
+        "this_browser_trusted": trust_allowed
+        and services.browser_is_trusted(request, request.user),
     }
     return render(request, "mfa/index.html", ctx)
+
+
+@login_required
+@require_POST
+def forget_trusted_browsers(request):
+    services.forget_trusted_browsers(request, request.user)
+    messages.success(
+        request, _("Every browser, this one too, asks for your second factor at the next sign-in.")
+    )
+    return redirect("mfa:index")
 
 
 @login_required

@@ -370,3 +370,45 @@ def test_the_code_step_says_where_to_turn_when_the_authenticator_is_lost(
     help_page = client.get("/account/login/help/").content.decode()
     assert 'id="lost-authenticator"' in help_page
     assert "reset your two-factor authentication" in help_page
+
+
+def test_forgetting_the_trusted_browsers_makes_every_browser_ask_again(
+    client, employee_a, totp_device, to_token_step
+):
+    employee_a.company.trust_browser_allowed = True
+    employee_a.company.save()
+    device = totp_device(employee_a)
+    to_token_step(employee_a)
+    client.post(
+        LOGIN,
+        {
+            "login_view-current_step": "token",
+            "token-otp_token": current_code(device),
+            "token-remember": "on",
+        },
+    )
+    page = client.get("/account/security/two-factor/").content.decode()
+    assert "Trusted browsers" in page and "This browser is one of them." in page
+    assert client.get("/account/security/two-factor/trusted-browsers/forget/").status_code == 405
+    response = client.post("/account/security/two-factor/trusted-browsers/forget/")
+    assert response.status_code == 302
+    assert SecurityEvent.objects.filter(
+        user=employee_a, kind=SecurityEvent.Kind.TRUSTED_BROWSERS_FORGOTTEN
+    ).exists()
+    assert (
+        "This browser is one of them."
+        not in client.get("/account/security/two-factor/").content.decode()
+    )
+    client.post("/account/logout/")
+    assert to_token_step(employee_a).status_code == 200  # the code is asked again
+
+
+def test_trusted_browsers_are_not_mentioned_where_the_company_does_not_allow_them(
+    client, employee_a, totp_device, to_token_step
+):
+    device = totp_device(employee_a)
+    to_token_step(employee_a)
+    client.post(
+        LOGIN, {"login_view-current_step": "token", "token-otp_token": current_code(device)}
+    )
+    assert "Trusted browsers" not in client.get("/account/security/two-factor/").content.decode()
