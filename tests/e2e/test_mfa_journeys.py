@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 import time
+from pathlib import Path
 
 import pytest
 from django_otp.plugins.otp_email.models import EmailDevice
@@ -143,3 +144,26 @@ def test_on_a_phone_the_user_name_and_not_you_are_not_broken_inside_a_word(
         < 1.5 * parseFloat(getComputedStyle(el).lineHeight)"""
     assert line.locator("strong").evaluate(one_line)  # "c10001.e" / "a" was seen
     assert line.get_by_role("button", name="Nicht Sie?").evaluate(one_line)  # "Nicht Si" / "e?"
+
+
+def test_backup_codes_can_be_downloaded_as_a_text_file(page, portal, employee_a):
+    device = TOTPDevice.objects.create(user=employee_a, name="Phone", confirmed=True)
+    sign_in_to_second_factor(page, portal, employee_a)
+    page.fill("#id_token-otp_token", _unused_code(device.config_url, employee_a))
+    page.click("#second-factor-submit")
+    expect(page).to_have_url(re.compile(r"/dashboard/$"))
+    page.goto(f"{portal}/account/security/two-factor/backup-codes/")
+    page.click("button:has-text('Create backup codes')")
+    codes = page.locator("#backup-codes code").all_inner_texts()
+    assert len(codes) >= 5
+    expect(page.get_by_role("button", name="Print")).to_be_visible()
+    with page.expect_download() as download_info:
+        page.get_by_role("button", name="Download as a text file").click()
+    download = download_info.value
+    assert (
+        download.suggested_filename
+        == f"cloud-service-portal-{employee_a.username}-backup-codes.txt"
+    )
+    text = Path(download.path()).read_text(encoding="utf-8")
+    assert f"Backup codes for {employee_a.username}" in text
+    assert all(code in text for code in codes)
