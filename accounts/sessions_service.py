@@ -54,19 +54,20 @@ def hash_key(key: str | None) -> str:
 
 
 def describe_user_agent(user_agent: str) -> tuple[str, str]:
-    """("Chrome 120", "Windows 10") from a User-Agent header."""
+    """("Chrome 120", "Windows 10") from a User-Agent header; "" for what the parser does not
+    know (it says "Other", an English word in German and Spanish pages)."""
     parsed = parse_user_agent(user_agent or "")
-    browser = " ".join(
-        filter(
-            None,
-            [
-                parsed.browser.family,
-                str(parsed.browser.version[0]) if parsed.browser.version else "",
-            ],
-        )
-    )
-    os_name = " ".join(filter(None, [parsed.os.family, parsed.os.version_string]))
+    browser = ""
+    if parsed.browser.family != UNKNOWN_FAMILY:
+        version = str(parsed.browser.version[0]) if parsed.browser.version else ""
+        browser = " ".join(filter(None, [parsed.browser.family, version]))
+    os_name = ""
+    if parsed.os.family != UNKNOWN_FAMILY:
+        os_name = " ".join(filter(None, [parsed.os.family, parsed.os.version_string]))
     return browser[:100], os_name[:100]
+
+
+UNKNOWN_FAMILY = "Other"  # ua-parser's name for a browser or system it does not recognise
 
 
 def _activity_interval() -> float:
