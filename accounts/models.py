@@ -8,6 +8,7 @@ from django.core.validators import RegexValidator
 from django.db import models
 from django.db.models.functions import Lower
 from django.utils import timezone
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 from phonenumber_field.modelfields import PhoneNumberField
 
@@ -297,6 +298,18 @@ class SecurityEvent(ChoiceLabelsMixin, models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_kind_display()} ({self.user_id or self.username})"
+
+    @property
+    def done_by_someone_else(self) -> str:
+        """Who did it, for the user's own log, when it was not the user ("" otherwise). Their
+        browser and address are then not the user's: the log must not show them as such.
+        Reads ``actor``: select it with the events."""
+        if not self.actor_id or self.actor_id == self.user_id:
+            return ""
+        actor = self.actor
+        if actor.is_staff or actor.company_id is None or actor.company_id != self.company_id:
+            return gettext("by the provider")
+        return gettext("by your company's Security Manager")
 
 
 # --- Accounts II: password reminders, sessions, email changes ---------------------------------

@@ -96,9 +96,11 @@ def record_event(
 RECENT_EVENTS = 5
 # On the dashboard, the landing page of every sign-in: compiled once per thread.
 _RECENT_EVENTS = PreparedQuery(
-    lambda user_id: SecurityEvent.objects.filter(user_id=user_id).order_by("-created_at", "-id")[
-        :RECENT_EVENTS
-    ],
+    lambda user_id: (
+        SecurityEvent.objects.filter(user_id=user_id)
+        .select_related("actor")
+        .order_by("-created_at", "-id")[:RECENT_EVENTS]
+    ),
     user_id=int,
 )
 

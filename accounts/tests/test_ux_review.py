@@ -285,3 +285,30 @@ def test_one_initial_password_is_announced_in_the_singular(manager_client, emplo
         "/manage/employees/actions/", {"action": "initial_password", "ids": [employee_a.pk]}
     ).text
     assert "This password is shown only now." in html and "These passwords" not in html
+
+
+def test_ones_own_log_credits_others_actions_to_them_not_to_ones_browser(
+    client, sign_in, employee_a, manager_a, agent
+):
+    """An action of the Security Manager or the provider showed their browser and address in
+    the user's own log as if they were the user's (and invited a false "this wasn't me")."""
+    from accounts.services import record_event
+
+    record_event(
+        SecurityEvent.Kind.BLOCKED,
+        employee_a,
+        actor=manager_a,
+        origin=("198.51.100.23", "Mozilla/5.0 (X11; Linux x86_64) Firefox/128.0"),
+    )
+    record_event(
+        SecurityEvent.Kind.ROLE_CHANGED,
+        employee_a,
+        actor=agent,
+        origin=("203.0.113.99", "Mozilla/5.0 (X11; Linux x86_64) Firefox/128.0"),
+    )
+    sign_in(employee_a)
+    for path in ("/account/security/", "/dashboard/"):
+        html = client.get(path).content.decode()
+        assert "by your company&#x27;s Security Manager" in html
+        assert "by the provider" in html
+        assert "198.51.100.23" not in html and "203.0.113.99" not in html
