@@ -60,7 +60,14 @@ class EmployeeForm(MarksOptionalFields, forms.Form):
     )
     phone = PhoneField(label=_("Phone"), required=False)
     language = forms.ChoiceField(
-        label=_("Language"), choices=User.Language.choices, initial=settings.LANGUAGE_CODE
+        label=_("Language"),
+        choices=User.Language.choices,
+        initial=settings.LANGUAGE_CODE,
+        # Typed in an imported file, where Django's "not one of the available choices" does
+        # not say which are.
+        error_messages={
+            "invalid_choice": _("“%(value)s” is no language of the portal: use en, de or es.")
+        },
     )
 
     def __init__(

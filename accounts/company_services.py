@@ -428,6 +428,28 @@ def update_company_policies(
 
 IMPORT_COLUMNS = ("first_name", "last_name", "email", "phone", "language")
 IMPORT_MAX_ROWS = 500
+# Column names people write in the header instead, in the portal's languages: a file made in
+# a German or Spanish Excel says "Vorname;Nachname" or "Nombre;Apellidos". Compared after
+# _header_key (case, spaces, hyphens and underscores do not count).
+IMPORT_COLUMN_ALIASES = {
+    "first_name": ("firstname", "givenname", "vorname", "nombre"),
+    "last_name": ("lastname", "surname", "familyname", "nachname", "apellido", "apellidos"),
+    "email": ("email", "mail", "emailaddress", "emailadresse", "correo", "correoelectronico"),
+    "phone": ("phone", "phonenumber", "telefon", "telefonnummer", "telefono", "movil"),
+    "language": ("language", "sprache", "idioma"),
+}
+
+
+def _header_key(name: str) -> str:
+    folded = unicodedata.normalize("NFKD", (name or "").strip().casefold())
+    return "".join(char for char in folded if char.isalnum())
+
+
+_COLUMN_BY_HEADER = {
+    key: column
+    for column, aliases in IMPORT_COLUMN_ALIASES.items()
+    for key in (_header_key(column), *aliases)
+}
 
 
 @dataclass
@@ -502,7 +524,7 @@ def read_employee_csv(data: bytes) -> list[dict]:
         fieldnames = reader.fieldnames or []  # reads the first line: a field may be too long
     except csv.Error as error:
         raise ValueError(_("The file is not a readable CSV file.")) from error
-    header = [(name or "").strip().lower() for name in fieldnames]
+    header = [_COLUMN_BY_HEADER.get(_header_key(name), (name or "").strip()) for name in fieldnames]
     missing = [name for name in ("first_name", "last_name") if name not in header]
     if missing:
         raise ValueError(
@@ -610,7 +632,7 @@ def validate_import_rows(company: Company, rows: list[dict]) -> list[ImportRow]:
 
     emails_in_use = _emails_in_use(company, rows)
     namesakes = active_namesakes(company, rows)
-    checked, seen_emails = [], set()
+    checked, seen_emails = [], {}  # address -> its first line
     earlier: dict[tuple[str, str], list[ImportRow]] = {}  # the valid rows so far, by name
     lines = range(2, len(rows) + 2)  # line 1 is the header
     for number, values, same_person in zip(lines, rows, namesakes, strict=True):
@@ -625,8 +647,11 @@ def validate_import_rows(company: Company, rows: list[dict]) -> list[ImportRow]:
             row.values = {**values, **form.cleaned_data, "phone": str(form.cleaned_data["phone"])}
             row.namesakes = same_person
             if email and email in seen_emails:
-                row.errors.append(_("This email address appears twice in the file."))
-            seen_emails.add(email)
+                row.errors.append(
+                    _("This email address appears twice in the file: see line %(line)d.")
+                    % {"line": seen_emails[email]}
+                )
+            seen_emails.setdefault(email, number)
             if row.valid:
                 name = _name_key(row.values["first_name"], row.values["last_name"])
                 row.same_as_line = next(

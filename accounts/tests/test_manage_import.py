@@ -247,3 +247,26 @@ def test_with_errors_the_button_imports_only_the_valid_rows_up_to_their_number(
     button = _button(content.decode())
     assert 'name="only_valid" value="1" data-import-ready="0"' in button
     assert button.endswith(">Import up to 1 row</button>")
+
+
+def test_a_header_in_german_or_spanish_is_understood(manager_client):
+    """What a German or Spanish Excel file says in its first line."""
+    german = "Vorname;Nachname;E-Mail;Telefon;Sprache\nJürgen;Groß;jurgen@example.com;;de\n"
+    spanish = "Nombre;Apellidos;Correo electrónico;Teléfono;Idioma\nNúria;Peña;;;es\n"
+    for text, last_name in ((german, "Groß"), (spanish, "Peña")):
+        response = upload(manager_client, text)
+        assert response.status_code == 200, response.content.decode()
+        [row] = response.context["rows"]
+        assert row.valid and row.values["last_name"] == last_name
+
+
+def test_an_address_twice_in_the_file_names_the_line_it_repeats(manager_client):
+    response = upload(manager_client, GOOD + "Jo,Doe,JANA@example.com,,en\n")
+    assert "This email address appears twice in the file: see line 2." in (
+        response.content.decode()
+    )
+
+
+def test_an_unknown_language_code_says_which_ones_there_are(manager_client):
+    response = upload(manager_client, "first_name,last_name,language\nAna,Ruiz,sp\n")
+    assert "is no language of the portal: use en, de or es." in response.content.decode()
