@@ -12,6 +12,7 @@ from django.views.decorators.cache import never_cache
 
 from . import company_services as cs
 from .company_forms import ActivationForm, ManagerRequestForm
+from .views import sign_in_url
 
 
 def need_access(request):
@@ -59,6 +60,6 @@ def activate(request, token: str):
             _("Your password is set. Sign in with your user name %(username)s.")
             % {"username": user.username},
         )
-        return redirect("accounts:login")
+        return redirect(sign_in_url(user))
     status = 400 if form.errors else 200
     return render(request, "access/activate.html", {"form": form, "employee": user}, status=status)

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 from functools import wraps
+from urllib.parse import urlencode
 
 from django.conf import settings
 from django.contrib import messages
@@ -81,6 +82,11 @@ def _remember_language(response, language: str) -> None:
     )
 
 
+def sign_in_url(user) -> str:
+    """The sign-in page with the user name filled in, after a link proved whose account it is."""
+    return f"{reverse('accounts:login')}?{urlencode({'user': user.username})}"
+
+
 class PortalLoginView(SecondFactorLoginMixin, LoginView):
     """Identifier-first sign-in: user → password → second factor (when the user has one).
 
@@ -102,6 +108,13 @@ class PortalLoginView(SecondFactorLoginMixin, LoginView):
 
     def step_requires_authentication(self, step):
         return step not in (self.IDENTIFY_STEP, self.AUTH_STEP)
+
+    def get_form_initial(self, step):
+        initial = super().get_form_initial(step)
+        if step == self.IDENTIFY_STEP and self.request.method == "GET":
+            # sign_in_url(): the account a link just activated or unblocked, already filled in.
+            initial["username"] = self.request.GET.get("user", "")[:150]
+        return initial
 
     def get_form_kwargs(self, step=None):
         kwargs = super().get_form_kwargs(step)
@@ -416,7 +429,7 @@ def unblock_account(request, uidb64: str, token: str):
         return render(request, "accounts/unblock_account.html", {"account": user})
     services.unblock_user(user, request=request)
     messages.success(request, _("Your account is unblocked. You can sign in again."))
-    return redirect("accounts:login")
+    return redirect(sign_in_url(user))
 
 
 # --- Forgotten password and user name ----------------------------------------------------------

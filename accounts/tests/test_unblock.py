@@ -103,8 +103,10 @@ def test_the_unblock_link_opens_a_confirmation_page_that_changes_nothing(client,
 
 def test_confirming_unblocks_without_signing_in(client, blocked):
     response = client.post(_unblock_link(blocked), follow=True)
-    assert response.redirect_chain[-1][0] == "/account/login/"
+    assert response.redirect_chain[-1][0] == f"/account/login/?user={blocked.username}"
     assert "Your account is unblocked." in response.content.decode()
+    # The account the link proved is filled in: only the password is left to type.
+    assert f'name="identify-username" value="{blocked.username}"' in response.content.decode()
     blocked.refresh_from_db()
     assert not blocked.is_blocked
     assert blocked.failed_login_count == 0

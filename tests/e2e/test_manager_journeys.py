@@ -85,6 +85,8 @@ def test_manager_creates_an_employee_who_activates_and_signs_in(
     page.get_by_label("Confirm new password").fill(NEW_PASSWORD)
     page.get_by_role("button", name="Set password").click()
     expect(page.get_by_text("Your password is set.")).to_be_visible()
+    # The sign-in page has the new user name filled in.
+    expect(page.get_by_label("User")).to_have_value("c10234.jd")
 
     sign_in(page, live_server.url, "c10234.jd", NEW_PASSWORD)
     expect(page.get_by_role("heading", level=1)).to_contain_text("Hello, Jana")
