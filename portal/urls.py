@@ -1,10 +1,18 @@
 from django.contrib import admin
+from django.shortcuts import redirect
+from django.templatetags.static import static
 from django.urls import include, path, re_path
 from django.views.generic import RedirectView
 
 from accounts import views as account_views
 
 from . import errors, health
+
+
+def favicon(request):
+    """Browsers ask for it on pages that name no icon (the admin's): the portal's own."""
+    return redirect(static("img/favicon.svg"))
+
 
 urlpatterns = [
     path("", account_views.home, name="home"),
@@ -28,6 +36,10 @@ urlpatterns = [
     re_path(
         r"^login/?$",
         RedirectView.as_view(pattern_name="accounts:login", permanent=True, query_string=True),
+    ),
+    # Browsers ask for it on pages that name no icon (the admin's): the portal's own.
+    path(
+        "favicon.ico", lambda request: RedirectView.as_view(url=static("img/favicon.svg"))(request)
     ),
 ]
 

@@ -175,3 +175,10 @@ def test_the_client_address_behind_several_proxies_and_odd_entries(
     settings.USE_X_FORWARDED_FOR = True
     settings.FORWARDED_PROXY_COUNT = proxies
     assert client_ip(rf.get("/", HTTP_X_FORWARDED_FOR=forwarded)) == expected
+
+
+def test_the_favicon_that_browsers_ask_for_on_the_admins_pages_exists(client):
+    response = client.get("/favicon.ico")
+    assert response.status_code == 302
+    assert response["Location"].endswith(".svg")
+    assert client.get(response["Location"]).status_code == 200
