@@ -72,3 +72,23 @@ def manager_request(**fields):
         "requester_email": "rita@gamma.example",
     }
     return SecurityManagerRequest.objects.create(**{**details, **fields})
+
+
+TIMING_BROWSER = "Mozilla/5.0 (X11; Linux x86_64) Firefox/128.0"
+
+
+def recovery_request_work(client, url: str, identifier: str, *, sent: str) -> tuple:
+    """What one recovery request ("forgot password", "check and unblock") did: queries,
+    templates rendered, log entries written. It must not depend on whether the identifier
+    names an account, or its timing would tell."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from accounts.models import SecurityEvent
+
+    events_before = SecurityEvent.objects.count()
+    with CaptureQueriesContext(connection) as queries:
+        response = client.post(url, {"identifier": identifier}, HTTP_USER_AGENT=TIMING_BROWSER)
+    assert (response.status_code, response["Location"]) == (302, sent)
+    templates = sorted(t.name for t in response.templates)
+    return len(queries), templates, SecurityEvent.objects.count() - events_before

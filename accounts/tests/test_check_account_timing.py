@@ -4,16 +4,16 @@ only queues a task; the lookup, the emails and the log entry happen in the task.
 from __future__ import annotations
 
 import pytest
-from django.db import connection
-from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from accounts import tasks
 from accounts.models import SecurityEvent, User
 
+from .helpers import TIMING_BROWSER as BROWSER
+from .helpers import recovery_request_work
+
 pytestmark = pytest.mark.django_db
 URL = "/account/unblock/"
-BROWSER = "Mozilla/5.0 (X11; Linux x86_64) Firefox/128.0"
 
 
 @pytest.fixture
@@ -25,14 +25,7 @@ def queued(monkeypatch):
 
 
 def _work(client, identifier):
-    """What one request did: queries, templates rendered, log entries written."""
-    events_before = SecurityEvent.objects.count()
-    with CaptureQueriesContext(connection) as queries:
-        response = client.post(URL, {"identifier": identifier}, HTTP_USER_AGENT=BROWSER)
-    assert response.status_code == 302
-    assert response["Location"] == "/account/unblock/sent/"
-    templates = sorted(t.name for t in response.templates)
-    return len(queries), templates, SecurityEvent.objects.count() - events_before
+    return recovery_request_work(client, URL, identifier, sent="/account/unblock/sent/")
 
 
 def test_the_request_does_the_same_work_for_any_identifier(

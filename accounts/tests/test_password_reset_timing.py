@@ -4,15 +4,14 @@ queues a task; the lookup, the emails and the log entries happen in the task."""
 from __future__ import annotations
 
 import pytest
-from django.db import connection
-from django.test.utils import CaptureQueriesContext
 
 from accounts import tasks
-from accounts.models import SecurityEvent
+
+from .helpers import TIMING_BROWSER as BROWSER
+from .helpers import recovery_request_work
 
 pytestmark = pytest.mark.django_db
 URL = "/account/password/forgot/"
-BROWSER = "Mozilla/5.0 (X11; Linux x86_64) Firefox/128.0"
 
 
 @pytest.fixture
@@ -23,12 +22,7 @@ def queued(monkeypatch):
 
 
 def _work(client, identifier):
-    events_before = SecurityEvent.objects.count()
-    with CaptureQueriesContext(connection) as queries:
-        response = client.post(URL, {"identifier": identifier}, HTTP_USER_AGENT=BROWSER)
-    assert response.status_code == 302
-    templates = sorted(t.name for t in response.templates)
-    return len(queries), templates, SecurityEvent.objects.count() - events_before
+    return recovery_request_work(client, URL, identifier, sent="/account/password/forgot/sent/")
 
 
 def test_the_request_does_the_same_work_whether_the_account_exists(
