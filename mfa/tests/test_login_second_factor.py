@@ -292,11 +292,12 @@ def test_trust_this_browser_only_where_the_company_allows_it(
     assert to_token_step(employee_a).status_code == 200
 
 
-def test_a_password_change_ends_the_trust(client, employee_a, totp_device, to_token_step):
-    employee_a.company.trust_browser_allowed = True
-    employee_a.company.save()
-    device = totp_device(employee_a)
-    to_token_step(employee_a)
+def _sign_in_trusting_this_browser(client, user, totp_device, to_token_step):
+    """Where the company allows it, sign in with "Trust this browser" ticked."""
+    user.company.trust_browser_allowed = True
+    user.company.save()
+    device = totp_device(user)
+    to_token_step(user)
     client.post(
         LOGIN,
         {
@@ -305,6 +306,11 @@ def test_a_password_change_ends_the_trust(client, employee_a, totp_device, to_to
             "token-remember": "on",
         },
     )
+    return device
+
+
+def test_a_password_change_ends_the_trust(client, employee_a, totp_device, to_token_step):
+    device = _sign_in_trusting_this_browser(client, employee_a, totp_device, to_token_step)
     client.post("/account/logout/")
     employee_a.set_password("another-long-password-7")
     employee_a.save()
@@ -375,18 +381,7 @@ def test_the_code_step_says_where_to_turn_when_the_authenticator_is_lost(
 def test_forgetting_the_trusted_browsers_makes_every_browser_ask_again(
     client, employee_a, totp_device, to_token_step
 ):
-    employee_a.company.trust_browser_allowed = True
-    employee_a.company.save()
-    device = totp_device(employee_a)
-    to_token_step(employee_a)
-    client.post(
-        LOGIN,
-        {
-            "login_view-current_step": "token",
-            "token-otp_token": current_code(device),
-            "token-remember": "on",
-        },
-    )
+    _sign_in_trusting_this_browser(client, employee_a, totp_device, to_token_step)
     page = client.get("/account/security/two-factor/").content.decode()
     assert "Trusted browsers" in page and "This browser is one of them." in page
     assert client.get("/account/security/two-factor/trusted-browsers/forget/").status_code == 405
