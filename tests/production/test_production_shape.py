@@ -185,7 +185,8 @@ def test_a_locked_out_account_is_unblocked_by_the_link_the_worker_builds(stack):
     page = browser.get(emailed_link(mail, "/account/unblock/", stack.site_url))
     assert page.status == 200
     response = browser.submit(page, {})
-    assert (response.status, response.location) == (302, "/account/login/")
+    # The sign-in page, with the unblocked account's user name filled in.
+    assert (response.status, response.location) == (302, f"/account/login/?user={user.username}")
 
     response = sign_in(Browser(stack), user.username, PASSWORD)
     assert (response.status, response.location) == (302, "/dashboard/"), response.text
