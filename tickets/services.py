@@ -249,6 +249,20 @@ def change_status(ticket: Ticket, status: str, by) -> None:
         _notify_requester(ticket, "ticket_resolved", by=by)
 
 
+@transaction.atomic
+def take_ticket(ticket: Ticket, agent, *, assignee_seen: int | None) -> None:
+    """ "Assign to me" from a page that showed ``assignee_seen`` (None: unassigned). If someone
+    took the ticket since, raise WorkflowError rather than take it over unseen: two agents who
+    click at once would otherwise both read "assigned to you"."""
+    ticket = Ticket.objects.select_for_update().select_related("assignee").get(pk=ticket.pk)
+    if ticket.assignee_id != assignee_seen and ticket.assignee_id != agent.pk:
+        raise WorkflowError(
+            _("%(name)s took this ticket a moment ago.")
+            % {"name": ticket.assignee.get_full_name() or ticket.assignee.username}
+        )
+    ticket.assign(agent, agent)
+
+
 def triage(ticket: Ticket, by, *, assignee, priority: int, category, status: str) -> None:
     """Apply a support agent's triage form; an invalid status move raises WorkflowError."""
     with transaction.atomic():

@@ -330,8 +330,15 @@ def ticket_assign_to_me(request, pk: int):
     ticket = _visible_ticket(request, pk)
     if not is_assignable(request.user):
         raise PermissionDenied
-    ticket.assign(request.user, by=request.user)
-    messages.success(
-        request, _("%(reference)s is assigned to you.") % {"reference": ticket.reference}
-    )
+    seen = request.POST.get("assignee_seen", "")
+    try:
+        services.take_ticket(
+            ticket, request.user, assignee_seen=int(seen) if seen.isdigit() else None
+        )
+    except WorkflowError as error:
+        messages.error(request, str(error))
+    else:
+        messages.success(
+            request, _("%(reference)s is assigned to you.") % {"reference": ticket.reference}
+        )
     return redirect("tickets:detail", pk=ticket.pk)

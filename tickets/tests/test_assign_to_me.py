@@ -49,7 +49,9 @@ def test_it_takes_a_ticket_over_from_a_colleague(client, ticket_a, agent):
     colleague = with_strong_factor(make_user("support.kim", group=roles.SUPPORT_AGENTS))
     ticket_a.assign(colleague, colleague)
     sign_in_verified(client, agent)
-    client.post(url(ticket_a))
+    page = client.get(f"/tickets/{ticket_a.pk}/").content.decode()
+    assert f'name="assignee_seen" value="{colleague.pk}"' in page  # the page showed Kim
+    client.post(url(ticket_a), {"assignee_seen": str(colleague.pk)})
     ticket_a.refresh_from_db()
     assert ticket_a.assignee == agent
 
@@ -78,3 +80,24 @@ def test_staff_whom_no_assignee_list_offers_cannot_take_a_ticket(client, ticket_
     ticket_a.refresh_from_db()
     assert ticket_a.assignee is None
     assert not ticket_a.events.filter(kind=TicketEvent.Kind.ASSIGNED).exists()
+
+
+def test_a_ticket_taken_meanwhile_by_another_agent_is_not_taken_over_unseen(
+    client, ticket_a, agent
+):
+    """Two agents click at once on an unassigned ticket: the second is told, not assigned."""
+    colleague = with_strong_factor(
+        make_user("support.kim", group=roles.SUPPORT_AGENTS, is_staff=True, first_name="Kim")
+    )
+    sign_in_verified(client, agent)
+    page = client.get(f"/tickets/{ticket_a.pk}/").content.decode()
+    assert 'name="assignee_seen" value=""' in page
+    ticket_a.assign(colleague, colleague)  # the colleague's click came first
+    response = client.post(url(ticket_a), {"assignee_seen": ""}, follow=True)
+    assert "took this ticket a moment ago." in response.content.decode()
+    ticket_a.refresh_from_db()
+    assert ticket_a.assignee == colleague
+    # Seen assigned to the colleague, taking it over is a choice: it is done.
+    client.post(url(ticket_a), {"assignee_seen": str(colleague.pk)})
+    ticket_a.refresh_from_db()
+    assert ticket_a.assignee == agent
