@@ -254,7 +254,7 @@ def take_ticket(ticket: Ticket, agent, *, assignee_seen: int | None) -> None:
     """ "Assign to me" from a page that showed ``assignee_seen`` (None: unassigned). If someone
     took the ticket since, raise WorkflowError rather than take it over unseen: two agents who
     click at once would otherwise both read "assigned to you"."""
-    ticket = Ticket.objects.select_for_update().select_related("assignee").get(pk=ticket.pk)
+    ticket = Ticket.objects.select_for_update().get(pk=ticket.pk)
     if ticket.assignee_id != assignee_seen and ticket.assignee_id != agent.pk:
         raise WorkflowError(
             _("%(name)s took this ticket a moment ago.")
