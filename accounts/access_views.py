@@ -51,6 +51,14 @@ def activate(request, token: str):
     """The emailed link opens this page; the password is set on POST."""
     user = cs.user_for_activation_token(token)
     if user is None:
+        activated = cs.activation_link_was_used(token)
+        if activated is not None:
+            messages.info(
+                request,
+                _("Your account is already activated. Sign in with your user name %(username)s.")
+                % {"username": activated.username},
+            )
+            return redirect(sign_in_url(activated))
         return render(request, "access/invalid_link.html", status=400)
     form = ActivationForm(user, request.POST or None)
     if request.method == "POST" and form.is_valid():

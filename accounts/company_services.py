@@ -152,6 +152,19 @@ def user_for_activation_token(token: str) -> User | None:
     return user
 
 
+def activation_link_was_used(token: str) -> User | None:
+    """The account of a genuine, unexpired activation link whose password is set since: the
+    link did its work (a second click, the email opened again), which is not an error."""
+    try:
+        pk, _state = signing.loads(token, salt=ACTIVATION_SALT, max_age=ACTIVATION_MAX_AGE)
+    except (signing.BadSignature, ValueError, TypeError):
+        return None
+    user = User.objects.filter(pk=pk, is_active=True).first()
+    if user is None or not user.has_usable_password():
+        return None
+    return user
+
+
 def activation_url(user: User) -> str:
     path = reverse("access:activate", args=[make_activation_token(user)])
     return f"{settings.SITE_URL}{path}"

@@ -124,8 +124,16 @@ def test_activation_link_opens_a_page_and_only_post_sets_the_password(client, ne
     new_employee.refresh_from_db()
     assert new_employee.check_password("Fresh-Password-2026")
     assert new_employee.email_verified and not new_employee.must_change_password
-    # Single use.
-    assert client.get(path).status_code == 400
+    # Single use: opened again, it says the account is ready and offers the sign-in.
+    response = client.get(path, follow=True)
+    assert response.redirect_chain[-1][0] == f"/account/login/?user={new_employee.username}"
+    assert "Your account is already activated." in response.content.decode()
+    response = client.post(
+        path, {"new_password1": "Other-Password-2026x", "new_password2": "Other-Password-2026x"}
+    )
+    assert response.status_code == 302  # nothing set a second time
+    new_employee.refresh_from_db()
+    assert new_employee.check_password("Fresh-Password-2026")
 
 
 def test_activation_with_mismatched_passwords_is_a_400(client, new_employee):
