@@ -52,14 +52,27 @@ def link_in(mail, base_url: str) -> str:
     return f"{base_url}{url}"
 
 
-def test_manager_creates_an_employee_who_activates_and_signs_in(
-    live_server, page: Page, mailoutbox, tmp_path
-):
+def _nordwind_manager():
+    """A company with its Security Manager, who signs in with the TOTP device returned."""
     from accounts.models import Company
 
     company = Company.objects.create(name="Nordwind Logistik GmbH", customer_number="10234")
     manager = make_user("c10234.sm", company=company, group=roles.SECURITY_MANAGERS)
     device = TOTPDevice.objects.create(user=manager, name="default", confirmed=True)
+    return company, manager, device
+
+
+def _preview_import(page: Page, live_server, csv_file) -> None:
+    page.goto(f"{live_server.url}/manage/employees/import/")
+    page.locator("input[name=file]").set_input_files(str(csv_file))
+    page.get_by_role("button", name="Preview").click()
+
+
+def test_manager_creates_an_employee_who_activates_and_signs_in(
+    live_server, page: Page, mailoutbox, tmp_path
+):
+
+    company, manager, device = _nordwind_manager()
 
     sign_in(page, live_server.url, manager.username, PASSWORD, device)
     page.get_by_role("link", name="Company").click()
@@ -262,19 +275,14 @@ def test_an_initial_password_to_hand_over_is_on_one_line_on_a_phone(live_server,
 def test_the_import_button_counts_the_rows_ticked_to_create_anyway(
     live_server, page: Page, tmp_path
 ):
-    from accounts.models import Company
 
-    company = Company.objects.create(name="Nordwind Logistik GmbH", customer_number="10234")
-    manager = make_user("c10234.sm", company=company, group=roles.SECURITY_MANAGERS)
-    device = TOTPDevice.objects.create(user=manager, name="default", confirmed=True)
+    company, manager, device = _nordwind_manager()
     make_user("c10234.km", company=company, first_name="Karl", last_name="Maier")
     csv_file = tmp_path / "people.csv"
     csv_file.write_text("first_name,last_name\nKarl,Maier\nAnna,Berg\nAnna,Berg\n")
 
     sign_in(page, live_server.url, manager.username, PASSWORD, device)
-    page.goto(f"{live_server.url}/manage/employees/import/")
-    page.locator("input[name=file]").set_input_files(str(csv_file))
-    page.get_by_role("button", name="Preview").click()
+    _preview_import(page, live_server, csv_file)
     expect(page.get_by_role("heading", level=1)).to_have_text("Import preview")
     button = page.locator("button[data-import-ready]")
     expect(button).to_have_text("Import 1 row")  # the script counted: nothing ticked yet
@@ -294,19 +302,14 @@ def test_the_import_button_counts_the_rows_ticked_to_create_anyway(
 def test_a_double_click_on_import_sends_it_once_and_shows_the_passwords(
     live_server, page: Page, tmp_path
 ):
-    from accounts.models import Company
 
-    company = Company.objects.create(name="Nordwind Logistik GmbH", customer_number="10234")
-    manager = make_user("c10234.sm", company=company, group=roles.SECURITY_MANAGERS)
-    device = TOTPDevice.objects.create(user=manager, name="default", confirmed=True)
+    company, manager, device = _nordwind_manager()
     csv_file = tmp_path / "people.csv"
     rows = "".join(f"Anna,Berg{n}\n" for n in range(12))  # no address: passwords to hand over
     csv_file.write_text("first_name,last_name\n" + rows)
 
     sign_in(page, live_server.url, manager.username, PASSWORD, device)
-    page.goto(f"{live_server.url}/manage/employees/import/")
-    page.locator("input[name=file]").set_input_files(str(csv_file))
-    page.get_by_role("button", name="Preview").click()
+    _preview_import(page, live_server, csv_file)
     confirms = []
 
     def slow_server(route):  # as with a real import that sends emails: the second click lands
@@ -327,19 +330,14 @@ def test_a_double_click_on_import_sends_it_once_and_shows_the_passwords(
 def test_the_imported_initial_passwords_read_on_one_line_on_a_phone(
     live_server, page: Page, tmp_path
 ):
-    from accounts.models import Company
 
-    company = Company.objects.create(name="Nordwind Logistik GmbH", customer_number="10234")
-    manager = make_user("c10234.sm", company=company, group=roles.SECURITY_MANAGERS)
-    device = TOTPDevice.objects.create(user=manager, name="default", confirmed=True)
+    company, manager, device = _nordwind_manager()
     csv_file = tmp_path / "people.csv"
     csv_file.write_text("first_name,last_name\nZoë,Ängström-Kowalczyk\nÉmile,Dubois\n")
 
     page.set_viewport_size({"width": 390, "height": 844})
     sign_in(page, live_server.url, manager.username, PASSWORD, device)
-    page.goto(f"{live_server.url}/manage/employees/import/")
-    page.locator("input[name=file]").set_input_files(str(csv_file))
-    page.get_by_role("button", name="Preview").click()
+    _preview_import(page, live_server, csv_file)
     page.get_by_role("button", name="Import 2 rows").click()
     password = page.locator("code.secret").first
     expect(password).to_be_visible()
@@ -352,11 +350,8 @@ def test_the_imported_initial_passwords_read_on_one_line_on_a_phone(
 
 
 def test_manager_corrects_an_employees_name_on_a_phone(live_server, page: Page, tmp_path):
-    from accounts.models import Company
 
-    company = Company.objects.create(name="Nordwind Logistik GmbH", customer_number="10234")
-    manager = make_user("c10234.sm", company=company, group=roles.SECURITY_MANAGERS)
-    device = TOTPDevice.objects.create(user=manager, name="default", confirmed=True)
+    company, manager, device = _nordwind_manager()
     employee = make_user("c10234.as", company=company, first_name="Anna", last_name="Schmit")
 
     sign_in(page, live_server.url, manager.username, PASSWORD, device)
@@ -378,11 +373,8 @@ def test_manager_corrects_an_employees_name_on_a_phone(live_server, page: Page, 
 
 
 def test_the_policy_page_warns_how_many_must_set_up_a_second_factor(live_server, page: Page):
-    from accounts.models import Company
 
-    company = Company.objects.create(name="Nordwind Logistik GmbH", customer_number="10234")
-    manager = make_user("c10234.sm", company=company, group=roles.SECURITY_MANAGERS)
-    device = TOTPDevice.objects.create(user=manager, name="default", confirmed=True)
+    company, manager, device = _nordwind_manager()
     make_user("c10234.aa", company=company)
     make_user("c10234.bb", company=company)
 
