@@ -141,28 +141,31 @@ def make_activation_token(user: User) -> str:
     return signing.dumps([user.pk, _activation_state(user)], salt=ACTIVATION_SALT)
 
 
-def user_for_activation_token(token: str) -> User | None:
+def _activation_link_account(token: str) -> tuple[User, str] | None:
+    """The active account of a genuine, unexpired activation link, with the state it was
+    made for."""
     try:
         pk, state = signing.loads(token, salt=ACTIVATION_SALT, max_age=ACTIVATION_MAX_AGE)
     except (signing.BadSignature, ValueError, TypeError):
         return None
     user = User.objects.filter(pk=pk, is_active=True).first()
-    if user is None or not constant_time_compare(str(state), _activation_state(user)):
+    return (user, str(state)) if user is not None else None
+
+
+def user_for_activation_token(token: str) -> User | None:
+    found = _activation_link_account(token)
+    if found is None or not constant_time_compare(found[1], _activation_state(found[0])):
         return None
-    return user
+    return found[0]
 
 
 def activation_link_was_used(token: str) -> User | None:
     """The account of a genuine, unexpired activation link whose password is set since: the
     link did its work (a second click, the email opened again), which is not an error."""
-    try:
-        pk, _state = signing.loads(token, salt=ACTIVATION_SALT, max_age=ACTIVATION_MAX_AGE)
-    except (signing.BadSignature, ValueError, TypeError):
+    found = _activation_link_account(token)
+    if found is None or not found[0].has_usable_password():
         return None
-    user = User.objects.filter(pk=pk, is_active=True).first()
-    if user is None or not user.has_usable_password():
-        return None
-    return user
+    return found[0]
 
 
 def activation_url(user: User) -> str:
@@ -447,9 +450,9 @@ IMPORT_MAX_ROWS = 500
 IMPORT_COLUMN_ALIASES = {
     "first_name": ("firstname", "givenname", "vorname", "nombre"),
     "last_name": ("lastname", "surname", "familyname", "nachname", "apellido", "apellidos"),
-    "email": ("email", "mail", "emailaddress", "emailadresse", "correo", "correoelectronico"),
-    "phone": ("phone", "phonenumber", "telefon", "telefonnummer", "telefono", "movil"),
-    "language": ("language", "sprache", "idioma"),
+    "email": ("mail", "emailaddress", "emailadresse", "correo", "correoelectronico"),
+    "phone": ("phonenumber", "telefon", "telefonnummer", "telefono", "movil"),
+    "language": ("sprache", "idioma"),
 }
 
 

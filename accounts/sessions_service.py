@@ -53,6 +53,9 @@ def hash_key(key: str | None) -> str:
     return hashlib.sha256((key or "").encode()).hexdigest()
 
 
+UNKNOWN_FAMILY = "Other"  # ua-parser's name for a browser or system it does not recognise
+
+
 def describe_user_agent(user_agent: str) -> tuple[str, str]:
     """("Chrome 120", "Windows 10") from a User-Agent header; "" for what the parser does not
     know (it says "Other", an English word in German and Spanish pages)."""
@@ -65,9 +68,6 @@ def describe_user_agent(user_agent: str) -> tuple[str, str]:
     if parsed.os.family != UNKNOWN_FAMILY:
         os_name = " ".join(filter(None, [parsed.os.family, parsed.os.version_string]))
     return browser[:100], os_name[:100]
-
-
-UNKNOWN_FAMILY = "Other"  # ua-parser's name for a browser or system it does not recognise
 
 
 def _activity_interval() -> float:
