@@ -94,6 +94,8 @@ class PortalLoginView(SecondFactorLoginMixin, LoginView):
     """
 
     PREFIX = "login_view"  # of the wizard's form fields and its data in the session
+    STEP_PARAMETER = "step"  # of the URL a step is shown at after a POST (_step_url)
+    TIMED_OUT_KEY = "timed_out"
     IDENTIFY_STEP = "identify"
     FIRST_STEP = IDENTIFY_STEP
     template_name = "accounts/login.html"
@@ -127,6 +129,11 @@ class PortalLoginView(SecondFactorLoginMixin, LoginView):
             # Back to the sign-in page (the back button, a bookmark) while signed in. With a
             # "next" it stays: a page that asks for a stronger sign-in sends people here.
             return redirect(settings.LOGIN_REDIRECT_URL)
+        resumed = self._resume_step(request.GET.get(self.STEP_PARAMETER, ""))
+        if resumed is not None:
+            return resumed
+        if self.storage.data.pop(self.TIMED_OUT_KEY, False):
+            self.show_timeout_error = True
         response = super().get(request, *args, **kwargs)
         # The first page only asks for a user name. A visitor without a session (or a crawler)
         # who goes no further leaves no session in the store: the wizard's empty storage is
@@ -141,6 +148,43 @@ class PortalLoginView(SecondFactorLoginMixin, LoginView):
             # After the page is rendered: the template reads the wizard's current step.
             response.add_post_render_callback(drop_empty_wizard)
         return response
+
+    def _resume_step(self, step: str):
+        """The step a redirect after a POST names (`_step_url`), rendered again from the
+        wizard's storage; None when it is not the step the wizard is at (then it starts
+        over, as a plain visit of the sign-in page does)."""
+        if not step or step != self.storage.current_step or step not in self.get_form_list():
+            return None
+        if self.expired and self.step_requires_authentication(step):
+            self.show_timeout_error = True
+            return None
+        form = self.get_form(
+            data=self.storage.current_step_data, files=self.storage.current_step_files
+        )
+        return self.render(form)
+
+    def _step_url(self, step: str) -> str:
+        """This page at `step`: each step the wizard moves to is answered with a redirect to
+        it, so that reload and the back button never post a password or code again (the
+        browser's "Confirm form resubmission"). `next` comes along for after the sign-in."""
+        params = {}
+        if step != self.steps.first:
+            params[self.STEP_PARAMETER] = step
+        next_url = self.get_redirect_url()
+        if next_url:
+            params[self.redirect_field_name] = next_url
+        query = f"?{urlencode(params)}" if params else ""
+        return f"{self.request.path}{query}"
+
+    def render_next_step(self, form, **kwargs):
+        self.storage.current_step = self.steps.next
+        return HttpResponseRedirect(self._step_url(self.storage.current_step), status=303)
+
+    def render_goto_step(self, goto_step, **kwargs):
+        self.storage.current_step = goto_step
+        if self.show_timeout_error:
+            self.storage.data[self.TIMED_OUT_KEY] = True  # said by the first step's form
+        return HttpResponseRedirect(self._step_url(goto_step), status=303)
 
     def post(self, *args, **kwargs):
         # Only going back to a real step checks no password: formtools ignores any other

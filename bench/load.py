@@ -230,7 +230,7 @@ def identified_session(server: Server, username: str) -> str:
         server, {"csrftoken": CSRF_SECRET}, "identify", **{"identify-username": username}
     )
     session = _set_cookie(headers, "sessionid")
-    if status != 200 or not session:
+    if status != 303 or not session:
         raise RuntimeError(f"identifier step for {username} answered {status}")
     return session
 
@@ -241,7 +241,7 @@ def sign_in(server: Server, username: str, password: str, totp_key: str | None =
     cookies = {"csrftoken": CSRF_SECRET, "sessionid": session}
     status, headers = _login_step(server, cookies, "auth", **{"auth-password": password})
     if totp_key:
-        if status != 200:
+        if status != 303:
             raise RuntimeError(
                 f"password step for {username} answered {status}, not the token step"
             )

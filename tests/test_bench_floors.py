@@ -18,7 +18,7 @@ def _identified_client(client, user):
         "/account/login/",
         {"login_view-current_step": "identify", "identify-username": user.username},
     )
-    assert response.status_code == 200
+    assert response.status_code == 303
     assert client.session[WIZARD_SESSION_KEY]["identifier"] == user.username
     return client
 

@@ -6,7 +6,7 @@ import pytest
 from django.utils import timezone
 
 from accounts.models import SecurityEvent
-from conftest import PASSWORD
+from conftest import PASSWORD, sign_in_step
 
 from .helpers import link_in, page_text
 
@@ -16,13 +16,13 @@ URL = "/account/login/"
 
 
 def _identify(client, identifier, url=URL):
-    return client.post(
-        url, {"login_view-current_step": "identify", "identify-username": identifier}
+    return sign_in_step(
+        client, url, {"login_view-current_step": "identify", "identify-username": identifier}
     )
 
 
 def _password(client, password, url=URL):
-    return client.post(url, {"login_view-current_step": "auth", "auth-password": password})
+    return sign_in_step(client, url, {"login_view-current_step": "auth", "auth-password": password})
 
 
 def test_an_unknown_user_gets_the_password_page_too(client, outsider):

@@ -6,7 +6,7 @@ import pytest
 from django.conf import settings
 
 from accounts import services
-from conftest import PASSWORD
+from conftest import PASSWORD, sign_in_step
 
 pytestmark = pytest.mark.django_db
 URL = "/account/login/"
@@ -19,12 +19,14 @@ def throttled_ip(rf):
 
 
 def _identify(client, user):
-    client.post(URL, {"login_view-current_step": "identify", "identify-username": user.username})
+    sign_in_step(
+        client, URL, {"login_view-current_step": "identify", "identify-username": user.username}
+    )
 
 
 def _password(client, password, **extra):
     data = {"login_view-current_step": "auth", "auth-password": password, **extra}
-    return client.post(URL, data)
+    return sign_in_step(client, URL, data)
 
 
 @pytest.mark.parametrize("goto", ["x", "", "token", "backup", "auth "])

@@ -6,19 +6,20 @@ import pytest
 from django.core.cache import cache
 
 from accounts.models import SecurityEvent, User
+from conftest import sign_in_step
 
 LOGIN = "/account/login/"
 
 
 def identify(client, identifier):
-    return client.post(
-        LOGIN, {"login_view-current_step": "identify", "identify-username": identifier}
+    return sign_in_step(
+        client, LOGIN, {"login_view-current_step": "identify", "identify-username": identifier}
     )
 
 
 def enter_password(client, password, **extra):
-    return client.post(
-        LOGIN, {"login_view-current_step": "auth", "auth-password": password, **extra}
+    return sign_in_step(
+        client, LOGIN, {"login_view-current_step": "auth", "auth-password": password, **extra}
     )
 
 
@@ -68,8 +69,8 @@ def test_unknown_user_and_wrong_password_get_the_same_answer(client, employee_a)
 @pytest.mark.django_db
 def test_not_you_goes_back_to_the_first_page(client, employee_a):
     identify(client, employee_a.username)
-    response = client.post(
-        LOGIN, {"login_view-current_step": "auth", "wizard_goto_step": "identify"}
+    response = sign_in_step(
+        client, LOGIN, {"login_view-current_step": "auth", "wizard_goto_step": "identify"}
     )
     assert 'name="identify-username"' in response.content.decode()
 
@@ -260,3 +261,68 @@ def test_the_first_page_restarts_a_sign_in_in_progress(client, employee_a):
     # The session that exists is kept (reset to the first step), not thrown away.
     assert enter_password(client, "whatever").status_code in (200, 400)
     assert 'name="identify-username"' in client.get(LOGIN).content.decode()
+
+
+@pytest.mark.django_db
+def test_each_step_is_answered_with_a_redirect_to_a_page_that_survives_reloading(
+    client, employee_a, password
+):
+    """Post, redirect, get: the back button and reload never post the form again."""
+    response = client.post(
+        LOGIN, {"login_view-current_step": "identify", "identify-username": employee_a.username}
+    )
+    assert response.status_code == 303
+    assert response["Location"] == f"{LOGIN}?step=auth"
+    for _reload in range(2):
+        page = client.get(response["Location"])
+        assert page.status_code == 200
+        assert 'name="auth-password"' in page.content.decode()
+        assert employee_a.username in page.content.decode()
+    signed_in = client.post(
+        response["Location"], {"login_view-current_step": "auth", "auth-password": password}
+    )
+    assert signed_in.status_code == 302
+    assert signed_in["Location"] == "/dashboard/"
+    # Back to the password page after signing in: the dashboard, not the form.
+    assert client.get(response["Location"])["Location"] == "/dashboard/"
+
+
+@pytest.mark.django_db
+def test_a_step_url_is_only_shown_at_the_step_the_wizard_is_at(client, employee_a):
+    # A new visitor (or a bookmark of the password page) starts at the first step.
+    assert 'name="identify-username"' in client.get(f"{LOGIN}?step=auth").content.decode()
+    identify(client, employee_a.username)
+    # A step the wizard has not reached is not shown: the sign-in starts over.
+    content = client.get(f"{LOGIN}?step=token").content.decode()
+    assert 'name="identify-username"' in content
+    assert 'name="auth-password"' not in client.get(f"{LOGIN}?step=auth").content.decode()
+
+
+@pytest.mark.django_db
+def test_the_redirects_between_steps_keep_a_safe_next_and_drop_another(
+    client, employee_a, password
+):
+    fields = {"login_view-current_step": "identify", "identify-username": employee_a.username}
+    kept = client.post(f"{LOGIN}?next=/tickets/new/", fields)
+    assert kept["Location"] == f"{LOGIN}?step=auth&next=%2Ftickets%2Fnew%2F"
+    signed_in = client.post(
+        kept["Location"], {"login_view-current_step": "auth", "auth-password": password}
+    )
+    assert signed_in["Location"] == "/tickets/new/"
+
+    client.logout()
+    dropped = client.post(f"{LOGIN}?next=https://evil.example/", fields)
+    assert dropped["Location"] == f"{LOGIN}?step=auth"
+
+
+@pytest.mark.django_db
+def test_not_you_redirects_to_an_empty_first_step(client, employee_a):
+    identify(client, employee_a.username)
+    response = client.post(
+        f"{LOGIN}?step=auth", {"login_view-current_step": "auth", "wizard_goto_step": "identify"}
+    )
+    assert response.status_code == 303
+    assert response["Location"] == LOGIN
+    content = client.get(LOGIN).content.decode()
+    assert 'name="identify-username"' in content
+    assert employee_a.username not in content

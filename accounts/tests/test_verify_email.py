@@ -9,7 +9,7 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from accounts import services, tokens
 from accounts.models import SecurityEvent
-from conftest import make_user
+from conftest import make_user, sign_in_step
 
 from .helpers import link_in
 
@@ -134,12 +134,15 @@ def test_an_unverified_user_must_verify_after_signing_in(client, newcomer, sign_
 
 
 def test_the_unverified_address_is_not_mentioned_before_a_correct_password(client, newcomer):
-    client.post(
+    sign_in_step(
+        client,
         "/account/login/",
         {"login_view-current_step": "identify", "identify-username": newcomer.username},
     )
-    response = client.post(
-        "/account/login/", {"login_view-current_step": "auth", "auth-password": "wrong-one-123"}
+    response = sign_in_step(
+        client,
+        "/account/login/",
+        {"login_view-current_step": "auth", "auth-password": "wrong-one-123"},
     )
     text = response.content.decode().lower()
     assert "verif" not in text

@@ -1,5 +1,5 @@
--- The full sign-in as a browser does it: the identifier page, the user name, the password,
--- then the dashboard it lands on. One connection per thread, so the state below is the
+-- The full sign-in as a browser does it: the identifier page, the user name, the password
+-- page it is redirected to, the password, then the dashboard it lands on. One connection per thread, so the state below is the
 -- state of one browser. Users come from BENCH_USERS (one user name per line).
 -- wrk keeps only the last of several Set-Cookie headers; Django sets the session cookie
 -- last (SessionMiddleware is outermost), and anything else counts as a wrong answer.
@@ -46,6 +46,11 @@ function request()
   elseif step == "identify" then
     return post("login_view-current_step=identify&identify-username=" .. users[user_index],
       "csrftoken=" .. csrf .. "; " .. browser())
+  elseif step == "password_page" then
+    return wrk.format("GET", "/account/login/?step=auth", {
+      ["X-Forwarded-Proto"] = "https",
+      ["Cookie"] = "csrftoken=" .. csrf .. "; sessionid=" .. session .. "; " .. browser(),
+    })
   elseif step == "password" then
     return post("login_view-current_step=auth&auth-password=" .. password,
       "csrftoken=" .. csrf .. "; sessionid=" .. session .. "; " .. browser())
@@ -71,7 +76,9 @@ function response(status, headers, body)
     if status == 200 then step = "identify" else fail() end
   elseif step == "identify" then
     session = session_from(headers)
-    if status == 200 and session then step = "password" else fail() end
+    if status == 303 and session then step = "password_page" else fail() end
+  elseif step == "password_page" then
+    if status == 200 then step = "password" else fail() end
   elseif step == "password" then
     session = session_from(headers)
     if status == 302 and session then step = "dashboard" else fail() end

@@ -11,6 +11,7 @@ from django_otp.plugins.otp_email.models import EmailDevice
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from accounts.reauth import AUTH_AT
+from conftest import sign_in_step
 from mfa import protocol
 from mfa.models import PushDevice
 
@@ -102,12 +103,14 @@ def to_token_step(client, sign_in):
 
 
 def token_post(client, token, step="token"):
-    return client.post(LOGIN, {"login_view-current_step": step, f"{step}-otp_token": token})
+    return sign_in_step(
+        client, LOGIN, {"login_view-current_step": step, f"{step}-otp_token": token}
+    )
 
 
 def choose_device(client, device, step="token"):
-    return client.post(
-        LOGIN, {"login_view-current_step": step, "challenge_device": device.persistent_id}
+    return sign_in_step(
+        client, LOGIN, {"login_view-current_step": step, "challenge_device": device.persistent_id}
     )
 
 

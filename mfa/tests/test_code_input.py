@@ -9,6 +9,7 @@ import pytest
 from cryptography.hazmat.primitives.asymmetric import ed25519
 from django.http import Http404
 
+from conftest import sign_in_step
 from mfa import protocol, services
 from mfa.tests.conftest import LOGIN, current_code, token_post
 
@@ -54,7 +55,7 @@ def test_a_non_ascii_backup_code_is_a_wrong_code(
     totp_device(employee_a)
     services.regenerate_backup_codes(None, employee_a)
     to_token_step(employee_a)
-    client.post(LOGIN, {"login_view-current_step": "token", "wizard_goto_step": "backup"})
+    sign_in_step(client, LOGIN, {"login_view-current_step": "token", "wizard_goto_step": "backup"})
     response = token_post(client, code, step="backup")
     assert response.status_code == 400
     assert INVALID in response.content.decode()

@@ -9,7 +9,7 @@ from django.utils import timezone
 
 from accounts.models import SecurityEvent
 from accounts.tests.helpers import assert_title_is_the_heading
-from conftest import PASSWORD
+from conftest import PASSWORD, sign_in_step
 from mfa import services
 from mfa.tests.conftest import LOGIN, choose_device, current_code, token_post
 
@@ -117,6 +117,18 @@ def test_the_half_signed_in_state_expires_after_ten_minutes(
     assert not _signed_in(client)
 
 
+def test_reloading_the_code_step_after_ten_minutes_says_the_sign_in_timed_out(
+    client, employee_a, totp_device, to_token_step
+):
+    totp_device(employee_a)
+    to_token_step(employee_a)
+    assert 'name="token-otp_token"' in client.get(f"{LOGIN}?step=token").content.decode()
+    with time_machine.travel(time.time() + 601, tick=False):
+        content = client.get(f"{LOGIN}?step=token").content.decode()
+    assert 'name="identify-username"' in content
+    assert "timed out" in content
+
+
 def test_it_offers_the_users_default_and_lets_them_switch(
     client, employee_a, totp_device, email_device, to_token_step, mailoutbox
 ):
@@ -184,14 +196,14 @@ def test_a_backup_code_signs_in_once_and_is_logged_and_notified(
     codes = services.regenerate_backup_codes(None, employee_a)
     mailoutbox.clear()
     to_token_step(employee_a)
-    client.post(LOGIN, {"login_view-current_step": "token", "wizard_goto_step": "backup"})
+    sign_in_step(client, LOGIN, {"login_view-current_step": "token", "wizard_goto_step": "backup"})
     response = token_post(client, codes[0], step="backup")
     assert response.status_code == 302
     assert SecurityEvent.objects.filter(user=employee_a, kind=Kind.BACKUP_CODE_USED).exists()
     assert "backup code was just used" in mailoutbox[-1].body
     client.post("/account/logout/")
     to_token_step(employee_a)
-    client.post(LOGIN, {"login_view-current_step": "token", "wizard_goto_step": "backup"})
+    sign_in_step(client, LOGIN, {"login_view-current_step": "token", "wizard_goto_step": "backup"})
     assert token_post(client, codes[0], step="backup").status_code == 400
 
 
@@ -210,7 +222,7 @@ def test_push_sign_in_needs_the_matching_number_and_is_single_use(
         client, challenge["id"], {"decision": "approve", "number": number}
     ).json() == {"status": "approved"}
     assert client.get("/mfa/push/sign-in-status/").json() == {"status": "approved"}
-    response = client.post(LOGIN, {"login_view-current_step": "token"})
+    response = sign_in_step(client, LOGIN, {"login_view-current_step": "token"})
     assert response.status_code == 302
     assert _signed_in(client)
     assert client.get("/mfa/push/sign-in-status/").json() == {"status": "none"}
@@ -226,7 +238,7 @@ def test_a_wrong_number_refuses_the_sign_in_logs_and_emails(
     wrong = next(n for n in challenge["choices"] if n != number)
     answer = handset.answer(client, challenge["id"], {"decision": "approve", "number": wrong})
     assert answer.json() == {"status": "denied"}
-    response = client.post(LOGIN, {"login_view-current_step": "token"})
+    response = sign_in_step(client, LOGIN, {"login_view-current_step": "token"})
     assert "denied on your phone" in response.content.decode()
     assert not _signed_in(client)
     assert SecurityEvent.objects.filter(user=employee_a, kind=Kind.PUSH_DENIED).exists()
@@ -250,7 +262,7 @@ def test_an_approval_of_another_attempt_does_not_sign_this_browser_in(
     mine_id = PushChallenge.objects.get(attempt_digest=digest(f"attempt:{attempt}")).public_id
     mine = next(c for c in handset.pending(client).json()["challenges"] if c["id"] == mine_id)
     handset.answer(client, mine["id"], {"decision": "approve", "number": number})
-    assert attacker.post(LOGIN, {"login_view-current_step": "token"}).status_code == 400
+    assert sign_in_step(attacker, LOGIN, {"login_view-current_step": "token"}).status_code == 400
     assert attacker.get("/dashboard/").status_code == 302
 
 
@@ -341,16 +353,18 @@ def test_every_sign_in_step_has_its_own_tab_title_under_the_heading_sign_in(
         default_device=app.persistent_id
     )
     steps = {"identify": client.get(LOGIN)}
-    steps["password"] = client.post(
-        LOGIN, {"login_view-current_step": "identify", "identify-username": employee_a.username}
+    steps["password"] = sign_in_step(
+        client,
+        LOGIN,
+        {"login_view-current_step": "identify", "identify-username": employee_a.username},
     )
-    steps["app"] = client.post(
-        LOGIN, {"login_view-current_step": "auth", "auth-password": PASSWORD}
+    steps["app"] = sign_in_step(
+        client, LOGIN, {"login_view-current_step": "auth", "auth-password": PASSWORD}
     )
     steps["email"] = choose_device(client, mailbox)
     steps["push"] = choose_device(client, handset.device)
-    steps["backup"] = client.post(
-        LOGIN, {"login_view-current_step": "token", "wizard_goto_step": "backup"}
+    steps["backup"] = sign_in_step(
+        client, LOGIN, {"login_view-current_step": "token", "wizard_goto_step": "backup"}
     )
     titles = {}
     for name, response in steps.items():
@@ -403,7 +417,7 @@ def test_trusted_browsers_are_not_mentioned_where_the_company_does_not_allow_the
 ):
     device = totp_device(employee_a)
     to_token_step(employee_a)
-    client.post(
-        LOGIN, {"login_view-current_step": "token", "token-otp_token": current_code(device)}
+    sign_in_step(
+        client, LOGIN, {"login_view-current_step": "token", "token-otp_token": current_code(device)}
     )
     assert "Trusted browsers" not in client.get("/account/security/two-factor/").content.decode()

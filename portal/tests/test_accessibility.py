@@ -12,6 +12,7 @@ from django.conf import settings
 from django.test import Client
 
 from accounts.tests.manage_helpers import sign_in_verified
+from conftest import sign_in_step
 from tickets import services
 from tickets.models import Category
 
@@ -95,12 +96,13 @@ def test_the_queue_has_unique_ids_and_names_a_wrong_filter(client, agent, employ
 
 
 def test_a_wrong_password_is_tied_to_the_password_field(client, employee_a):
-    client.post(
+    sign_in_step(
+        client,
         "/account/login/",
         {"login_view-current_step": "identify", "identify-username": employee_a.username},
     )
-    html = client.post(
-        "/account/login/", {"login_view-current_step": "auth", "auth-password": "wrong"}
+    html = sign_in_step(
+        client, "/account/login/", {"login_view-current_step": "auth", "auth-password": "wrong"}
     ).text
     field = re.search(r'<input type="password" name="auth-password"[^>]*>', html)[0]
     assert 'aria-invalid="true"' in field

@@ -190,3 +190,26 @@ def test_the_profile_offers_the_devices_time_zone(live_server, page: Page):
     page.goto(f"{live_server.url}/account/profile/")
     expect(page.get_by_label("Time zone")).to_have_value("America/Bogota")
     expect(page.get_by_text("This device is set to")).to_be_hidden()
+
+
+def test_back_and_reload_during_and_after_sign_in_ask_nothing(live_server, page: Page):
+    """Each sign-in step is answered with a redirect to a page of its own: reloading a step
+    shows it again, and the back button after signing in asks no "Confirm form
+    resubmission" (the browser's error page) but shows the dashboard."""
+    make_user("c10001.bk", first_name="Berta", last_name="Koch")
+    page.goto(f"{live_server.url}/account/login/")
+    page.get_by_label("User").fill("c10001.bk")
+    page.get_by_role("button", name="Next").click()
+    expect(page.get_by_label("Password")).to_be_visible()
+
+    page.reload()
+    expect(page.get_by_label("Password")).to_be_visible()
+    expect(page.get_by_text("c10001.bk")).to_be_visible()
+
+    page.get_by_label("Password").fill(PASSWORD)
+    page.get_by_role("button", name="Next").click()
+    expect(page).to_have_url(re.compile(r"/dashboard/$"))
+
+    page.go_back()
+    expect(page).to_have_url(re.compile(r"/dashboard/$"))
+    expect(page.get_by_role("heading", level=1)).to_be_visible()

@@ -52,7 +52,9 @@ def sign_in(browser: Browser, username: str, password: str):
     page = browser.get("/account/login/")
     assert page.status == 200
     (username_field,) = page.form("text").inputs["text"]
-    page = browser.submit(page, {username_field: username}, "text")
+    response = browser.submit(page, {username_field: username}, "text")
+    assert (response.status, response.location) == (303, "/account/login/?step=auth")
+    page = browser.get(response.location)
     assert page.status == 200, page.text
     (password_field,) = page.form("password").inputs["password"]
     return browser.submit(page, {password_field: password}, "password")
