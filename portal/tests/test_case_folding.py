@@ -7,6 +7,7 @@ import sqlite3
 
 import pytest
 from django.db import IntegrityError, connection, transaction
+from django.db.models import F
 from django.db.models.functions import Lower, Upper
 from django.db.utils import ConnectionHandler
 
@@ -37,6 +38,19 @@ def test_iexact_still_takes_wildcards_literally():
     assert not User.objects.filter(email__iexact="%@example.com").exists()
     make_user("c10001.pc", email="100%_sure@example.com")
     assert User.objects.filter(email__iexact="100%_SURE@example.com").count() == 1
+
+
+def test_searches_fold_letters_beyond_ascii_and_take_wildcards_literally():
+    make_user("c10001.mm", first_name="ÜLL", last_name="MÜLLER-Ærø", email="100%_sure@example.com")
+    make_user("c10001.mx", first_name="X_L", last_name="Mxller")
+    users = User.objects.values_list("username", flat=True)
+    assert list(users.filter(last_name__icontains="müller")) == ["c10001.mm"]
+    assert list(users.filter(last_name__istartswith="mÜl")) == ["c10001.mm"]
+    assert list(users.filter(last_name__iendswith="ÆRØ")) == ["c10001.mm"]
+    assert list(users.filter(email__icontains="0%_S")) == ["c10001.mm"]
+    assert not users.filter(last_name__icontains="m_ller").exists()
+    # Against another column (the pattern operators): the same folding on both sides.
+    assert list(users.filter(last_name__icontains=F("first_name"))) == ["c10001.mm"]
 
 
 def test_user_names_differing_only_in_case_beyond_ascii_are_one_name():
