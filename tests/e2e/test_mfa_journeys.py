@@ -13,6 +13,7 @@ from playwright.sync_api import expect
 
 from conftest import PASSWORD
 from mfa import authenticator
+from mfa.models import BackupCode, digest
 
 pytestmark = pytest.mark.e2e
 
@@ -167,3 +168,23 @@ def test_backup_codes_can_be_downloaded_as_a_text_file(page, portal, employee_a)
     text = Path(download.path()).read_text(encoding="utf-8")
     assert f"Backup codes for {employee_a.username}" in text
     assert all(code in text for code in codes)
+
+
+def test_reloading_the_new_backup_codes_keeps_them_valid(page, portal, employee_a):
+    """The codes are shown once, in answer to the POST that made them. A reload (or back and
+    forward) must not post again: that would replace the codes just written down."""
+    device = TOTPDevice.objects.create(user=employee_a, name="Phone", confirmed=True)
+    sign_in_to_second_factor(page, portal, employee_a)
+    page.fill("#id_token-otp_token", _unused_code(device.config_url, employee_a))
+    page.click("#second-factor-submit")
+    expect(page).to_have_url(re.compile(r"/dashboard/$"))
+    page.goto(f"{portal}/account/security/two-factor/backup-codes/")
+    page.click("button:has-text('Create backup codes')")
+    codes = page.locator("#backup-codes code").all_inner_texts()
+    assert len(codes) >= 5
+    expect(page.get_by_role("button", name="Print")).to_be_visible()  # the page's script ran
+
+    page.reload()
+    expect(page.locator("#backup-codes")).to_have_count(0)
+    kept = BackupCode.objects.filter(device__user=employee_a).values_list("digest", flat=True)
+    assert sorted(kept) == sorted(digest(code.replace("-", "")) for code in codes)
