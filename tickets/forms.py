@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import codecs
 import zipfile
+from collections import Counter
 from pathlib import PurePath
 
 from django import forms
@@ -319,9 +320,29 @@ def is_assignable(user) -> bool:
     return agents_queryset().filter(pk=user.pk).exists()
 
 
-def agent_label(agent) -> str:
-    """How an agent is named in every assignee list."""
-    return agent.get_full_name() or agent.username
+def person_labels(people) -> dict[str, str]:
+    """User name -> how the page names the person: their full name, followed by the user
+    name where two people share the full name (or the user name alone, without one)."""
+    people = {person.username: person for person in people}
+    shared = Counter(person.get_full_name() for person in people.values())
+    labels = {}
+    for username, person in people.items():
+        name = person.get_full_name()
+        if not name:
+            labels[username] = username
+        elif shared[name] > 1:
+            labels[username] = f"{name} ({username})"
+        else:
+            labels[username] = name
+    return labels
+
+
+def agent_choices(agents: list) -> list[tuple[str, str]]:
+    """(id, label) of each agent for an assignee select. Agents who share a full name are told
+    apart by their user names, as the ticket's history names them (person_labels); the others
+    keep the name alone, which is all the list needs to be read quickly."""
+    labels = person_labels(agents)
+    return [(str(agent.pk), labels[agent.username]) for agent in agents]
 
 
 class AgentChoiceField(forms.ModelChoiceField):
@@ -334,14 +355,9 @@ class AgentChoiceField(forms.ModelChoiceField):
     def __init__(self, **kwargs):
         super().__init__(queryset=None, **kwargs)
 
-    def label_from_instance(self, obj) -> str:
-        return agent_label(obj)
-
     def offer(self, agents: list) -> None:
         self.queryset = agents_queryset()
-        self.choices = [("", self.empty_label)] + [
-            (agent.pk, self.label_from_instance(agent)) for agent in agents
-        ]
+        self.choices = [("", self.empty_label), *agent_choices(agents)]
 
 
 SORTS = {
@@ -392,7 +408,7 @@ class QueueFilterForm(forms.Form):
             ("", _("Anyone")),
             ("mine", _("Mine")),
             ("unassigned", _("Unassigned")),
-            *((str(a.pk), agent_label(a)) for a in agents),
+            *agent_choices(agents),
         ]
 
     def active_filters(self) -> list[tuple[str, str]]:
@@ -490,7 +506,7 @@ class BulkForm(forms.Form):
         self.fields["assignee"].choices = [
             ("", "—"),
             (self.UNASSIGNED, _("Unassigned")),
-            *((pk, agent_label(agent)) for pk, agent in self.agents.items()),
+            *agent_choices(agents),
         ]
 
     def clean(self):

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections import Counter
 from datetime import datetime, timedelta
 
 from django.conf import settings
@@ -17,7 +16,7 @@ from accounts import roles
 from accounts.emails import send_email, send_email_to_user
 from portal.prepared import PreparedQuery
 
-from .forms import agents_queryset
+from .forms import agents_queryset, person_labels
 from .models import (
     ALL,
     COMPANY,
@@ -425,23 +424,6 @@ def conversation(ticket: Ticket, *, staff: bool) -> list[Message]:
         message.attachment_list = attachments.get(message.pk, [])
         message.author_role = _author_role(message, ticket)
     return messages
-
-
-def person_labels(people) -> dict[str, str]:
-    """User name -> how the page names the person: their full name, followed by the user
-    name where two people share the full name (or the user name alone, without one)."""
-    people = {person.username: person for person in people}
-    shared = Counter(person.get_full_name() for person in people.values())
-    labels = {}
-    for username, person in people.items():
-        name = person.get_full_name()
-        if not name:
-            labels[username] = username
-        elif shared[name] > 1:
-            labels[username] = f"{name} ({username})"
-        else:
-            labels[username] = name
-    return labels
 
 
 def timeline(ticket: Ticket, agents: list) -> list[TicketEvent]:

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import re
 from datetime import timedelta
 
 import pytest
@@ -256,3 +257,47 @@ def test_every_cell_of_a_row_is_captioned_for_phones(client, make_ticket, employ
     content = client.get(URL).content.decode()
     for label in ("Priority", "Status", "Category", "Company", "Assignee", "Due"):
         assert f'<td data-label="{label}' in content  # times add their zone: "Due (CET/CEST)"
+
+
+def _options(html: str, select_name: str, after: str = "") -> list[str]:
+    """The labels of a select's options, in the part of the page after ``after``."""
+    html = html.split(after, 1)[1] if after else html
+    select = html.split(f'name="{select_name}"', 1)[1].split("</select>", 1)[0]
+    return re.findall(r"<option[^>]*>([^<]*)</option>", select)
+
+
+def test_agents_who_share_a_full_name_are_told_apart_in_every_assignee_select(
+    client, ticket_a, agent
+):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from accounts import roles
+    from conftest import make_user
+
+    def queue_page() -> tuple[str, int]:
+        client.get(URL)  # warm: session adoption, per-user caches
+        client.get(URL)
+        with CaptureQueriesContext(connection) as captured:
+            html = client.get(URL).content.decode()
+        return html, len(captured)
+
+    sign_in_verified(client, agent)
+    _html, queries = queue_page()
+    make_user("support.ana", group=roles.SUPPORT_AGENTS, first_name="Ana", last_name="Ruiz")
+    make_user("support.aruiz", group=roles.SUPPORT_AGENTS, first_name="Ana", last_name="Ruiz")
+    html, queries_with_namesakes = queue_page()
+    detail = client.get(f"/tickets/{ticket_a.pk}/").content.decode()
+    selects = {
+        "queue filter": _options(html, "assignee"),
+        "bulk bar": _options(html, "assignee", after='id="bulk-form"'),
+        "ticket page": _options(detail, "assignee"),
+    }
+    for where, labels in selects.items():
+        assert "Ana Ruiz (support.ana)" in labels, where
+        assert "Ana Ruiz (support.aruiz)" in labels, where
+        # A name nobody shares stays as it was: the user name would only be noise.
+        assert "Support Tester" in labels, where
+        assert "Ana Ruiz" not in labels, where
+    # The labels come from the one list of agents the page loads: no query per option.
+    assert queries_with_namesakes == queries
