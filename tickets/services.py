@@ -248,13 +248,19 @@ def change_status(ticket: Ticket, status: str, by) -> None:
         _notify_requester(ticket, "ticket_resolved", by=by)
 
 
+def _taken_meanwhile(ticket: Ticket, agent, assignee_seen: int | None) -> bool:
+    """Whether someone else than the page showed holds ``ticket`` now. One who let go of it
+    since leaves it to nobody: taking it then takes it from no one."""
+    return ticket.assignee_id not in (None, assignee_seen, agent.pk)
+
+
 @transaction.atomic
 def take_ticket(ticket: Ticket, agent, *, assignee_seen: int | None) -> None:
     """ "Assign to me" from a page that showed ``assignee_seen`` (None: unassigned). If someone
     took the ticket since, raise WorkflowError rather than take it over unseen: two agents who
     click at once would otherwise both read "assigned to you"."""
     ticket = Ticket.objects.select_for_update().get(pk=ticket.pk)
-    if ticket.assignee_id != assignee_seen and ticket.assignee_id != agent.pk:
+    if _taken_meanwhile(ticket, agent, assignee_seen):
         raise WorkflowError(
             _("%(name)s took this ticket a moment ago.")
             % {"name": ticket.assignee.get_full_name() or ticket.assignee.username}

@@ -101,3 +101,16 @@ def test_a_ticket_taken_meanwhile_by_another_agent_is_not_taken_over_unseen(
     client.post(url(ticket_a), {"assignee_seen": str(colleague.pk)})
     ticket_a.refresh_from_db()
     assert ticket_a.assignee == agent
+
+
+def test_a_ticket_unassigned_meanwhile_is_taken(client, ticket_a, agent):
+    """The page showed a colleague; the colleague let go of it since: taking it takes it from
+    nobody, so it is done (it used to fail naming the assignee it no longer has)."""
+    colleague = with_strong_factor(make_user("support.kim", group=roles.SUPPORT_AGENTS))
+    ticket_a.assign(colleague, colleague)
+    sign_in_verified(client, agent)
+    ticket_a.assign(None, colleague)  # after the page was shown
+    response = client.post(url(ticket_a), {"assignee_seen": str(colleague.pk)}, follow=True)
+    assert f"{ticket_a.reference} is assigned to you." in response.content.decode()
+    ticket_a.refresh_from_db()
+    assert ticket_a.assignee == agent
