@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import codecs
+import re
 import zipfile
 from collections import Counter
 from pathlib import PurePath
@@ -477,6 +478,29 @@ class TriageForm(forms.Form):
         self.fields["assignee"].offer(agents)
 
 
+SEEN_ROW = re.compile(r"(\d{1,18}):(\d{0,18})")
+
+
+class AssigneesSeenField(forms.Field):
+    """The assignees the queue page showed: one "ticket id:assignee id" per row (nothing after
+    the colon: unassigned). Cleans to {ticket id: assignee id or None}."""
+
+    widget = forms.MultipleHiddenInput
+
+    def to_python(self, value) -> dict[int, int | None]:
+        seen = {}
+        for row in value or []:
+            match = SEEN_ROW.fullmatch(str(row))
+            if match is None:
+                raise ValidationError(
+                    _("The queue page was out of date. Please reload it and try again."),
+                    code="invalid",
+                )
+            ticket, assignee = match.groups()
+            seen[int(ticket)] = int(assignee) if assignee else None
+        return seen
+
+
 class BulkForm(forms.Form):
     """Nothing is preselected: an untouched "Assign to" must not unassign a whole selection,
     so "Unassigned" is a choice of its own."""
@@ -496,8 +520,10 @@ class BulkForm(forms.Form):
         choices=[("", "—"), *((v, label) for v, label in Status.choices if v != Status.NEW)],
     )
 
-    # The bar's "Assign selected to me" button: an assignment to the agent who sends it.
+    # The bar's "Assign selected to me" button: an assignment to the agent who sends it, of
+    # the tickets whose assignee is still the one the page showed (services.take_tickets).
     mine = forms.BooleanField(required=False, widget=forms.HiddenInput)
+    assignee_seen = AssigneesSeenField(required=False)
 
     def __init__(self, *args, agents: list, me=None, **kwargs):
         super().__init__(*args, **kwargs)

@@ -268,6 +268,29 @@ def take_ticket(ticket: Ticket, agent, *, assignee_seen: int | None) -> None:
     ticket.assign(agent, agent)
 
 
+@transaction.atomic
+def take_tickets(tickets, agent, *, assignees_seen: dict) -> tuple[int, list[Ticket]]:
+    """The queue's "Assign selected to me": take_ticket's rule for many tickets, read and
+    locked in one query. ``assignees_seen`` maps a ticket's id to the assignee id the page
+    showed (missing or None: unassigned). Returns how many were taken, and the tickets left
+    alone because someone else took them meanwhile, with their ``assignee``."""
+    locked = (
+        Ticket.objects.filter(pk__in=[ticket.pk for ticket in tickets])
+        # Only the tickets' rows: PostgreSQL refuses to lock the nullable side of the join.
+        .select_for_update(of=("self",))
+        .select_related("assignee")
+        .order_by("pk")  # two agents' selections lock their common tickets in one order
+    )
+    taken, lost = 0, []
+    for ticket in locked:
+        if _taken_meanwhile(ticket, agent, assignees_seen.get(ticket.pk)):
+            lost.append(ticket)
+        else:
+            ticket.assign(agent, agent)
+            taken += 1
+    return taken, lost
+
+
 def triage(ticket: Ticket, by, *, assignee, priority: int, category, status: str) -> None:
     """Apply a support agent's triage form; an invalid status move raises WorkflowError."""
     with transaction.atomic():

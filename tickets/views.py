@@ -30,6 +30,7 @@ from .forms import (
     TriageForm,
     agents_queryset,
     is_assignable,
+    person_labels,
 )
 from .models import (
     Attachment,
@@ -96,6 +97,55 @@ def _render_detail(request, ticket: Ticket, *, reply_form=None, triage_form=None
         )
         ctx["events"] = services.timeline(ticket, agents)
     return render(request, "tickets/ticket_detail.html", ctx, status=status)
+
+
+def _taken_meanwhile_message(lost: list[Ticket], agents: list) -> str:
+    """Names the tickets "Assign selected to me" left alone, and who holds them now."""
+    labels = person_labels([*agents, *(ticket.assignee for ticket in lost)])
+    tickets = ", ".join(
+        _("%(reference)s (%(name)s)")
+        % {"reference": ticket.reference, "name": labels[ticket.assignee.username]}
+        for ticket in lost
+    )
+    return ngettext(
+        "%(count)d incident was taken by someone else meanwhile: %(tickets)s.",
+        "%(count)d incidents were taken by someone else meanwhile: %(tickets)s.",
+        len(lost),
+    ) % {"count": len(lost), "tickets": tickets}
+
+
+def _apply_bulk(request, data: dict, agents: list) -> None:
+    """Carry out the bulk bar's valid form and tell the agent how it went."""
+    refused, lost = 0, []
+    if data["mine"]:
+        changed, lost = services.take_tickets(
+            data["tickets"], request.user, assignees_seen=data["assignee_seen"]
+        )
+    else:
+        changed, refused = services.bulk_update(
+            data["tickets"],
+            request.user,
+            action=data["action"],
+            assignee=data["assignee"],
+            status=data["status"],
+        )
+    messages.success(
+        request,
+        ngettext("%(count)d ticket updated.", "%(count)d tickets updated.", changed)
+        % {"count": changed},
+    )
+    if refused:
+        messages.error(
+            request,
+            ngettext(
+                "%(count)d ticket cannot make that status move.",
+                "%(count)d tickets cannot make that status move.",
+                refused,
+            )
+            % {"count": refused},
+        )
+    if lost:
+        messages.error(request, _taken_meanwhile_message(lost, agents))
 
 
 # --- Customers ---------------------------------------------------------------------------
@@ -276,31 +326,10 @@ def queue(request):
 @staff_required
 @require_POST
 def queue_bulk(request):
-    form = BulkForm(request.POST, agents=list(agents_queryset()), me=request.user)
+    agents = list(agents_queryset())
+    form = BulkForm(request.POST, agents=agents, me=request.user)
     if form.is_valid():
-        data = form.cleaned_data
-        changed, refused = services.bulk_update(
-            data["tickets"],
-            request.user,
-            action=data["action"],
-            assignee=data["assignee"],
-            status=data["status"],
-        )
-        messages.success(
-            request,
-            ngettext("%(count)d ticket updated.", "%(count)d tickets updated.", changed)
-            % {"count": changed},
-        )
-        if refused:
-            messages.error(
-                request,
-                ngettext(
-                    "%(count)d ticket cannot make that status move.",
-                    "%(count)d tickets cannot make that status move.",
-                    refused,
-                )
-                % {"count": refused},
-            )
+        _apply_bulk(request, form.cleaned_data, agents)
     elif "tickets" in form.errors or "action" in form.errors:
         messages.error(request, _("Select tickets and an action."))
     else:

@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import re
 
+from accounts import roles
 from accounts.tests.manage_helpers import sign_in_verified
 from conftest import make_user, with_strong_factor
 from tickets.models import Status
@@ -150,3 +151,84 @@ def test_assign_selected_to_me_is_refused_to_staff_whom_no_assignee_list_offers(
     assert "Tickets can be assigned to support agents only." in response.content.decode()
     ticket.refresh_from_db()
     assert ticket.assignee is None
+
+
+def _seen(html: str) -> dict[str, str]:
+    """Ticket id -> the assignee id each queue row carries for "Assign selected to me"."""
+    return dict(re.findall(r'name="assignee_seen" value="(\d+):(\d*)" form="bulk-form"', html))
+
+
+def test_assign_selected_to_me_leaves_alone_tickets_taken_meanwhile(
+    client, make_ticket, employee_a, agent
+):
+    """The queue showed each ticket with its assignee; before the agent clicked, two of the
+    selected ones went to a colleague other than the page showed: those stay, the agent is told
+    who has them, the others are taken (taking over the one the page showed with a colleague
+    is a choice, as on the ticket page)."""
+    kim = make_user("support.kim", group=roles.SUPPORT_AGENTS, first_name="Kim", last_name="Lee")
+    ana = make_user("support.ana", group=roles.SUPPORT_AGENTS, first_name="Ana", last_name="Ruiz")
+    free, grabbed, kims, passed_on, released = (make_ticket(employee_a) for _ in range(5))
+    for ticket in (kims, passed_on, released):
+        ticket.assign(kim, kim)
+    sign_in_verified(client, agent)
+    seen = _seen(client.get("/support/").content.decode())
+    assert seen[str(free.pk)] == "" and seen[str(kims.pk)] == str(kim.pk)
+    # Meanwhile:
+    grabbed.assign(ana, ana)
+    passed_on.assign(ana, kim)
+    released.assign(None, kim)
+
+    selected = [free, grabbed, kims, passed_on, released]
+    response = client.post(
+        URL,
+        {
+            "tickets": [t.pk for t in selected],
+            "assignee_seen": [f"{pk}:{assignee}" for pk, assignee in seen.items()],
+            "action": "assign",  # the bar sends its selects as they are
+            "mine": "1",
+        },
+        follow=True,
+    )
+    content = response.content.decode()
+    assert "3 tickets updated." in content
+    assert (
+        f"2 incidents were taken by someone else meanwhile: {grabbed.reference} (Ana Ruiz), "
+        f"{passed_on.reference} (Ana Ruiz)." in content
+    )
+    assignees = [t.assignee for t in selected for _ in [t.refresh_from_db()]]
+    assert assignees == [agent, ana, agent, ana, agent]
+
+
+def test_assign_selected_to_me_reads_and_locks_the_tickets_in_one_query(
+    client, make_ticket, employee_a, agent
+):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    def ticket_reads(count: int) -> list[str]:
+        tickets = [make_ticket(employee_a) for _ in range(count)]
+        with CaptureQueriesContext(connection) as captured:
+            client.post(URL, {"tickets": [t.pk for t in tickets], "action": "assign", "mine": "1"})
+        assert all(t.assignee_id == agent.pk for t in tickets for _ in [t.refresh_from_db()])
+        return [q["sql"] for q in captured if q["sql"].startswith('SELECT "tickets_ticket"."id"')]
+
+    sign_in_verified(client, agent)
+    # The form's check that the tickets exist, then the locked read: whatever their number.
+    reads = ticket_reads(2)
+    assert len(reads) == len(ticket_reads(6)) == 2
+    if connection.vendor == "postgresql":
+        assert reads[1].endswith('FOR UPDATE OF "tickets_ticket"')
+
+
+def test_a_tampered_assignee_seen_is_reported(client, ticket_a, agent):
+    sign_in_verified(client, agent)
+    for bad in ("x", "12", f"{ticket_a.pk}:me", "1:2:3", "9" * 40 + ":"):
+        response = client.post(
+            URL,
+            {"tickets": [ticket_a.pk], "assignee_seen": [bad], "action": "assign", "mine": "1"},
+            follow=True,
+        )
+        assert response.status_code == 200
+        assert "The queue page was out of date. Please reload it" in response.content.decode()
+    ticket_a.refresh_from_db()
+    assert ticket_a.assignee is None
