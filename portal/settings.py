@@ -355,6 +355,9 @@ TICKET_ATTACHMENT_MAX_BYTES = 10 * 1024 * 1024
 TICKET_ATTACHMENTS_PER_MESSAGE = 5
 TICKET_HELP_REQUEST_LIMIT = env.int("TICKET_HELP_REQUEST_LIMIT", default=5)
 TICKET_HELP_REQUEST_WINDOW = 3600
+# Seconds in which the support agents are emailed at most once per ticket about customer
+# replies while nobody is assigned; a reply at the window's end or later is emailed again.
+TICKET_REPLY_NOTICE_WINDOW = env.int("TICKET_REPLY_NOTICE_WINDOW", default=15 * 60)
 CELERY_BEAT_SCHEDULE["tickets-waiting-for-customer"] = {
     "task": "tickets.tasks.process_waiting_tickets",
     "schedule": crontab(minute=40),

@@ -275,6 +275,9 @@ class Ticket(ChoiceLabelsMixin, models.Model):
     waiting_since = models.DateTimeField(_("waiting since"), null=True, blank=True)
     reminder_sent_at = models.DateTimeField(_("reminder sent"), null=True, blank=True)
     resolved_at = models.DateTimeField(_("resolved"), null=True, blank=True)
+    # When the support agents were last emailed about a customer's reply while nobody was
+    # assigned: they are, at most once per TICKET_REPLY_NOTICE_WINDOW (services).
+    support_notified_at = models.DateTimeField(_("support notified"), null=True, blank=True)
     closed_at = models.DateTimeField(_("closed"), null=True, blank=True)
 
     objects = TicketQuerySet.as_manager()

@@ -82,13 +82,51 @@ def _notify_agents_of_new_ticket(ticket: Ticket) -> None:
         )
 
 
+def _replies_unannounced(ticket: Ticket, message: Message) -> int:
+    """How many customer replies before ``message`` support was not emailed about: those since
+    the last email (Ticket.support_notified_at). One query, only when an email goes out."""
+    return (
+        Message.objects.filter(
+            ticket=ticket,
+            is_internal=False,
+            is_description=False,
+            created_at__gt=ticket.support_notified_at,
+        )
+        .exclude(pk=message.pk)
+        .exclude(roles.provider_staff_filter("author__"))
+        .count()
+    )
+
+
+def _announce_unassigned_reply(ticket: Ticket, message: Message) -> int | None:
+    """Whether the support agents are emailed about a customer's reply on an unassigned ticket:
+    at most once per TICKET_REPLY_NOTICE_WINDOW, or ten replies in a row would send each agent
+    ten emails. The window runs from the last email; a reply at its end or later is emailed,
+    with the number of earlier replies it was not about (returned; None: no email).
+
+    The time is kept on the ticket's row, which add_reply holds locked: every web and worker
+    process sees it, and two replies at once cannot both start a window."""
+    last = ticket.support_notified_at
+    window = timedelta(seconds=settings.TICKET_REPLY_NOTICE_WINDOW)
+    if last is not None and message.created_at < last + window:
+        return None
+    earlier = 0 if last is None else _replies_unannounced(ticket, message)
+    ticket.support_notified_at = message.created_at
+    ticket.save(update_fields=["support_notified_at"])
+    return earlier
+
+
 def _notify_support_of_customer_reply(ticket: Ticket, message: Message, reopened: bool) -> None:
     """The assignee hears of the customer's reply; while nobody is assigned, every support
     agent does (the ones a new ticket is announced to), or the reply would go unread."""
     author = message.author
+    earlier = 0
     if ticket.assignee_id:
         recipients = [ticket.assignee] if ticket.assignee_id != author.pk else []
     else:
+        earlier = _announce_unassigned_reply(ticket, message)
+        if earlier is None:
+            return
         recipients = _support_agents(besides=author)
     context = {
         "ticket": ticket,
@@ -97,6 +135,7 @@ def _notify_support_of_customer_reply(ticket: Ticket, message: Message, reopened
         "ticket_url": _ticket_url(ticket),
         "reopened": reopened,
         "unassigned": not ticket.assignee_id,
+        "earlier_replies": earlier,
     }
     for recipient in recipients:
         send_email_to_user(recipient, "ticket_customer_reply", context)
@@ -216,6 +255,10 @@ def add_reply(
     if staff and not internal and ticket.first_responded_at is None:
         ticket.first_responded_at = now
         fields.append("first_responded_at")
+    if staff and not internal and ticket.support_notified_at is not None:
+        # Support answered: the customer's next reply is news again, whatever the window.
+        ticket.support_notified_at = None
+        fields.append("support_notified_at")
     ticket.save(update_fields=fields)
     old = ticket.status
     if status:

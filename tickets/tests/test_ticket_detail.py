@@ -1,10 +1,11 @@
 from __future__ import annotations
 
 import re
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
 import pytest
 import time_machine
+from django.db import connection
 from django.utils import timezone
 
 from accounts.tests.manage_helpers import sign_in_verified
@@ -475,6 +476,102 @@ def test_support_hears_when_a_reply_reopens_an_unassigned_ticket(
     [email] = mailoutbox
     assert email.to == [agent.email]
     assert "The ticket was resolved: this reply reopened it." in email.body
+
+
+START = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
+
+
+@pytest.fixture
+def customer_replies(ticket_a, employee_a, mailoutbox, django_capture_on_commit_callbacks):
+    """reply(seconds after START, who=employee_a) -> the emails that reply sent."""
+
+    def reply(seconds: int, who=employee_a, body: str = "One more thing") -> list:
+        before = len(mailoutbox)
+        with (
+            time_machine.travel(START + timedelta(seconds=seconds), tick=False),
+            django_capture_on_commit_callbacks(execute=True),
+        ):
+            services.add_reply(ticket_a, who, body)
+        return mailoutbox[before:]
+
+    return reply
+
+
+def test_support_hears_of_a_burst_of_replies_once_per_window(customer_replies, agent, settings):
+    """The window runs from the email: a reply in it sends none, a reply at its end (or later)
+    sends the next one, which counts the replies held back."""
+    from accounts import roles
+    from conftest import make_user
+
+    colleague = make_user("support.kim", group=roles.SUPPORT_AGENTS)
+    settings.TICKET_REPLY_NOTICE_WINDOW = 15 * 60
+    first = customer_replies(0, body="It happens again")
+    assert sorted(m.to[0] for m in first) == sorted([agent.email, colleague.email])
+    assert "more repl" not in first[0].body
+    for seconds in (60, 120, 15 * 60 - 1):  # held back, up to the last second of the window
+        assert customer_replies(seconds) == []
+    at_the_edge = customer_replies(15 * 60, body="Now the printer too")
+    assert sorted(m.to[0] for m in at_the_edge) == sorted([agent.email, colleague.email])
+    for part in (at_the_edge[0].body, at_the_edge[0].alternatives[0][0]):
+        assert "Now the printer too" in part
+        assert (
+            "Since the last email about this ticket, 3 more replies came in before this one: "
+            "open the ticket to read them." in part
+        )
+    # The next window runs from that email.
+    assert customer_replies(30 * 60 - 1) == []
+    assert "1 more reply came in" in customer_replies(30 * 60)[0].body
+
+
+def test_support_answering_makes_the_next_reply_news_again(customer_replies, ticket_a, agent):
+    assert len(customer_replies(0)) == 1
+    services.add_reply(ticket_a, agent, "Internal: checking", internal=True)
+    assert customer_replies(60) == []  # a note is no answer to the customer
+    with time_machine.travel(START + timedelta(seconds=120), tick=False):
+        services.add_reply(ticket_a, agent, "Which printer?")
+    [email] = customer_replies(180, body="The one on floor 2")
+    assert "The one on floor 2" in email.body
+    assert "more repl" not in email.body
+
+
+def test_the_assignee_hears_of_every_reply(customer_replies, ticket_a, agent):
+    ticket_a.assign(agent, agent)
+    assert [len(customer_replies(seconds)) for seconds in (0, 10, 20)] == [1, 1, 1]
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="needs concurrent connections")
+def test_replies_at_once_from_two_processes_email_support_once(employee_a, agent, mailoutbox):
+    """Web processes store a reply each at the same moment: the ticket's row, locked by
+    add_reply, lets only one of them start a window."""
+    from concurrent.futures import ThreadPoolExecutor
+    from threading import Barrier
+
+    from tickets.models import Category
+
+    # An earlier transactional test's flush may have removed the migration's categories.
+    category, _ = Category.objects.get_or_create(code="other", defaults={"name": "Other"})
+    ticket_a = services.create_ticket(
+        requester=employee_a,
+        category=category,
+        subject="Mail is down",
+        description="Outlook says disconnected.",
+        impact="low",
+        urgency="low",
+        notify=False,
+    )
+    start = Barrier(4)
+
+    def reply(number: int) -> None:
+        try:
+            start.wait()
+            services.add_reply(ticket_a, employee_a, f"Reply {number}")
+        finally:
+            connection.close()
+
+    with ThreadPoolExecutor(max_workers=4) as pool:
+        list(pool.map(reply, range(4)))
+    assert [m.to for m in mailoutbox] == [[agent.email]]
 
 
 def test_only_the_assignee_hears_of_a_reply_on_an_assigned_ticket(
