@@ -223,3 +223,36 @@ def test_the_queue_filter_summary_never_starts_a_line_with_a_separator(
     # The order is not a filter: it is named apart.
     expect(summary.locator(".filters-active")).not_to_contain_text("Sort")
     expect(summary.locator(".filters-sort")).to_have_text("Sort: Recently updated")
+
+
+def test_assign_selected_to_me_leaves_tickets_taken_meanwhile(
+    reference_data, page: Page, live_server, agent, employee_a
+):
+    """Two agents share a full name: the bulk bar tells them apart. One of them takes a
+    ticket while the queue is open: "Assign selected to me" leaves it to her and says so."""
+    from accounts import roles
+
+    ana = make_user("support.ana", group=roles.SUPPORT_AGENTS, first_name="Ana", last_name="Ruiz")
+    make_user("support.aruiz", group=roles.SUPPORT_AGENTS, first_name="Ana", last_name="Ruiz")
+    free = _report(employee_a, "VPN drops every hour")
+    grabbed = _report(employee_a, "Shared drive is read-only")
+    sign_in(page, live_server.url, agent.username)
+    page.goto(f"{live_server.url}/support/")
+    bar = page.locator("#bulk-form")
+    options = bar.get_by_label("Assign to").locator("option")
+    expect(options).to_contain_text(["Ana Ruiz (support.ana)", "Ana Ruiz (support.aruiz)"])
+    expect(options.filter(has_text=agent.get_full_name())).to_have_text(agent.get_full_name())
+
+    page.get_by_label(f"Select {free.reference}").check()
+    page.get_by_label(f"Select {grabbed.reference}").check()
+    grabbed.assign(ana, ana)  # while the page is open
+    bar.get_by_role("button", name="Assign selected to me").click()
+    messages = page.locator(".messages")
+    expect(messages).to_contain_text("1 ticket updated.")
+    expect(messages).to_contain_text(
+        "1 incident was taken by someone else meanwhile: "
+        f"{grabbed.reference} (Ana Ruiz (support.ana))."
+    )
+    rows = page.locator(".queue-table tbody tr")
+    expect(rows.filter(has_text=free.reference)).to_contain_text(agent.get_full_name())
+    expect(rows.filter(has_text=grabbed.reference)).to_contain_text("Ana Ruiz")
