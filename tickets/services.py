@@ -98,17 +98,18 @@ def _replies_unannounced(ticket: Ticket, message: Message) -> int:
     )
 
 
-def _announce_unassigned_reply(ticket: Ticket, message: Message) -> int | None:
+def _announce_unassigned_reply(ticket: Ticket, message: Message, reopened: bool) -> int | None:
     """Whether the support agents are emailed about a customer's reply on an unassigned ticket:
     at most once per TICKET_REPLY_NOTICE_WINDOW, or ten replies in a row would send each agent
     ten emails. The window runs from the last email; a reply at its end or later is emailed,
-    with the number of earlier replies it was not about (returned; None: no email).
+    with the number of earlier replies it was not about (returned; None: no email). A reply
+    that reopens the ticket is always news.
 
     The time is kept on the ticket's row, which add_reply holds locked: every web and worker
     process sees it, and two replies at once cannot both start a window."""
     last = ticket.support_notified_at
     window = timedelta(seconds=settings.TICKET_REPLY_NOTICE_WINDOW)
-    if last is not None and message.created_at < last + window:
+    if last is not None and message.created_at < last + window and not reopened:
         return None
     earlier = 0 if last is None else _replies_unannounced(ticket, message)
     ticket.support_notified_at = message.created_at
@@ -124,7 +125,7 @@ def _notify_support_of_customer_reply(ticket: Ticket, message: Message, reopened
     if ticket.assignee_id:
         recipients = [ticket.assignee] if ticket.assignee_id != author.pk else []
     else:
-        earlier = _announce_unassigned_reply(ticket, message)
+        earlier = _announce_unassigned_reply(ticket, message, reopened)
         if earlier is None:
             return
         recipients = _support_agents(besides=author)

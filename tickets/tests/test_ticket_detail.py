@@ -534,6 +534,16 @@ def test_support_answering_makes_the_next_reply_news_again(customer_replies, tic
     assert "more repl" not in email.body
 
 
+def test_a_reply_that_reopens_the_ticket_is_news_within_the_window(
+    customer_replies, ticket_a, agent
+):
+    assert len(customer_replies(0)) == 1
+    with time_machine.travel(START + timedelta(seconds=60), tick=False):
+        services.change_status(ticket_a, Status.RESOLVED, agent)  # resolved without a reply
+    [email] = customer_replies(120, body="Still broken")
+    assert "The ticket was resolved: this reply reopened it." in email.body
+
+
 def test_the_assignee_hears_of_every_reply(customer_replies, ticket_a, agent):
     ticket_a.assign(agent, agent)
     assert [len(customer_replies(seconds)) for seconds in (0, 10, 20)] == [1, 1, 1]
