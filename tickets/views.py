@@ -108,8 +108,8 @@ def _taken_meanwhile_message(lost: list[Ticket], agents: list) -> str:
         for ticket in lost
     )
     return ngettext(
-        "%(count)d incident was taken by someone else meanwhile: %(tickets)s.",
-        "%(count)d incidents were taken by someone else meanwhile: %(tickets)s.",
+        "%(count)d ticket was taken by someone else meanwhile: %(tickets)s.",
+        "%(count)d tickets were taken by someone else meanwhile: %(tickets)s.",
         len(lost),
     ) % {"count": len(lost), "tickets": tickets}
 

@@ -250,7 +250,7 @@ def test_assign_selected_to_me_leaves_tickets_taken_meanwhile(
     messages = page.locator(".messages")
     expect(messages).to_contain_text("1 ticket updated.")
     expect(messages).to_contain_text(
-        "1 incident was taken by someone else meanwhile: "
+        "1 ticket was taken by someone else meanwhile: "
         f"{grabbed.reference} (Ana Ruiz (support.ana))."
     )
     rows = page.locator(".queue-table tbody tr")

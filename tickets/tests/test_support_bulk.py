@@ -192,7 +192,7 @@ def test_assign_selected_to_me_leaves_alone_tickets_taken_meanwhile(
     content = response.content.decode()
     assert "3 tickets updated." in content
     assert (
-        f"2 incidents were taken by someone else meanwhile: {grabbed.reference} (Ana Ruiz), "
+        f"2 tickets were taken by someone else meanwhile: {grabbed.reference} (Ana Ruiz), "
         f"{passed_on.reference} (Ana Ruiz)." in content
     )
     assignees = [t.assignee for t in selected for _ in [t.refresh_from_db()]]
