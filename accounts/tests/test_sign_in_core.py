@@ -326,3 +326,13 @@ def test_not_you_redirects_to_an_empty_first_step(client, employee_a):
     content = client.get(LOGIN).content.decode()
     assert 'name="identify-username"' in content
     assert employee_a.username not in content
+
+
+@pytest.mark.django_db
+def test_switching_the_language_on_the_password_page_stays_on_it(client, employee_a):
+    identify(client, employee_a.username)
+    response = client.post("/language/", {"language": "de", "next": f"{LOGIN}?step=auth"})
+    assert response["Location"] == f"{LOGIN}?step=auth"
+    content = client.get(response["Location"]).content.decode()
+    assert 'name="auth-password"' in content
+    assert "Geben Sie Ihr Passwort ein." in content
