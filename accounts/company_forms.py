@@ -425,7 +425,10 @@ class ManagerRequestForm(MarksOptionalFields, forms.ModelForm):
     """'Authorize a Security Manager': stored, then sent to the provider's order desk."""
 
     entitled_confirmed = forms.BooleanField(
-        label=_("I confirm that I am entitled to sign for this company."), required=True
+        label=_("I confirm that I am entitled to sign for this company."),
+        error_messages={
+            "required": _("Please confirm that you are entitled to sign for this company.")
+        },
     )
 
     class Meta:

@@ -80,6 +80,17 @@ def test_bad_input_is_a_400_and_nothing_is_stored(client, change, mailoutbox):
     assert mailoutbox == []
 
 
+def test_an_unticked_confirmation_says_what_ticking_it_confirms(client):
+    response = client.post(REQUEST_URL, {**VALID, "entitled_confirmed": ""})
+    assert response.status_code == 400
+    content = response.content.decode()
+    assert (
+        '<ul class="errorlist" id="id_entitled_confirmed_error"><li>Please confirm that you are '
+        "entitled to sign for this company.</li></ul>"
+    ) in content
+    assert "This field is required." not in content
+
+
 def test_requests_are_throttled_per_ip(client):
     for _ in range(5):
         assert client.post(REQUEST_URL, VALID).status_code == 302
