@@ -28,7 +28,11 @@ from django.utils import timezone
 from django.utils.crypto import constant_time_compare, salted_hmac
 from django_otp import devices_for_user
 
-from mfa.services import forget_authenticator_state, has_authenticator_q
+from mfa.services import (
+    forget_authenticator_state,
+    has_authenticator_q,
+    has_sufficient_authenticator_q,
+)
 
 from . import roles
 from .emails import send_email, send_email_to_user
@@ -69,10 +73,13 @@ def events_visible_to(manager: User) -> QuerySet[SecurityEvent]:
 
 
 def with_states(users: QuerySet[User]) -> QuerySet[User]:
-    """Annotate ``has_mfa``: whether the account has a confirmed authenticator, as the
-    sign-in and its enforcement count them (mfa.services.has_authenticator_q): backup codes
-    left without one are none."""
-    return users.annotate(has_mfa=has_authenticator_q())
+    """Annotate ``has_mfa``: whether the account's authenticators are enough for its role, as
+    the enforcement decides (mfa.services.has_sufficient_authenticator_q): backup codes left
+    without one are none, and email codes alone are none for a Security Manager. And
+    ``has_authenticator``: whether it has any (something a reset would remove)."""
+    return users.annotate(
+        has_mfa=has_sufficient_authenticator_q(), has_authenticator=has_authenticator_q()
+    )
 
 
 def password_state_filter(company: Company, state: str, now=None) -> Q:
@@ -291,7 +298,7 @@ def end_sessions(users) -> int:
 
 def applicable_actions(employee: User) -> list[str]:
     """The employee actions that change something for this account, in the order of
-    EmployeeActionForm.ACTIONS; ``employee`` comes from with_states (``has_mfa``)."""
+    EmployeeActionForm.ACTIONS; ``employee`` comes from with_states (``has_authenticator``)."""
     blocked_by_person = employee.is_blocked_by_manager
     usable = {
         "block": employee.is_active and not blocked_by_person,
@@ -300,7 +307,7 @@ def applicable_actions(employee: User) -> list[str]:
         and bool(employee.email)
         and not blocked_by_person,
         "initial_password": employee.is_active and not blocked_by_person,
-        "reset_mfa": bool(getattr(employee, "has_mfa", True)),
+        "reset_mfa": bool(getattr(employee, "has_authenticator", True)),
         "deactivate": employee.is_active,
         "reactivate": not employee.is_active,
     }
@@ -418,10 +425,16 @@ POLICY_FIELDS = (
 
 
 def count_without_authenticator(company: Company) -> int:
-    """Active employees with no authenticator: while the company requires two-factor
-    authentication, each must set one up at their next sign-in (mfa.services
-    .enrollment_required). One query, whatever the number of employees."""
-    return employees_of(company).filter(is_active=True).exclude(has_authenticator_q()).count()
+    """Active employees without an authenticator that is enough for their role: a Security
+    Manager whose only one sends email codes must set up another at their next sign-in, as
+    must every employee without one while the company requires two-factor authentication
+    (mfa.services.enrollment_required). One query, whatever the number of employees."""
+    return (
+        employees_of(company)
+        .filter(is_active=True)
+        .exclude(has_sufficient_authenticator_q())
+        .count()
+    )
 
 
 def update_company_policies(

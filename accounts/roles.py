@@ -71,6 +71,23 @@ def requires_strong_second_factor(user) -> bool:
     return is_security_manager(user) or is_provider_staff(user) or user.is_staff
 
 
+def requires_strong_second_factor_filter():
+    """requires_strong_second_factor as a query condition on users. Memberships are a
+    subquery, so that a user in several groups stays one row (counts, annotations)."""
+    from django.contrib.auth import get_user_model
+    from django.db.models import Exists, OuterRef, Q
+
+    memberships = get_user_model().groups.through.objects.filter(user_id=OuterRef("pk"))
+    staff_groups = memberships.filter(group__name__in=(SUPPORT_AGENTS, PROVIDER_ADMINS))
+    manager_group = memberships.filter(group__name=SECURITY_MANAGERS)
+    return (
+        Q(is_staff=True)
+        | Q(is_superuser=True)
+        | Exists(staff_groups)
+        | (Q(company__isnull=False) & Exists(manager_group))
+    )
+
+
 def role_label(user) -> str:
     from django.utils.translation import gettext as _
 

@@ -115,13 +115,28 @@ def authenticators(user) -> list[Device]:
     return sorted(devices, key=lambda d: (d.created_at or timezone.now(), d.pk))
 
 
+def _has_confirmed(types) -> Q:
+    """A filter on users: those with a confirmed authenticator of one of ``types``."""
+    condition = Q()
+    for code in types:
+        condition |= Exists(TYPES[code].objects.filter(user_id=OuterRef("pk"), confirmed=True))
+    return condition
+
+
 def has_authenticator_q() -> Q:
     """A filter on users: those with a confirmed authenticator (TOTP, email, push), as
     ``authenticators`` counts them; backup codes alone are none."""
-    any_confirmed = Q()
-    for model in TYPES.values():
-        any_confirmed |= Exists(model.objects.filter(user_id=OuterRef("pk"), confirmed=True))
-    return any_confirmed
+    return _has_confirmed(TYPES)
+
+
+def has_sufficient_authenticator_q() -> Q:
+    """A filter on users: those whose authenticators are enough for their role, as
+    enrollment_required decides: TOTP or push for the roles that need a strong factor
+    (roles.requires_strong_second_factor), any confirmed authenticator for everyone else."""
+    weak = [code for code in TYPES if code not in STRONG_TYPES]
+    return _has_confirmed(STRONG_TYPES) | (
+        _has_confirmed(weak) & ~roles.requires_strong_second_factor_filter()
+    )
 
 
 def _user_if_it_has_an_authenticator(pk):

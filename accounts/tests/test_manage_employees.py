@@ -6,8 +6,10 @@ from datetime import timedelta
 
 import pytest
 from django.utils import timezone
+from django_otp.plugins.otp_email.models import EmailDevice
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
+from accounts import roles
 from accounts.models import User
 from conftest import make_user
 
@@ -90,11 +92,17 @@ def test_query_count_does_not_grow_with_the_page(
     with django_assert_max_num_queries(8) as small:
         manager_client.get(URL)
     for number in range(24):
-        user = make_user(f"c10001.q{number:02d}"[:11], company=company_a)
-        TOTPDevice.objects.create(user=user, name="default", confirmed=True)
+        # Every state of the two-factor column: TOTP, email codes, a manager's email codes.
+        group = roles.SECURITY_MANAGERS if number % 3 == 2 else None
+        user = make_user(f"c10001.q{number:02d}"[:11], company=company_a, group=group)
+        if number % 3:
+            EmailDevice.objects.create(user=user, name="Mail", email=user.email, confirmed=True)
+        else:
+            TOTPDevice.objects.create(user=user, name="default", confirmed=True)
     with django_assert_max_num_queries(len(small.captured_queries)):
         response = manager_client.get(URL)
     assert len(response.context["page"].object_list) == 25
+    assert response.content.decode().count("email codes only: not enough") == 8
 
 
 def test_the_rows_are_captioned_for_phones(manager_client, employee_a):

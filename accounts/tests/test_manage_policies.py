@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import pytest
+from django_otp.plugins.otp_email.models import EmailDevice
 from django_otp.plugins.otp_static.models import StaticDevice
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
+from accounts import company_services as cs
+from accounts import roles
 from accounts.models import SecurityEvent
 from conftest import make_user
 
@@ -89,7 +92,10 @@ def test_it_counts_the_employees_a_required_second_factor_will_stop(
     make_user("c10001.zz", company=company_a, is_active=False)  # deactivated: not counted
     content = manager_client.get(URL).content.decode()
     # employee_a only: the manager has TOTP, employee_b is another company's.
-    assert "1 active employee has no second factor yet: if you require" in content
+    assert (
+        "1 active employee has no second factor yet that is enough for their role. Security "
+        "Managers must set one up at their next sign-in, everyone else if you require"
+    ) in content
     assert "?state=active&amp;mfa=no" in content
 
 
@@ -97,9 +103,10 @@ def test_after_saving_the_count_says_they_must_set_one_up(manager_client, compan
     _without_second_factor(company_a, 2)
     response = manager_client.post(URL, {"mfa_required": "on"}, follow=True)
     content = response.content.decode()
-    assert "3 active employees have no second factor yet and must set one up at their next " in (
-        content
-    )
+    assert (
+        "3 active employees have no second factor yet that is enough for their role and must "
+        "set one up at their next sign-in."
+    ) in content
     assert "if you require" not in content
 
 
@@ -134,3 +141,37 @@ def test_the_link_lists_exactly_the_employees_the_count_counts(
     assert [user.username for user in listed.context["page"].object_list] == [employee_a.username]
     detail = manager_client.get(f"/manage/employees/{employee_a.pk}/").content.decode()
     assert "not set up" in detail
+
+
+def _email_codes(user):
+    EmailDevice.objects.create(user=user, name="Mail", email=user.email, confirmed=True)
+    return user
+
+
+def test_a_security_manager_with_only_email_codes_is_counted_and_listed(
+    manager_client, company_a, employee_a
+):
+    """Email codes are never enough for a Security Manager: whatever the policy, they must
+    set up an authenticator app or push at their next sign-in (enrollment_required). An
+    employee's email codes are enough."""
+    _email_codes(employee_a)
+    deputy = _email_codes(make_user("c10001.dm", company=company_a, group=roles.SECURITY_MANAGERS))
+    content = manager_client.get(URL).content.decode()
+    assert "1 active employee has no second factor yet that is enough for their role." in content
+    assert "Email codes are not enough for Security Managers." in content
+    listed = manager_client.get("/manage/", {"state": "active", "mfa": "no"})
+    assert [user.username for user in listed.context["page"].object_list] == [deputy.username]
+    assert "email codes only: not enough" in listed.content.decode()
+    detail = manager_client.get(f"/manage/employees/{deputy.pk}/").content.decode()
+    assert '<span class="badge badge-warn">email codes only: not enough</span>' in detail
+    assert 'name="action" value="reset_mfa"' in detail  # the email codes are still there
+    employee_page = manager_client.get(f"/manage/employees/{employee_a.pk}/").content.decode()
+    assert '<span class="badge badge-ok">set up</span>' in employee_page
+
+
+def test_the_count_is_one_query(company_a, manager_a, employee_a, django_assert_num_queries):
+    _email_codes(make_user("c10001.dm", company=company_a, group=roles.SECURITY_MANAGERS))
+    _email_codes(employee_a)
+    make_user("c10001.nn", company=company_a)
+    with django_assert_num_queries(1):
+        assert cs.count_without_authenticator(company_a) == 2

@@ -15,6 +15,17 @@ def test_the_query_condition_agrees_with_the_check(
     assert roles.is_security_manager(manager_a) and not roles.is_provider_staff(manager_a)
 
 
+def test_the_strong_factor_condition_agrees_with_the_check(
+    employee_a, manager_a, manager_b, agent, provider_admin, outsider
+):
+    users = (employee_a, manager_a, manager_b, agent, provider_admin, outsider)
+    condition = roles.requires_strong_second_factor_filter()
+    matched = set(User.objects.filter(condition).values_list("pk", flat=True))
+    assert {user.pk for user in users if roles.requires_strong_second_factor(user)} == matched
+    assert matched == {manager_a.pk, manager_b.pk, agent.pk, provider_admin.pk}
+    assert User.objects.filter(condition).count() == len(matched)  # one row each
+
+
 def test_roles_of_many_users_load_in_one_query(
     django_assert_num_queries, employee_a, manager_a, agent, provider_admin, outsider
 ):

@@ -374,17 +374,37 @@ def test_manager_corrects_an_employees_name_on_a_phone(live_server, page: Page, 
 
 def test_the_policy_page_warns_how_many_must_set_up_a_second_factor(live_server, page: Page):
 
+    from django_otp.plugins.otp_email.models import EmailDevice
+
     company, manager, device = _nordwind_manager()
     make_user("c10234.aa", company=company)
     make_user("c10234.bb", company=company)
+    # A deputy whose only authenticator sends email codes: never enough for a manager.
+    deputy = make_user("c10234.dm", company=company, group=roles.SECURITY_MANAGERS)
+    EmailDevice.objects.create(user=deputy, name="Mail", email=deputy.email, confirmed=True)
+    # An employee's email codes are enough: not counted.
+    mailed = make_user("c10234.ec", company=company)
+    EmailDevice.objects.create(user=mailed, name="Mail", email=mailed.email, confirmed=True)
 
     sign_in(page, live_server.url, manager.username, PASSWORD, device)
     page.goto(f"{live_server.url}/manage/policies/")
     notice = page.locator("#mfa-enrolment-notice")
-    expect(notice).to_contain_text("2 active employees have no second factor yet: if you require")
+    expect(notice).to_contain_text(
+        "3 active employees have no second factor yet that is enough for their role. Security "
+        "Managers must set one up at their next sign-in, everyone else if you require"
+    )
+    expect(notice).to_contain_text("Email codes are not enough for Security Managers.")
     page.get_by_label("Two-factor authentication required for every employee").check()
     page.get_by_role("button", name="Save policies").click()
     expect(notice).to_contain_text("must set one up at their next sign-in")
     expect(notice).not_to_contain_text("if you require")
     notice.get_by_role("link", name="Show them").click()
-    expect(page.locator("tbody tr")).to_have_count(2)
+    rows = page.locator("tbody tr")
+    expect(rows).to_have_count(3)
+    expect(rows.filter(has_text="c10234.dm")).to_contain_text("email codes only: not enough")
+    page.set_viewport_size({"width": 390, "height": 844})
+    badge = rows.filter(has_text="c10234.dm").locator(".badge-warn")
+    expect(badge).to_be_visible()
+    box = badge.bounding_box()
+    assert box["x"] >= 0 and box["x"] + box["width"] <= 390, box
+    assert_no_sideways_scrolling(page, "table.employees")
