@@ -82,17 +82,22 @@ class UserTimeZoneMiddleware:
 
 
 class RequiredActionsMiddleware:
+    """A signed-in user with a required action reaches its page and ALWAYS_ALLOWED only.
+    ``request.required_action`` names that page (None when nothing is pending): the layout
+    then leaves out the links that would only lead back to it."""
+
     def __init__(self, get_response):
         self.get_response = get_response
 
     def __call__(self, request):
+        request.required_action = None
         user = getattr(request, "user", None)
         if (
             user is not None
             and user.is_authenticated
             and not request.path.startswith(settings.STATIC_URL)
         ):
-            target = _required_action_url(user)
+            target = request.required_action = _required_action_url(user)
             if target is not None:
                 try:
                     match = resolve(request.path_info)

@@ -77,6 +77,14 @@ def test_logout_stays_reachable(client, initial, sign_in):
     assert client.post("/account/logout/")["Location"] == "/"
 
 
+def test_the_header_links_no_page_that_leads_back_here(client, initial, sign_in):
+    """Like a required enrolment (mfa/tests/test_enforcement.py): only the language and
+    "Log out" are left in the header."""
+    sign_in(initial)
+    header = re.search(r"<header.*?</header>", client.get(URL).content.decode(), re.S).group(0)
+    assert re.findall(r'(?:href|action)="([^"#]+)"', header) == ["/language/", "/account/logout/"]
+
+
 @pytest.mark.parametrize(
     ("language", "label"),
     [

@@ -17,9 +17,17 @@ CSRF_VALUE = re.compile(r'name="csrfmiddlewaretoken" value="[^"]+"')
 
 PAGES = {
     "anonymous": ["/", "/account/login/", "/account/login/help/", "/account/register/"],
-    "employee": ["/dashboard/", "/tickets/", "/tickets/new/", "/account/profile/"],
+    "employee": [
+        "/dashboard/",
+        "/tickets/",
+        "/tickets/new/",
+        "/account/profile/",
+        "/account/security/two-factor/setup/",
+    ],
     "manager": ["/dashboard/", "/manage/", "/tickets/"],
     "agent": ["/dashboard/", "/support/"],
+    # Must add an authenticator first: the layout links nothing that leads back to it.
+    "enrolling": ["/account/security/two-factor/setup/", "/account/login/help/"],
 }
 
 
@@ -32,7 +40,7 @@ def _page(client: Client, path: str, language: str) -> str:
 
 def _client_for(role, users, verified_login) -> Client:
     client = Client()
-    if role == "employee":
+    if role in ("employee", "enrolling"):
         client.force_login(users[role])
     elif role != "anonymous":
         verified_login(users[role], c=client)
@@ -40,8 +48,15 @@ def _client_for(role, users, verified_login) -> Client:
 
 
 @pytest.fixture
-def users(employee_a, manager_a, agent):
-    return {"employee": employee_a, "manager": manager_a, "agent": with_strong_factor(agent)}
+def users(employee_a, manager_a, agent, employee_b):
+    employee_b.company.mfa_required = True
+    employee_b.company.save()
+    return {
+        "employee": employee_a,
+        "manager": manager_a,
+        "agent": with_strong_factor(agent),
+        "enrolling": employee_b,
+    }
 
 
 @pytest.mark.django_db

@@ -188,3 +188,39 @@ def test_reloading_the_new_backup_codes_keeps_them_valid(page, portal, employee_
     expect(page.locator("#backup-codes")).to_have_count(0)
     kept = BackupCode.objects.filter(device__user=employee_a).values_list("digest", flat=True)
     assert sorted(kept) == sorted(digest(code.replace("-", "")) for code in codes)
+
+
+def _header_shows_only_what_a_required_enrolment_allows(page) -> None:
+    header = page.locator("header.site-header")
+    expect(header.locator("nav")).to_have_count(0)  # no dashboard, incidents, …
+    expect(header.locator("a")).to_have_count(0)  # the name of the portal links nowhere either
+    expect(page.locator("#language-select")).to_be_visible()
+    page.click("details.user-menu summary")
+    menu = page.locator(".user-menu-panel")
+    expect(menu.get_by_role("button", name="Log out")).to_be_visible()
+    expect(menu.locator("a")).to_have_count(0)  # no profile or security page
+    assert page.evaluate("document.documentElement.scrollWidth") <= page.viewport_size["width"]
+    page.keyboard.press("Escape")
+
+
+@pytest.mark.parametrize("width", [390, 1280])
+def test_a_required_enrolment_shows_only_the_header_items_that_work(
+    page, portal, employee_a, width
+):
+    employee_a.company.mfa_required = True
+    employee_a.company.save()
+    page.set_viewport_size({"width": width, "height": 844 if width < 640 else 800})
+    sign_in_to_second_factor(page, portal, employee_a)
+    expect(page).to_have_url(re.compile(r"/two-factor/setup/$"))
+    _header_shows_only_what_a_required_enrolment_allows(page)
+    page.screenshot(path=f"test-results/mfa-required-enrolment-{width}.png", full_page=True)
+    # What is left works: the language, the help in the footer, signing out.
+    page.select_option("#language-select", "de")
+    expect(page.get_by_role("heading", level=1)).to_have_text("Authentifikator hinzufügen")
+    expect(page).to_have_url(re.compile(r"/two-factor/setup/$"))
+    page.select_option("#language-select", "en")
+    page.get_by_role("link", name="Help").click()
+    expect(page).to_have_url(re.compile(r"/account/login/help/$"))
+    _header_shows_only_what_a_required_enrolment_allows(page)
+    sign_out(page)
+    expect(page.get_by_role("banner").get_by_role("link", name="Sign in")).to_be_visible()
