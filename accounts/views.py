@@ -222,6 +222,9 @@ class PortalLoginView(SecondFactorLoginMixin, LoginView):
         context = super().get_context_data(form, **kwargs)
         context["identifier"] = self.storage.data.get("identifier", "")
         context["registration_open"] = settings.REGISTRATION_OPEN
+        # A step shown again with its errors answers a POST: back and reload ask for the
+        # step's page instead of posting a password or code again.
+        context["plain_history"] = self.request.method == "POST"
         return context
 
     def render(self, form=None, **kwargs):

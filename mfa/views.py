@@ -291,7 +291,9 @@ def backup_codes(request):
 @require_recent_auth
 def _regenerate_backup_codes(request):
     codes = services.regenerate_backup_codes(request, request.user)
-    return render(request, "mfa/backup_codes.html", {"codes": codes})
+    # plain_history: a reload or back and forward must not make new codes, which would void
+    # the ones just written down; it asks for the page with GET instead.
+    return render(request, "mfa/backup_codes.html", {"codes": codes, "plain_history": True})
 
 
 # --- The browser's view of its push sign-in -----------------------------------------------

@@ -336,3 +336,16 @@ def test_switching_the_language_on_the_password_page_stays_on_it(client, employe
     content = client.get(response["Location"]).content.decode()
     assert 'name="auth-password"' in content
     assert "Geben Sie Ihr Passwort ein." in content
+
+
+@pytest.mark.django_db
+def test_only_a_step_shown_again_with_its_errors_asks_for_a_plain_history_entry(client, employee_a):
+    marker = '<meta name="plain-history"'
+    assert marker not in client.get(LOGIN).content.decode()
+    identify(client, employee_a.username)
+    assert marker not in client.get(f"{LOGIN}?step=auth").content.decode()
+    wrong = client.post(
+        f"{LOGIN}?step=auth", {"login_view-current_step": "auth", "auth-password": "wrong-1"}
+    )
+    assert wrong.status_code == 400
+    assert marker in wrong.content.decode()

@@ -3,10 +3,6 @@
 (() => {
   const actions = document.querySelector("[data-backup-code-actions]");
   if (!actions) return;
-  // The codes answer the POST that made them. Made a plain entry of the history, a reload
-  // (or back and forward) asks for the page again instead of making new codes, which would
-  // void the ones just written down.
-  window.history.replaceState(null, "", window.location.href);
   const codes = Array.from(document.querySelectorAll("#backup-codes code"), (code) => code.textContent);
   actions.hidden = false;
   actions.querySelector("[data-print]").addEventListener("click", () => window.print());

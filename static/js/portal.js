@@ -1,5 +1,11 @@
 // Progressive enhancement only: every page works without this file.
 document.documentElement.classList.add("js");
+// A page that answers a POST and must not be posted again by reload or the back button
+// (the browser's "Confirm form resubmission"): its history entry becomes a plain one, which
+// the browser asks for with GET. Views set plain_history where that is safe.
+if (document.querySelector("meta[name='plain-history']")) {
+  window.history.replaceState(null, "", window.location.href);
+}
 // A choice made with the mouse applies at once. With the keyboard, arrow keys only move
 // through the options (WCAG 3.2.2): Enter or the revealed button applies the choice.
 // On a page that shows what a form sent, switching asks first (data-confirm-leave).
