@@ -151,13 +151,17 @@ class PortalLoginView(SecondFactorLoginMixin, LoginView):
 
     def _resume_step(self, step: str):
         """The step a redirect after a POST names (`_step_url`), rendered again from the
-        wizard's storage; None when it is not the step the wizard is at (then it starts
-        over, as a plain visit of the sign-in page does)."""
-        if not step or step != self.storage.current_step or step not in self.get_form_list():
+        wizard's storage: the step the wizard is at (a reload) or one before it (the back
+        button: the password page again after the code page). None for a step the wizard
+        has not reached: then it starts over, as a plain visit of the sign-in page does."""
+        steps = list(self.get_form_list())
+        current = self.storage.current_step
+        if step not in steps or current not in steps or steps.index(step) > steps.index(current):
             return None
         if self.expired and self.step_requires_authentication(step):
             self.show_timeout_error = True
             return None
+        self.storage.current_step = step
         form = self.get_form(
             data=self.storage.current_step_data, files=self.storage.current_step_files
         )

@@ -288,7 +288,7 @@ def test_each_step_is_answered_with_a_redirect_to_a_page_that_survives_reloading
 
 
 @pytest.mark.django_db
-def test_a_step_url_is_only_shown_at_the_step_the_wizard_is_at(client, employee_a):
+def test_a_step_url_the_wizard_has_not_reached_starts_over(client, employee_a):
     # A new visitor (or a bookmark of the password page) starts at the first step.
     assert 'name="identify-username"' in client.get(f"{LOGIN}?step=auth").content.decode()
     identify(client, employee_a.username)
@@ -296,6 +296,22 @@ def test_a_step_url_is_only_shown_at_the_step_the_wizard_is_at(client, employee_
     content = client.get(f"{LOGIN}?step=token").content.decode()
     assert 'name="identify-username"' in content
     assert 'name="auth-password"' not in client.get(f"{LOGIN}?step=auth").content.decode()
+
+
+@pytest.mark.django_db
+def test_the_back_button_from_the_code_step_shows_the_password_step(client, employee_a, password):
+    from django_otp.plugins.otp_totp.models import TOTPDevice
+
+    TOTPDevice.objects.create(user=employee_a, name="App", confirmed=True)
+    identify(client, employee_a.username)
+    code_step = enter_password(client, password)
+    assert 'name="token-otp_token"' in code_step.content.decode()
+    back = client.get(f"{LOGIN}?step=auth").content.decode()
+    assert 'name="auth-password"' in back
+    assert employee_a.username in back
+    # From there on it is the password step: the password is asked again.
+    assert 'name="auth-password"' in client.get(f"{LOGIN}?step=auth").content.decode()
+    assert 'name="token-otp_token"' in enter_password(client, password).content.decode()
 
 
 @pytest.mark.django_db
