@@ -302,7 +302,8 @@ def applicable_actions(employee: User) -> list[str]:
     blocked_by_person = employee.is_blocked_by_manager
     usable = {
         "block": employee.is_active and not blocked_by_person,
-        "unblock": employee.is_blocked,
+        # A block by provider staff is theirs to lift (unblock_employees).
+        "unblock": employee.is_blocked and not employee.blocked_by_staff,
         "send_password_reset": employee.is_active
         and bool(employee.email)
         and not blocked_by_person,
@@ -337,9 +338,14 @@ def block_employees(users, *, actor: User, request=None) -> int:
 
 
 def unblock_employees(users, *, actor: User, request=None) -> int:
+    """Lift blocks. A block by provider staff is theirs alone to lift (the owner was told to
+    ask our support): a Security Manager's unblock leaves it in place."""
     from .services import unblock_user
 
-    changed = [user for user in users if user.is_blocked]
+    by_staff = acted_by_staff(actor)
+    changed = [
+        user for user in users if user.is_blocked and (by_staff or not user.blocked_by_staff)
+    ]
     for user in changed:
         unblock_user(user, request=request, actor=actor)
     return len(changed)

@@ -227,6 +227,15 @@ def employee_action(request):
     if any(user.pk == request.user.pk for user in users):
         users = [user for user in users if user.pk != request.user.pk]
         messages.warning(request, _("Your own account was left out: ask another manager."))
+    if form.cleaned_data["action"] == "unblock" and any(u.blocked_by_staff for u in users):
+        users = [user for user in users if not user.blocked_by_staff]
+        messages.warning(
+            request,
+            _(
+                "Accounts blocked by our staff were left out: only our support team can "
+                "unblock them."
+            ),
+        )
     response = _run_action(request, form.cleaned_data["action"], users)
     if response is not None:
         return response
