@@ -625,14 +625,30 @@ def reset_password(request, user: User, new_password: str) -> bool:
     return True
 
 
-def send_username_reminder(request, email: str) -> None:
-    """Email the user names registered with this address (or a 'no account' email)."""
+def request_username_reminder(request, email: str) -> None:
+    """Queue the user name reminder for ``email``; the caller always answers alike.
+
+    As for a forgotten password, the request only queues a task: neither the answer nor its
+    timing tells whether the address has an account.
+    """
+    from .tasks import send_username_reminder as task
+
+    email = (email or "").strip()
+    ip_address, user_agent = client_ip(request), request_user_agent(request)
+    enqueue_after_commit(task, email, ip_address, user_agent, _request_language())
+
+
+def send_username_reminder(
+    email: str, ip_address: str | None = None, user_agent: str = "", language: str = ""
+) -> None:
+    """Email the user names registered with this address (or a 'no account' email). Runs in a
+    task; ``ip_address``, ``user_agent`` and ``language`` are those of the request that asked."""
     email = (email or "").strip()
     if not _take_email_slot("username", email, limit=RECOVERY_EMAILS_PER_HOUR, window=3600):
         return
     users = list(User.objects.filter(email__iexact=email, is_active=True).order_by("username"))
     if not users:
-        _send_no_account_email(email, "username")
+        _send_no_account_email(email, "username", language)
         return
     # Greet by name when every account with the address is one person's; a shared address
     # gets a neutral greeting. The email goes only to the address itself.
@@ -643,7 +659,7 @@ def send_username_reminder(request, email: str) -> None:
     }
     send_email_to_user(users[0], "username_reminder", context)
     for user in users:
-        record_event(Kind.USERNAME_REMINDER, user, request=request)
+        record_event(Kind.USERNAME_REMINDER, user, origin=(ip_address, user_agent))
 
 
 def mark_password_compromised(user: User, *, request=None, actor: User | None = None) -> None:

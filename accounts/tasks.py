@@ -44,3 +44,13 @@ def send_password_reset_emails(
     from . import services
 
     services.send_password_reset_emails(identifier, ip_address, user_agent, language)
+
+
+@shared_task
+def send_username_reminder(
+    email: str, ip_address: str | None, user_agent: str, language: str
+) -> None:
+    """ "Forgot your user name?", out of the request so that its time reveals nothing."""
+    from . import services
+
+    services.send_username_reminder(email, ip_address, user_agent, language)

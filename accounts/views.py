@@ -539,7 +539,7 @@ def password_reset_confirm(request, uidb64: str, token: str):
 def username_reminder(request):
     form = EmailAddressForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
-        services.send_username_reminder(request, form.cleaned_data["email"])
+        services.request_username_reminder(request, form.cleaned_data["email"])
         request.session[RECOVERY_EMAIL_SESSION_KEY] = form.cleaned_data["email"]
         return redirect("accounts:username_reminder_sent")
     status = _form_status(form)
