@@ -38,7 +38,7 @@ from .forms import (
     RequiredPasswordChangeForm,
 )
 from .models import SecurityEvent, UserSession
-from .reauth import confirm_identity, reauthentication_required
+from .reauth import confirm_identity, reauthentication_required, recently_authenticated
 
 
 def _too_many_attempts(request, retry_after: int, *, recovery: bool = False):
@@ -343,7 +343,12 @@ def change_initial_password(request):
     user = request.user
     if not services.password_change_required(user):
         return redirect("dashboard")
-    form = RequiredPasswordChangeForm(user, request.POST or None)
+    if recently_authenticated(request):
+        form = RequiredPasswordChangeForm(user, request.POST or None)
+    else:
+        # A password that expired (or was marked compromised) during an older session: that
+        # session alone (an unattended browser, a stolen cookie) must not choose the next one.
+        form = PortalPasswordChangeForm(user, request.POST or None, request=request)
     if request.method == "POST" and form.is_valid():
         services.change_password(request, user, form.cleaned_data["new_password1"])
         return redirect("accounts:password_changed")

@@ -3,20 +3,27 @@ work tells about an address, what an old session may change without the password
 
 from __future__ import annotations
 
+import time
+from datetime import timedelta
+
 import pytest
+import time_machine
 from django.conf import settings
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
 
 from accounts import company_services as cs
 from accounts import tasks
-from accounts.models import SecurityEvent
+from accounts.models import SecurityEvent, User
 from accounts.tests.manage_helpers import sign_in_verified
+from conftest import PASSWORD
 
 from .helpers import TIMING_BROWSER
 
 pytestmark = pytest.mark.django_db
 ACTIONS = "/manage/employees/actions/"
+NEW = "a-brand-new-passphrase-7"
 
 
 # --- A block by provider staff is staff's to lift ---------------------------------------------
@@ -116,3 +123,62 @@ def test_the_username_task_writes_the_no_account_email_in_the_requests_language(
     [mail] = mailoutbox
     assert mail.to == ["nobody@example.org"]
     assert "Diese E-Mail-Adresse wird von keinem Konto verwendet." in mail.body
+
+
+# --- A required password change from an old session needs the current password --------------
+
+CHANGE_URL = "/account/password/initial/"
+
+
+def test_a_password_that_expires_during_a_session_is_not_replaced_without_the_old_one(
+    client, sign_in, employee_a
+):
+    """A session left open (an unattended browser, a stolen cookie) must not set a new password
+    once the old one expires: the change page then asks for the current password, as "Update
+    password" does after REAUTHENTICATION_MAX_AGE."""
+    now = timezone.now()
+    max_age = timedelta(days=settings.PASSWORD_MAX_AGE_DAYS)
+    changed_at = now - max_age + timedelta(minutes=10)  # expires ten minutes after sign-in
+    User.objects.filter(pk=employee_a.pk).update(password_changed_at=changed_at)
+    sign_in(employee_a)
+    with time_machine.travel(now + timedelta(minutes=11), tick=False):
+        assert client.get("/dashboard/")["Location"] == CHANGE_URL  # still signed in
+        response = client.post(CHANGE_URL, {"new_password1": NEW, "new_password2": NEW})
+        assert response.status_code == 400
+        employee_a.refresh_from_db()
+        assert employee_a.check_password(PASSWORD)
+        response = client.post(
+            CHANGE_URL,
+            {"old_password": PASSWORD, "new_password1": NEW, "new_password2": NEW},
+        )
+        assert response.status_code == 302
+    employee_a.refresh_from_db()
+    assert employee_a.check_password(NEW)
+
+
+def test_a_wrong_current_password_on_the_required_change_counts_as_a_failed_sign_in(
+    client, sign_in, employee_a
+):
+    employee_a.password_compromised = True
+    employee_a.save()
+    sign_in(employee_a)
+    with time_machine.travel(time.time() + settings.REAUTHENTICATION_MAX_AGE + 1, tick=False):
+        response = client.post(
+            CHANGE_URL, {"old_password": "wrong-1", "new_password1": NEW, "new_password2": NEW}
+        )
+    assert response.status_code == 400
+    employee_a.refresh_from_db()
+    assert employee_a.failed_login_count == 1
+    assert employee_a.check_password(PASSWORD)
+
+
+def test_the_initial_password_is_changed_right_after_sign_in_without_typing_it_again(
+    client, sign_in, employee_a
+):
+    employee_a.must_change_password = True
+    employee_a.save()
+    sign_in(employee_a)
+    response = client.post(CHANGE_URL, {"new_password1": NEW, "new_password2": NEW})
+    assert response.status_code == 302
+    employee_a.refresh_from_db()
+    assert employee_a.check_password(NEW)

@@ -1,9 +1,22 @@
 from __future__ import annotations
 
+import time
+
 import pytest
 from django.utils import timezone
 
+from accounts.reauth import AUTH_AT
+
 URL = "/account/password/initial/"
+
+
+def _signed_in_just_now(client, user) -> None:
+    """As right after the sign-in: its password counts as a recent authentication, so the
+    page asks only for the new password (an older session also for the current one)."""
+    client.force_login(user)
+    session = client.session
+    session[AUTH_AT] = time.time()
+    session.save()
 
 
 @pytest.fixture
@@ -25,7 +38,7 @@ def test_nothing_else_is_reachable_until_the_initial_password_is_changed(client,
 
 @pytest.mark.django_db
 def test_the_new_password_must_differ_from_the_initial_one(client, initial_user, password):
-    client.force_login(initial_user)
+    _signed_in_just_now(client, initial_user)
     response = client.post(URL, {"new_password1": password, "new_password2": password})
     assert response.status_code == 400
     assert "must differ" in response.content.decode()
@@ -33,7 +46,7 @@ def test_the_new_password_must_differ_from_the_initial_one(client, initial_user,
 
 @pytest.mark.django_db
 def test_changing_it_unlocks_the_portal_and_notifies(client, initial_user, mailoutbox):
-    client.force_login(initial_user)
+    _signed_in_just_now(client, initial_user)
     new = "a-brand-new-passphrase-77"
     response = client.post(URL, {"new_password1": new, "new_password2": new})
     assert response["Location"] == "/account/password/changed/"
@@ -46,7 +59,7 @@ def test_changing_it_unlocks_the_portal_and_notifies(client, initial_user, mailo
 
 @pytest.mark.django_db
 def test_short_passwords_are_refused_with_a_message(client, initial_user):
-    client.force_login(initial_user)
+    _signed_in_just_now(client, initial_user)
     response = client.post(URL, {"new_password1": "short1", "new_password2": "short1"})
     assert response.status_code == 400
     assert "too short" in response.content.decode()
