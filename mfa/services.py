@@ -565,6 +565,9 @@ def enrol_push_device(request, token: str, name: str, public_key: str) -> PushDe
         )
         if enrollment is None or enrollment.used_at or enrollment.expires_at <= now:
             raise PushError("invalid or expired enrollment token", status=403)
+        # Offboarded or blocked since the code was shown: the account may add no phone now.
+        if not enrollment.user.is_active or enrollment.user.is_blocked_by_manager:
+            raise PushError("invalid or expired enrollment token", status=403)
         if not PushEnrollment.objects.filter(pk=enrollment.pk, used_at=None).update(used_at=now):
             raise PushError("invalid or expired enrollment token", status=403)
         device = PushDevice.objects.create(
@@ -850,6 +853,8 @@ def forget_authenticator_types(user_ids) -> None:
 
 def forget_authenticator_state(user) -> None:
     """After authenticators were removed elsewhere (a security manager's reset): drop the
-    cached types and the trusted browsers that relied on them."""
+    cached types, the trusted browsers that relied on them and the push enrolments still
+    pending (a code shown before the reset must not add a phone after it)."""
     cache.delete(_types_cache_key(user))
     invalidate_trusted_browsers(user)
+    PushEnrollment.objects.filter(user=user, used_at__isnull=True).delete()
