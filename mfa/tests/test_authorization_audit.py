@@ -7,6 +7,7 @@ import json
 
 import pytest
 from cryptography.hazmat.primitives.asymmetric import ed25519
+from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from accounts import company_services as cs
 from mfa import protocol, services
@@ -14,6 +15,7 @@ from mfa.models import PushDevice
 
 pytestmark = pytest.mark.django_db
 ENROL = "/mfa/api/push/enrol"
+INDEX = "/account/security/two-factor/"
 
 
 def _enrol(client, token):
@@ -43,3 +45,20 @@ def test_an_offboarded_or_blocked_account_enrols_no_phone(client, employee_a, ma
     action([employee_a], actor=manager_a)
     assert _enrol(client, token).status_code == 403
     assert not PushDevice.objects.filter(user=employee_a).exists()
+
+
+# --- Another user's authenticator --------------------------------------------------------------
+
+
+def test_another_users_authenticator_is_a_404_to_a_freshly_authenticated_post(
+    client, employee_a, employee_b, totp_device, recent_auth
+):
+    device = totp_device(employee_b, name="Theirs")
+    client.force_login(employee_a)
+    recent_auth()
+    for action in ("rename", "remove"):
+        response = client.post(f"{INDEX}totp-{device.pk}/{action}/", {"name": "Mine now"})
+        assert response.status_code == 404, action
+    device.refresh_from_db()
+    assert device.name == "Theirs"
+    assert TOTPDevice.objects.filter(pk=device.pk, user=employee_b).exists()
