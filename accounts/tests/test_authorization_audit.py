@@ -1,25 +1,29 @@
 """Authorization audit of the account pages: who may lift whose block, what a public form's
-work tells about an address, what an old session may change without the password."""
+work tells about an address, what an old session may change without the password, and which
+emailed link takes which token."""
 
 from __future__ import annotations
 
+import re
 import time
 from datetime import timedelta
 
 import pytest
 import time_machine
 from django.conf import settings
+from django.core import signing
 from django.db import connection
+from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from accounts import company_services as cs
-from accounts import tasks
-from accounts.models import SecurityEvent, User
+from accounts import email_change, sessions_service, tasks, tokens
+from accounts.models import EmailChangeRequest, SecurityEvent, User, UserSession
 from accounts.tests.manage_helpers import sign_in_verified
 from conftest import PASSWORD
 
-from .helpers import TIMING_BROWSER
+from .helpers import TIMING_BROWSER, manager_request
 
 pytestmark = pytest.mark.django_db
 ACTIONS = "/manage/employees/actions/"
@@ -182,3 +186,92 @@ def test_the_initial_password_is_changed_right_after_sign_in_without_typing_it_a
     assert response.status_code == 302
     employee_a.refresh_from_db()
     assert employee_a.check_password(NEW)
+
+
+# --- Emailed links: each purpose's token is refused by every other link -------------------------
+
+UID_LINKS = {
+    "verify": ("/account/verify/", "email_verification_token"),
+    "unblock": ("/account/unblock/", "unblock_token"),
+    "reset": ("/account/password/reset/", "password_reset_token"),
+}
+
+
+@pytest.fixture
+def locked_out_unverified(employee_a):
+    """An account every uid/token link applies to: unverified and locked out."""
+    employee_a.email_verified = False
+    employee_a.blocked_at = timezone.now()
+    employee_a.blocked_reason = User.BlockReason.LOCKOUT
+    employee_a.save()
+    return employee_a
+
+
+@pytest.mark.parametrize("made_for", list(UID_LINKS))
+@pytest.mark.parametrize("opened_at", list(UID_LINKS))
+def test_a_uid_token_link_works_only_for_its_own_purpose(
+    client, locked_out_unverified, made_for, opened_at
+):
+    user = locked_out_unverified
+    token = getattr(tokens, UID_LINKS[made_for][1]).make_token(user)
+    path = f"{UID_LINKS[opened_at][0]}{tokens.encode_uid(user)}/{token}/"
+    expected = 200 if made_for == opened_at else 400
+    assert client.get(path).status_code == expected
+    if made_for != opened_at:
+        assert client.post(path, {"new_password1": NEW, "new_password2": NEW}).status_code == 400
+    user.refresh_from_db()
+    assert (user.is_locked_out, user.email_verified) == (True, False)
+    assert user.check_password(PASSWORD)
+
+
+def _signed_tokens(user, newcomer, manager_request) -> dict[str, str]:
+    """One genuine token of each signed kind: ``user``'s, and ``newcomer``'s activation."""
+    row = UserSession.objects.create(user=user, session_key_hash="x")
+    change = EmailChangeRequest.objects.create(
+        user=user, new_email="n@example.org", key_hash=email_change._hash("x")
+    )
+    newcomer.set_unusable_password()  # a new employee's, before activation
+    newcomer.save()
+    return {
+        "report": signing.dumps({"s": row.pk, "u": user.pk}, salt=sessions_service.REPORT_SALT),
+        "email": signing.dumps({"r": change.pk, "k": "x"}, salt=email_change.SALT),
+        "activate": cs.make_activation_token(newcomer),
+        "status": cs.request_status_token(manager_request),
+    }
+
+
+SIGNED_LINKS = {
+    "report": ("/account/sign-in/report/{}/", 404),
+    "email": ("/account/email/confirm/{}/", 404),
+    "activate": ("/access/activate/{}/", 400),
+    "status": ("/access/security-manager/status/{}/", 404),
+}
+
+
+def test_a_signed_link_refuses_the_tokens_of_the_other_links(
+    client, sign_in, employee_a, employee_a2
+):
+    """Each kind is signed with its own salt: none opens another's page, even where the
+    payloads would fit (a session row's id read as a request's)."""
+    signed = _signed_tokens(employee_a, employee_a2, manager_request())
+    sign_in(employee_a)  # the email change page needs a recent sign-in of the link's user
+    for opened_at, (path, refused) in SIGNED_LINKS.items():
+        for made_for, token in signed.items():
+            expected = 200 if made_for == opened_at else refused  # its own page opens
+            response = client.get(path.format(token))
+            assert response.status_code == expected, (made_for, opened_at)
+    employee_a2.refresh_from_db()
+    assert not employee_a2.has_usable_password()
+
+
+def test_the_this_wasnt_me_link_expires(client, sign_in, employee_a, mailoutbox):
+    sign_in(employee_a)
+    other = Client()
+    sign_in(employee_a, c=other)  # a second browser: the alert with its link
+    [alert] = [m for m in mailoutbox if "was this you" in m.subject]
+    path = re.search(r"http://portal\.test(/account/sign-in/report/\S+/)", alert.body)[1]
+    later = timezone.now() + timedelta(seconds=settings.SIGN_IN_REPORT_TIMEOUT + 1)
+    with time_machine.travel(later, tick=False):
+        assert Client().get(path).status_code == 404
+        assert Client().post(path).status_code == 404
+    assert not SecurityEvent.objects.filter(kind="sign_in_reported").exists()
