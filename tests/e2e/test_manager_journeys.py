@@ -318,6 +318,8 @@ def test_a_double_click_on_import_sends_it_once_and_shows_the_passwords(
         route.continue_()
 
     page.route("**/import/confirm/", slow_server)
+    # The guard is the page's deferred script: on a busy machine the clicks could come first.
+    page.wait_for_load_state("load")
     button = page.get_by_role("button", name="Import 12 rows")
     # A double click whose second click comes once the first request is on its way.
     button.evaluate("(b) => { b.click(); setTimeout(() => b.click(), 150); }")
