@@ -147,16 +147,22 @@ def test_on_a_phone_the_user_name_and_not_you_are_not_broken_inside_a_word(
     assert line.get_by_role("button", name="Nicht Sie?").evaluate(one_line)  # "Nicht Si" / "e?"
 
 
-def test_backup_codes_can_be_downloaded_as_a_text_file(page, portal, employee_a):
-    device = TOTPDevice.objects.create(user=employee_a, name="Phone", confirmed=True)
-    sign_in_to_second_factor(page, portal, employee_a)
-    page.fill("#id_token-otp_token", _unused_code(device.config_url, employee_a))
+def _create_backup_codes(page, portal, user) -> list[str]:
+    """Sign in with an app code and create backup codes; the codes the page shows."""
+    device = TOTPDevice.objects.create(user=user, name="Phone", confirmed=True)
+    sign_in_to_second_factor(page, portal, user)
+    page.fill("#id_token-otp_token", _unused_code(device.config_url, user))
     page.click("#second-factor-submit")
     expect(page).to_have_url(re.compile(r"/dashboard/$"))
     page.goto(f"{portal}/account/security/two-factor/backup-codes/")
     page.click("button:has-text('Create backup codes')")
     codes = page.locator("#backup-codes code").all_inner_texts()
     assert len(codes) >= 5
+    return codes
+
+
+def test_backup_codes_can_be_downloaded_as_a_text_file(page, portal, employee_a):
+    codes = _create_backup_codes(page, portal, employee_a)
     expect(page.get_by_role("button", name="Print")).to_be_visible()
     with page.expect_download() as download_info:
         page.get_by_role("button", name="Download as a text file").click()
@@ -173,15 +179,7 @@ def test_backup_codes_can_be_downloaded_as_a_text_file(page, portal, employee_a)
 def test_reloading_the_new_backup_codes_keeps_them_valid(page, portal, employee_a):
     """The codes are shown once, in answer to the POST that made them. A reload (or back and
     forward) must not post again: that would replace the codes just written down."""
-    device = TOTPDevice.objects.create(user=employee_a, name="Phone", confirmed=True)
-    sign_in_to_second_factor(page, portal, employee_a)
-    page.fill("#id_token-otp_token", _unused_code(device.config_url, employee_a))
-    page.click("#second-factor-submit")
-    expect(page).to_have_url(re.compile(r"/dashboard/$"))
-    page.goto(f"{portal}/account/security/two-factor/backup-codes/")
-    page.click("button:has-text('Create backup codes')")
-    codes = page.locator("#backup-codes code").all_inner_texts()
-    assert len(codes) >= 5
+    codes = _create_backup_codes(page, portal, employee_a)
     page.wait_for_load_state("load")  # after the page's deferred scripts
 
     page.reload()
