@@ -306,10 +306,18 @@ class SecurityEvent(ChoiceLabelsMixin, models.Model):
         Reads ``actor``: select it with the events."""
         if not self.actor_id or self.actor_id == self.user_id:
             return ""
-        actor = self.actor
-        if actor.is_staff or actor.company_id is None or actor.company_id != self.company_id:
+        if self.done_by_provider:
             return gettext("by the provider")
         return gettext("by your company's Security Manager")
+
+    @property
+    def done_by_provider(self) -> bool:
+        """Done by provider staff, not by someone of the event's company: the company's log
+        names neither them nor their browser and address. Reads ``actor``: select it too."""
+        if not self.actor_id:
+            return False
+        actor = self.actor
+        return actor.is_staff or actor.company_id is None or actor.company_id != self.company_id
 
 
 # --- Accounts II: password reminders, sessions, email changes ---------------------------------

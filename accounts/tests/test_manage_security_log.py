@@ -61,3 +61,76 @@ def test_query_count_is_constant(manager_client, employee_a, django_assert_max_n
         services.record_event(Kind.SIGNED_IN, employee_a, actor=employee_a)
     with django_assert_max_num_queries(len(small.captured_queries)):
         manager_client.get(URL)
+
+
+# --- What provider staff did on the company's accounts ------------------------------------------
+
+STAFF_ORIGIN = ("198.51.100.7", "StaffBrowser/9.9")
+
+
+def test_staff_actions_name_the_provider_not_the_staff_member_or_their_address(
+    manager_client, employee_a, agent, provider_admin, company_a
+):
+    services.record_event(Kind.BLOCKED, employee_a, actor=agent, origin=STAFF_ORIGIN)
+    services.record_event(Kind.ROLE_CHANGED, employee_a, actor=provider_admin, origin=STAFF_ORIGIN)
+    # The admin logs a policy change as the staff member's own event on the company.
+    services.record_event(
+        Kind.POLICY_CHANGED,
+        provider_admin,
+        actor=provider_admin,
+        company=company_a,
+        origin=STAFF_ORIGIN,
+    )
+    html = manager_client.get(URL).content.decode()
+    assert html.count("The provider") == 3
+    for secret in (agent.username, provider_admin.username, *STAFF_ORIGIN):
+        assert secret not in html
+
+
+def test_the_managers_and_the_employees_own_events_keep_their_address(
+    manager_client, manager_a, employee_a
+):
+    services.record_event(Kind.BLOCKED, employee_a, actor=manager_a, origin=("192.0.2.1", "M"))
+    services.record_event(Kind.SIGNED_IN, employee_a, actor=employee_a, origin=("192.0.2.2", "E"))
+    services.record_event(Kind.SIGN_IN_FAILED, employee_a, origin=("192.0.2.3", "X"))
+    html = manager_client.get(URL).content.decode()
+    assert "The provider" not in html
+    for ip in ("192.0.2.1", "192.0.2.2", "192.0.2.3"):
+        assert ip in html
+    assert manager_a.username in html
+
+
+def test_the_employee_page_hides_staff_too(manager_client, employee_a, agent, manager_a):
+    services.record_event(Kind.BLOCKED, employee_a, actor=agent, origin=STAFF_ORIGIN)
+    services.record_event(Kind.UNBLOCKED, employee_a, actor=manager_a, origin=("192.0.2.1", "M"))
+    html = manager_client.get(f"/manage/employees/{employee_a.pk}/").content.decode()
+    assert "The provider" in html
+    assert agent.username not in html and STAFF_ORIGIN[0] not in html
+    assert "192.0.2.1" in html and manager_a.username in html
+
+
+def test_staff_events_add_no_query_per_row(
+    manager_client, employee_a, agent, django_assert_max_num_queries
+):
+    services.record_event(Kind.BLOCKED, employee_a, actor=agent)
+    manager_client.get(URL)
+    with django_assert_max_num_queries(8) as small:
+        manager_client.get(URL)
+    for _ in range(30):
+        services.record_event(Kind.ROLE_CHANGED, employee_a, actor=agent, origin=STAFF_ORIGIN)
+    with django_assert_max_num_queries(len(small.captured_queries)):
+        manager_client.get(URL)
+
+
+def test_the_employee_page_adds_no_query_per_staff_event(
+    manager_client, employee_a, agent, django_assert_max_num_queries
+):
+    url = f"/manage/employees/{employee_a.pk}/"
+    services.record_event(Kind.BLOCKED, employee_a, actor=agent)
+    manager_client.get(url)
+    with django_assert_max_num_queries(20) as small:
+        manager_client.get(url)
+    for _ in range(20):
+        services.record_event(Kind.ROLE_CHANGED, employee_a, actor=agent, origin=STAFF_ORIGIN)
+    with django_assert_max_num_queries(len(small.captured_queries)):
+        manager_client.get(url)
