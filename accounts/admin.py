@@ -122,6 +122,7 @@ class UserAdmin(DjangoUserAdmin):
                     "failed_login_count",
                     "blocked_at",
                     "blocked_reason",
+                    "deactivated_by",
                     "terms_version",
                     "terms_accepted_at",
                 )
@@ -130,12 +131,15 @@ class UserAdmin(DjangoUserAdmin):
     )
 
     # Blocks come and go through the Block and Unblock actions, which record who and why.
-    readonly_fields = ["blocked_at", "blocked_reason"]
+    readonly_fields = ["blocked_at", "blocked_reason", "deactivated_by"]
 
     def save_model(self, request, obj, form, change):
         # Before the save: what the account was, to log what really changed. On the form,
         # not on this admin, which all requests share.
         form.security_before = _account_state(User.objects.get(pk=obj.pk), form) if change else {}
+        if "is_active" in form.changed_data:
+            # Unticked here, by staff: only staff may reactivate it (deactivate_employees).
+            obj.deactivated_by = "" if obj.is_active else User.DeactivatedBy.STAFF
         super().save_model(request, obj, form, change)
 
     def save_related(self, request, form, formsets, change):

@@ -310,7 +310,8 @@ def applicable_actions(employee: User) -> list[str]:
         "initial_password": employee.is_active and not blocked_by_person,
         "reset_mfa": bool(getattr(employee, "has_authenticator", True)),
         "deactivate": employee.is_active,
-        "reactivate": not employee.is_active,
+        # A deactivation by provider staff is theirs to undo (reactivate_employees).
+        "reactivate": not employee.is_active and not employee.deactivated_by_staff,
     }
     return [action for action, ok in usable.items() if ok]
 
@@ -403,19 +404,27 @@ def reset_mfa(users, *, actor: User, request=None) -> int:
 def deactivate_employees(users, *, actor: User, request=None) -> int:
     """Offboarding: sign-in impossible, sessions end; the account and its history stay."""
     changed = [user for user in users if user.is_active and user.pk != actor.pk]
+    by = User.DeactivatedBy.STAFF if acted_by_staff(actor) else User.DeactivatedBy.MANAGER
     for user in changed:
         user.is_active = False
-        user.save(update_fields=["is_active"])
+        user.deactivated_by = by
+        user.save(update_fields=["is_active", "deactivated_by"])
         record_event(Kind.ACCOUNT_DEACTIVATED, user, actor=actor, request=request)
     end_sessions(changed)
     return len(changed)
 
 
 def reactivate_employees(users, *, actor: User, request=None) -> int:
-    changed = [user for user in users if not user.is_active]
+    """Undo deactivations. One by provider staff is theirs alone to undo: a Security
+    Manager's reactivation leaves it in place."""
+    by_staff = acted_by_staff(actor)
+    changed = [
+        user for user in users if not user.is_active and (by_staff or not user.deactivated_by_staff)
+    ]
     for user in changed:
         user.is_active = True
-        user.save(update_fields=["is_active"])
+        user.deactivated_by = ""
+        user.save(update_fields=["is_active", "deactivated_by"])
         record_event(Kind.ACCOUNT_REACTIVATED, user, actor=actor, request=request)
     return len(changed)
 

@@ -18,7 +18,7 @@ from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
-from django.utils.translation import ngettext
+from django.utils.translation import gettext_lazy, ngettext
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
 
@@ -213,6 +213,25 @@ def _report_result(request, result: ActionResult, users: list, done: int) -> Non
         messages.info(request, result.skipped_many % {"count": skipped})
 
 
+# Actions that would undo what provider staff did: such accounts are left out with a warning
+# (the services skip them too). Action: (the User property that tells, the warning).
+_STAFF_ONLY = {
+    "unblock": (
+        "blocked_by_staff",
+        gettext_lazy(
+            "Accounts blocked by our staff were left out: only our support team can unblock them."
+        ),
+    ),
+    "reactivate": (
+        "deactivated_by_staff",
+        gettext_lazy(
+            "Accounts deactivated by our staff were left out: only our support team can "
+            "reactivate them."
+        ),
+    ),
+}
+
+
 @require_POST
 @security_manager_required
 def employee_action(request):
@@ -227,15 +246,11 @@ def employee_action(request):
     if any(user.pk == request.user.pk for user in users):
         users = [user for user in users if user.pk != request.user.pk]
         messages.warning(request, _("Your own account was left out: ask another manager."))
-    if form.cleaned_data["action"] == "unblock" and any(u.blocked_by_staff for u in users):
-        users = [user for user in users if not user.blocked_by_staff]
-        messages.warning(
-            request,
-            _(
-                "Accounts blocked by our staff were left out: only our support team can "
-                "unblock them."
-            ),
-        )
+    if staff_only := _STAFF_ONLY.get(form.cleaned_data["action"]):
+        left_to_staff, warning = staff_only
+        if any(getattr(user, left_to_staff) for user in users):
+            users = [user for user in users if not getattr(user, left_to_staff)]
+            messages.warning(request, warning)
     response = _run_action(request, form.cleaned_data["action"], users)
     if response is not None:
         return response

@@ -117,6 +117,11 @@ class User(AbstractUser):
         MANAGER = "manager", _("by a Security Manager")
         STAFF = "staff", _("by our staff")
 
+    class DeactivatedBy(models.TextChoices):
+        # Who may reactivate the account: the company's Security Manager, or only staff.
+        MANAGER = "manager", _("by a Security Manager")
+        STAFF = "staff", _("by our staff")
+
     email = models.EmailField(_("email address"), blank=True, db_index=True)
     email_verified = models.BooleanField(_("email verified"), default=False)
     phone = PhoneNumberField(_("phone"), blank=True)
@@ -146,6 +151,9 @@ class User(AbstractUser):
     blocked_at = models.DateTimeField(_("blocked since"), null=True, blank=True)
     blocked_reason = models.CharField(
         _("reason for the block"), max_length=16, choices=BlockReason.choices, blank=True
+    )
+    deactivated_by = models.CharField(
+        _("deactivated by"), max_length=16, choices=DeactivatedBy.choices, blank=True
     )
     terms_version = models.CharField(_("accepted terms version"), max_length=20, blank=True)
     terms_accepted_at = models.DateTimeField(_("terms accepted"), null=True, blank=True)
@@ -186,6 +194,15 @@ class User(AbstractUser):
         """Blocked by a Security Manager or provider staff: only they can lift it. A block of
         unknown origin (blocked_at set without a reason) counts as one: the safe side."""
         return self.blocked_at is not None and not self.is_locked_out
+
+    @property
+    def deactivated_by_staff(self) -> bool:
+        """Deactivated by provider staff: only they may reactivate it. Unlike a block, a
+        deactivation of unknown origin counts as staff's, the safe side: the manager may
+        reactivate only what the company deactivated."""
+        return not self.is_active and not (
+            self.deactivated_by == self.DeactivatedBy.MANAGER and self.company_id
+        )
 
     @property
     def password_max_age_days(self) -> int:
