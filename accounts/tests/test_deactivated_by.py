@@ -141,3 +141,17 @@ def test_the_migration_credits_the_company_only_when_its_event_says_so(
         other.pk: By.STAFF,
     }
     assert set(User.objects.filter(is_active=True).values_list("deactivated_by", flat=True)) == {""}
+
+
+def test_the_account_report_tells_whom_to_ask_for_a_reactivation(
+    client, staff_deactivated, manager_deactivated, mailoutbox
+):
+    client.post("/account/unblock/", {"identifier": staff_deactivated.username})
+    client.post("/account/unblock/", {"identifier": manager_deactivated.username})
+    by_staff, by_manager = mailoutbox
+    assert "deactivated by our staff" in by_staff.body
+    assert "http://portal.test/account/login/help/" in by_staff.body
+    assert "/account/login/help/" in by_staff.alternatives[0][0]
+    assert "Security Manager" not in by_staff.body
+    assert "reactivated by your company's Security Manager" in by_manager.body
+    assert "deactivated by our staff" not in by_manager.body
