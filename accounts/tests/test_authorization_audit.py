@@ -57,6 +57,17 @@ def test_the_employee_page_offers_no_unblock_for_a_block_by_provider_staff(
     sign_in_verified(client, manager_a)
     body = client.get(f"/manage/employees/{staff_blocked.pk}/").content.decode()
     assert 'value="unblock"' not in body
+    assert "Blocked by the provider: only our support team can unblock it." in body
+
+
+def test_the_employee_page_says_nothing_of_the_provider_for_a_managers_block(
+    client, manager_a, employee_a
+):
+    cs.block_employees([employee_a], actor=manager_a)
+    sign_in_verified(client, manager_a)
+    body = client.get(f"/manage/employees/{employee_a.pk}/").content.decode()
+    assert 'value="unblock"' in body
+    assert "Blocked by the provider" not in body
 
 
 def test_provider_staff_still_lift_their_own_block(staff_blocked, provider_admin):
