@@ -377,7 +377,7 @@ def _send_registration_notice(address: str, users: list[User]) -> None:
     )
 
 
-def register_user(
+def request_registration(
     request,
     *,
     first_name: str,
@@ -386,34 +386,70 @@ def register_user(
     password: str,
     phone="",
     time_zone="",
-) -> User | None:
-    """Create an unverified account and email the verification link.
+) -> None:
+    """Queue the registration; the caller answers every address alike.
 
-    An address that already has an account gets a notice instead (and None is returned);
-    the caller answers both cases the same way.
+    As for a forgotten password (request_password_reset), the request does the same work
+    whether the address has an account: it hashes the password and queues one task
+    (accounts.tasks.register_account), which creates the account or emails the owner of the
+    address. Only the hash leaves the request, never the password.
     """
+    from .tasks import register_account as task
+
+    details = {
+        "first_name": first_name,
+        "last_name": last_name,
+        "email": (email or "").strip(),
+        "phone": phone.as_e164 if phone else "",
+        "time_zone": time_zone or "",
+        "terms_version": settings.TERMS_VERSION,
+        "terms_accepted_at": timezone.now().isoformat(),
+    }
+    password_hash = make_password(password)
+    ip_address, user_agent = client_ip(request), request_user_agent(request)
+    enqueue_after_commit(task, details, password_hash, ip_address, user_agent, _request_language())
+
+
+def register_account(
+    details: dict,
+    password_hash: str,
+    ip_address: str | None = None,
+    user_agent: str = "",
+    language: str = "",
+) -> User | None:
+    """Create an unverified account and email the verification link. Runs in a task;
+    ``details`` are the form's (see request_registration), ``ip_address``, ``user_agent`` and
+    ``language`` those of the request that asked.
+
+    An address that already has an account gets a notice instead (and None is returned).
+    """
+    from datetime import datetime
+
     from django.db import IntegrityError
 
-    email = User.objects.normalize_email(email.strip())
+    email = User.objects.normalize_email(details["email"].strip())
     existing = list(User.objects.filter(email__iexact=email).order_by("date_joined"))
+    # The hash is salted: an account holding it is this registration's, made by an earlier
+    # run of the same task (a retry), which must change nothing.
+    if any(user.password == password_hash for user in existing):
+        return None
     if existing:
-        make_password(password)  # spend the time creating an account would take
         _send_registration_notice(existing[0].email, existing)
         return None
     for attempt in range(5):
         user = User(
-            username=generate_username(first_name, last_name),
-            first_name=first_name,
-            last_name=last_name,
+            username=generate_username(details["first_name"], details["last_name"]),
+            first_name=details["first_name"],
+            last_name=details["last_name"],
             email=email,
-            phone=phone or "",
+            phone=details["phone"],
             email_verified=False,
-            preferred_language=_request_language(),
-            time_zone=time_zone or User._meta.get_field("time_zone").get_default(),
-            terms_version=settings.TERMS_VERSION,
-            terms_accepted_at=timezone.now(),
+            preferred_language=language or settings.LANGUAGE_CODE,
+            time_zone=details["time_zone"] or User._meta.get_field("time_zone").get_default(),
+            terms_version=details["terms_version"],
+            terms_accepted_at=datetime.fromisoformat(details["terms_accepted_at"]),
+            password=password_hash,
         )
-        user.set_password(password)
         try:
             with transaction.atomic():
                 user.save()
@@ -421,7 +457,8 @@ def register_user(
         except IntegrityError:  # two registrations drew the same user name
             if attempt == 4:
                 raise
-    record_event(Kind.REGISTERED, user, request=request, terms_version=settings.TERMS_VERSION)
+    origin = (ip_address, user_agent)
+    record_event(Kind.REGISTERED, user, origin=origin, terms_version=details["terms_version"])
     send_verification_email(user)
     return user
 

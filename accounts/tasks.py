@@ -54,3 +54,14 @@ def send_username_reminder(
     from . import services
 
     services.send_username_reminder(email, ip_address, user_agent, language)
+
+
+@shared_task
+def register_account(
+    details: dict, password_hash: str, ip_address: str | None, user_agent: str, language: str
+) -> None:
+    """Registration, out of the request so that its time does not tell whether the address
+    has an account."""
+    from . import services
+
+    services.register_account(details, password_hash, ip_address, user_agent, language)

@@ -394,7 +394,7 @@ def register(request):
     form = RegistrationForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
-        services.register_user(
+        services.request_registration(
             request,
             first_name=data["first_name"],
             last_name=data["last_name"],

@@ -199,3 +199,78 @@ def test_a_new_account_starts_in_the_devices_time_zone_when_it_is_a_known_one(
 def test_the_form_carries_a_field_for_the_devices_time_zone(client):
     html = client.get(URL).content.decode()
     assert re.search(r'<input type="hidden" name="time_zone"[^>]*data-device-time-zone', html)
+
+
+def _registration_work(client, email: str) -> tuple:
+    """What one registration request did: queries, templates rendered, log entries written."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    events_before = SecurityEvent.objects.count()
+    with CaptureQueriesContext(connection) as queries:
+        response = client.post(URL, {**GOOD, "email": email})
+    assert (response.status_code, response["Location"]) == (302, "/account/register/check-email/")
+    templates = sorted(t.name for t in response.templates)
+    return len(queries), templates, SecurityEvent.objects.count() - events_before
+
+
+@pytest.fixture
+def queued(monkeypatch):
+    from accounts import tasks
+
+    calls = []
+    monkeypatch.setattr(tasks.register_account, "delay", lambda *args: calls.append(args))
+    return calls
+
+
+def test_the_request_does_the_same_work_whether_the_address_has_an_account(
+    client, outsider, queued, mailoutbox
+):
+    """Its timing must not tell: the request hashes the password and queues one task for a
+    new address and for an existing one alike; the account or the notice comes from the task."""
+    _registration_work(client, "warm-up@example.org")  # the session exists from here on
+    new = _registration_work(client, "someone.new@example.org")
+    existing = _registration_work(client, outsider.email.upper())
+    assert new == existing
+    assert new[1] == [] and new[2] == 0  # nothing rendered, nothing logged
+    assert mailoutbox == []
+    assert not User.objects.filter(email__in=["warm-up@example.org", "someone.new@example.org"])
+    assert [args[0]["email"] for args in queued] == [
+        "warm-up@example.org",
+        "someone.new@example.org",
+        outsider.email.upper(),
+    ]
+    assert all(GOOD["password1"] not in repr(args) for args in queued)
+
+
+def test_the_task_creates_the_account_or_emails_the_owner(client, outsider, queued, mailoutbox):
+    from accounts import tasks
+
+    client.cookies[settings.LANGUAGE_COOKIE_NAME] = "de"
+    client.post(URL, GOOD, HTTP_USER_AGENT="Firefox")
+    client.post(URL, {**GOOD, "email": outsider.email.upper()})
+    for args in queued:
+        tasks.register_account.run(*args)
+    user = User.objects.get(email=GOOD["email"])
+    assert user.check_password(GOOD["password1"])
+    assert user.preferred_language == "de"
+    assert user.terms_version == settings.TERMS_VERSION
+    event = SecurityEvent.objects.get(user=user, kind="registered")
+    assert (event.ip_address, event.user_agent) == ("127.0.0.1", "Firefox")
+    assert User.objects.filter(email__iexact=outsider.email).count() == 1
+    assert sorted((m.to[0], m.subject) for m in mailoutbox) == sorted(
+        [
+            (GOOD["email"], "E-Mail-Adresse bestätigen"),
+            (outsider.email, "You already have an account"),
+        ]
+    )
+
+
+def test_running_the_task_again_creates_no_second_account(client, queued, mailoutbox):
+    from accounts import tasks
+
+    client.post(URL, GOOD)
+    tasks.register_account.run(*queued[0])
+    tasks.register_account.run(*queued[0])
+    assert User.objects.filter(email=GOOD["email"]).count() == 1
+    assert len(mailoutbox) == 1
