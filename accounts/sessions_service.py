@@ -378,7 +378,10 @@ def load_sign_in_report(token: str) -> UserSession | None:
 
 def report_sign_in(request, row: UserSession) -> bool:
     """End all the user's sessions and send a password reset (to an account its Security
-    Manager blocked: whom to ask instead); False when already reported."""
+    Manager blocked: whom to ask instead); False when already reported. A push enrolment
+    the intruder started dies with their session."""
+    from mfa.services import drop_pending_push_enrollments
+
     with transaction.atomic():
         claimed = UserSession.objects.filter(pk=row.pk, reported_at__isnull=True).update(
             reported_at=timezone.now()
@@ -387,6 +390,7 @@ def report_sign_in(request, row: UserSession) -> bool:
             return False
         user = row.user
         end_all_sessions(user, "reported")
+        drop_pending_push_enrollments(user)
         record_event(Kind.SIGN_IN_REPORTED, user, request=request, session=row.pk)
         # A reset would not lift a person's block and its link would be refused: the email
         # says whom to ask instead.

@@ -857,4 +857,10 @@ def forget_authenticator_state(user) -> None:
     pending (a code shown before the reset must not add a phone after it)."""
     cache.delete(_types_cache_key(user))
     invalidate_trusted_browsers(user)
+    drop_pending_push_enrollments(user)
+
+
+def drop_pending_push_enrollments(user) -> None:
+    """Push enrolment codes not used yet stop working: one shown to whoever had a session
+    (an intruder, a lost phone's finder) must not add a phone once the account is secured."""
     PushEnrollment.objects.filter(user=user, used_at__isnull=True).delete()

@@ -122,3 +122,29 @@ def test_the_reset_email_describes_the_sign_in_as_the_alert_did(
         assert lines == origin(alert_part)
         assert lines[0].startswith("Time: ") and lines[0].endswith(" (IST)")
         assert lines[1:] == ["IP address: 203.0.113.9", "Browser: Firefox 128 on Linux"]
+
+
+def test_this_wasnt_me_kills_a_push_enrolment_the_intruder_started(
+    client, sign_in, employee_a, mailoutbox
+):
+    """An enrolment code shown in the intruder's session must not add a phone (within its ten
+    minutes) once the owner has reported the sign-in."""
+    import json
+
+    from cryptography.hazmat.primitives.asymmetric import ed25519
+
+    from mfa import protocol
+    from mfa.models import PushDevice
+    from mfa.services import start_push_enrollment
+
+    sign_in(employee_a)
+    sign_in(employee_a, c=Client())
+    _enrollment, token = start_push_enrollment(employee_a, "Intruder's phone")
+    assert Client().post(report_path(mailoutbox)).status_code == 200
+    key = ed25519.Ed25519PrivateKey.generate()
+    body = {"token": token, "name": "Pixel", "public_key": protocol.public_pem(key)}
+    response = Client().post(
+        "/mfa/api/push/enrol", json.dumps(body), content_type="application/json"
+    )
+    assert response.status_code == 403
+    assert not PushDevice.objects.filter(user=employee_a).exists()
