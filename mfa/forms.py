@@ -1,6 +1,9 @@
 from __future__ import annotations
 
+from datetime import timedelta
+
 from django import forms
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from portal.forms import FormErrorConcernsInput
@@ -46,6 +49,27 @@ class EmailSetupForm(NameForm):
         help_text=_("We send a 6-digit code there to confirm the address."),
         widget=forms.EmailInput(attrs={"autocomplete": "email"}),
     )
+
+    def __init__(self, *args, user, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.user = user
+
+    @property
+    def throttled(self) -> bool:
+        return self.has_error(forms.forms.NON_FIELD_ERRORS, "throttled")
+
+    def clean(self):
+        if self.errors:  # a form sent back to be corrected sends nothing yet
+            return super().clean()
+        wait = services.email_setup_retry_after(self.user)
+        if wait:
+            at = timezone.localtime(timezone.now() + timedelta(seconds=wait))
+            raise forms.ValidationError(
+                _("Please wait: a new code can be sent at %(time)s."),
+                code="throttled",
+                params={"time": at.strftime("%H:%M:%S")},
+            )
+        return super().clean()
 
 
 class CodeForm(forms.Form):

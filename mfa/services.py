@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hmac
 import io
+import math
 import re
 import secrets
 import time
@@ -39,6 +40,7 @@ from accounts.services import (
 )
 from accounts.sessions_service import describe_user_agent
 from portal.prepared import PreparedQuery
+from portal.throttle import count_hit
 
 from . import protocol
 from .delivery import get_backend
@@ -468,14 +470,48 @@ def pending_email(user, pk) -> EmailDevice | None:
     return EmailDevice.objects.filter(user=user, confirmed=False, pk=pk).first()
 
 
+EMAIL_SETUP_ADDRESSES_PER_HOUR = 5
+
+
+def email_code_wait(device: EmailDevice) -> int:
+    """Seconds until send_email_code sends ``device`` another code: 0, or what is left of the
+    60 s cooldown while the last code is still unused and valid."""
+    now = timezone.now()
+    allowed, extra = device.generate_is_allowed()
+    # A used code (django-otp clears it) must not leave the user waiting with nothing to type:
+    # only the owner can use one, so this does not open a way to flood their mailbox.
+    live_code = device.token and device.valid_until and device.valid_until > now
+    if allowed or not live_code:
+        return 0
+    until = (extra or {}).get("next_generation_at")
+    if until is None:
+        return device.get_cooldown_duration()
+    return max(1, math.ceil((until - now).total_seconds()))
+
+
+def email_setup_retry_after(user) -> int:
+    """Count one code sent to a new address for the user's email authenticator; the seconds
+    to wait when it may not go yet, else 0.
+
+    The cooldown of the code last sent for a setup (send_email_code's) holds for a new
+    address too, and at most EMAIL_SETUP_ADDRESSES_PER_HOUR addresses a clock hour: the form
+    takes any address, so without these a signed-in user could have the portal email
+    anyone, without end."""
+    pending = EmailDevice.objects.filter(user=user, confirmed=False)
+    wait = max((email_code_wait(device) for device in pending), default=0)
+    if wait:
+        return wait
+    now = int(time.time())
+    key = f"mfa-email-setup:{user.pk}:{now // 3600}"
+    if count_hit(key, 3600) > EMAIL_SETUP_ADDRESSES_PER_HOUR:
+        return 3600 - now % 3600
+    return 0
+
+
 def send_email_code(device: EmailDevice, template: str = "mfa_sign_in_code") -> bool:
     """Email a fresh 6-digit code valid 5 minutes; False while the 60 s cooldown runs and the
     last code is still unused and valid."""
-    allowed, _extra = device.generate_is_allowed()
-    # A used code (django-otp clears it) must not leave the user waiting with nothing to type:
-    # only the owner can use one, so this does not open a way to flood their mailbox.
-    live_code = device.token and device.valid_until and device.valid_until > timezone.now()
-    if not allowed and live_code:
+    if email_code_wait(device):
         return False
     device.cooldown_set(commit=False)
     device.generate_token(valid_secs=EMAIL_CODE_SECONDS, commit=True)

@@ -177,6 +177,7 @@ def _setup_email(request):
     start_form = EmailSetupForm(
         request.POST if "email" in request.POST else None,
         initial={"email": user.email, "name": _("Email")},
+        user=user,
     )
     code_form = CodeForm(request.POST if "code" in request.POST else None, device=device)
     if request.method == "POST":
@@ -200,6 +201,8 @@ def _setup_email(request):
     if device is not None:
         ctx["address"] = services.email_address(device)
     status = 400 if request.method == "POST" else 200
+    if start_form.is_bound and start_form.throttled:
+        status = 429
     return render(request, "mfa/setup_email.html", ctx, status=status)
 
 

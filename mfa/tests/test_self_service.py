@@ -245,3 +245,65 @@ def test_the_list_says_which_address_an_email_authenticator_sends_codes_to(
     device = services.authenticators(employee_a)[0]
     assert services.email_address(device) != "new@example.com"
     assert services.email_address(device) in body
+
+
+def test_email_setup_sends_no_code_to_a_new_address_during_the_cooldown(
+    client, employee_a, recent_auth, mailoutbox
+):
+    """The form takes any address: without the sign-in codes' cooldown, a signed-in user
+    could have the portal email anyone without end."""
+    from zoneinfo import ZoneInfo
+
+    import time_machine
+    from django.utils import timezone
+
+    client.force_login(employee_a)
+    recent_auth()
+    url = f"{INDEX}setup/email/"
+    with time_machine.travel(timezone.now(), tick=False) as traveller:
+        client.post(url, {"name": "Private", "email": "first@example.org"})
+        traveller.shift(20)
+        response = client.post(url, {"name": "Other", "email": "victim@example.org"})
+        assert response.status_code == 429
+        assert [m.to for m in mailoutbox] == [["first@example.org"]]
+        text = response.content.decode()
+        when = timezone.now() + timezone.timedelta(seconds=40)
+        expected = timezone.localtime(when, ZoneInfo(employee_a.time_zone))
+        assert f"a new code can be sent at {expected:%H:%M:%S}" in text
+        assert 'value="victim@example.org"' in text and 'value="Other"' in text
+        traveller.shift(41)
+        assert client.post(url, {"name": "Other", "email": "victim@example.org"}).status_code == 302
+    assert [m.to for m in mailoutbox] == [["first@example.org"], ["victim@example.org"]]
+    code = re.search(r"\b(\d{6})\b", mailoutbox[-1].body).group(1)
+    assert client.post(url, {"code": code}).status_code == 302
+    assert [d.email for d in services.authenticators(employee_a)] == ["victim@example.org"]
+
+
+def test_email_setup_sends_codes_to_at_most_five_addresses_an_hour(
+    client, employee_a, recent_auth, mailoutbox
+):
+    from zoneinfo import ZoneInfo
+
+    import time_machine
+    from django.utils import timezone
+
+    client.force_login(employee_a)
+    recent_auth()
+    url = f"{INDEX}setup/email/"
+    start = timezone.now().replace(minute=0, second=0, microsecond=0)
+    with time_machine.travel(start + timezone.timedelta(minutes=1), tick=False) as traveller:
+        for n in range(services.EMAIL_SETUP_ADDRESSES_PER_HOUR):
+            post = {"name": "Mail", "email": f"a{n}@example.org"}
+            assert client.post(url, post).status_code == 302
+            traveller.shift(61)
+        response = client.post(url, {"name": "Mail", "email": "one-more@example.org"})
+        assert response.status_code == 429
+        when = start + timezone.timedelta(hours=1)
+        expected = timezone.localtime(when, ZoneInfo(employee_a.time_zone))
+        assert f"a new code can be sent at {expected:%H:%M:%S}" in response.content.decode()
+        assert len(mailoutbox) == services.EMAIL_SETUP_ADDRESSES_PER_HOUR
+        traveller.move_to(start + timezone.timedelta(hours=1, seconds=1))
+        recent_auth()
+        response = client.post(url, {"name": "Mail", "email": "one-more@example.org"})
+        assert (response.status_code, response["Location"]) == (302, url)
+    assert [m.to for m in mailoutbox][-2:] == [["a4@example.org"], ["one-more@example.org"]]
