@@ -377,9 +377,11 @@ def load_sign_in_report(token: str) -> UserSession | None:
 
 
 def report_sign_in(request, row: UserSession) -> bool:
-    """End all the user's sessions and send a password reset (to an account its Security
-    Manager blocked: whom to ask instead); False when already reported. A push enrolment
-    the intruder started dies with their session."""
+    """End all the user's sessions, turn the password off and send a password reset (to an
+    account its Security Manager blocked: whom to ask instead); False when already reported.
+    Whoever signed in knows the password: it stops working now rather than when the owner
+    gets to the email, and the browsers it trusted (bound to the password hash) with it. A
+    push enrolment the intruder started dies with their session."""
     from mfa.services import drop_pending_push_enrollments
 
     with transaction.atomic():
@@ -390,6 +392,8 @@ def report_sign_in(request, row: UserSession) -> bool:
             return False
         user = row.user
         end_all_sessions(user, "reported")
+        user.set_unusable_password()
+        user.save(update_fields=["password"])
         drop_pending_push_enrollments(user)
         record_event(Kind.SIGN_IN_REPORTED, user, request=request, session=row.pk)
         # A reset would not lift a person's block and its link would be refused: the email

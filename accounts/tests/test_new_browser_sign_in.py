@@ -62,6 +62,32 @@ def test_this_wasnt_me_ends_all_sessions_and_sends_a_reset(client, sign_in, empl
     assert SecurityEvent.objects.filter(kind=SecurityEvent.Kind.SIGN_IN_REPORTED).count() == 1
 
 
+def test_this_wasnt_me_turns_the_known_password_off_until_the_owner_chooses_one(
+    client, sign_in, employee_a, password, mailoutbox
+):
+    from mfa import services as mfa_services
+
+    sign_in(employee_a)
+    intruder = Client(HTTP_USER_AGENT="Mozilla/5.0 (X11; Linux x86_64) Firefox/128.0")
+    sign_in(employee_a, c=intruder)
+    employee_a.refresh_from_db()
+    trusted = mfa_services.trust_cookie_value(employee_a)
+    path = report_path(mailoutbox)
+    mailoutbox.clear()
+    Client().post(path)
+
+    employee_a.refresh_from_db()
+    assert not employee_a.has_usable_password()
+    assert trusted != mfa_services.trust_cookie_value(employee_a)  # trusted browsers forgotten
+    assert sign_in(employee_a, c=intruder).status_code == 400  # the password they know
+    [mail] = mailoutbox
+    assert "turned its password off" in mail.body
+    reset = re.search(r"http://portal\.test(/account/password/reset/\S+/)", mail.body).group(1)
+    form = Client().get(reset, follow=True)
+    assert form.status_code == 200
+    assert "new_password1" in form.content.decode()
+
+
 def test_a_forged_report_link_is_404(client, db):
     assert client.get("/account/sign-in/report/forged:token/").status_code == 404
 
