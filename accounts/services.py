@@ -141,6 +141,16 @@ def recovery_retry_after(request) -> int:
     return 0
 
 
+def registration_retry_after(request) -> int:
+    """Count one registration from this IP address; the seconds to wait when it is over the
+    limit, else 0. Each one emails an address the visitor typed (a verification link or the
+    owner's notice) and costs a password hash: one client must not send thousands."""
+    key = f"registration:{client_ip(request) or 'unknown'}"
+    if count_hit(key, settings.REGISTRATION_IP_WINDOW) > settings.REGISTRATION_IP_LIMIT:
+        return settings.REGISTRATION_IP_WINDOW
+    return 0
+
+
 # --- Password step of the sign-in --------------------------------------------------------------
 
 

@@ -392,6 +392,18 @@ def register(request):
     if request.user.is_authenticated:
         return redirect("dashboard")
     form = RegistrationForm(request.POST or None)
+    retry_after = 0
+    if request.method == "POST" and form.is_valid():
+        # Counted once the form is right: typing mistakes cost nothing.
+        retry_after = services.registration_retry_after(request)
+        if retry_after:
+            form.add_error(
+                None,
+                _(
+                    "Too many accounts were registered from your network in the last hour. "
+                    "Please try again later."
+                ),
+            )
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         services.request_registration(
@@ -405,8 +417,11 @@ def register(request):
         )
         request.session[REGISTRATION_EMAIL_SESSION_KEY] = data["email"]
         return redirect("accounts:verification_sent")
-    status = _form_status(form)
-    return render(request, "accounts/register.html", {"form": form}, status=status)
+    status = 429 if retry_after else _form_status(form)
+    response = render(request, "accounts/register.html", {"form": form}, status=status)
+    if retry_after:
+        response["Retry-After"] = str(retry_after)
+    return response
 
 
 @never_cache

@@ -221,6 +221,9 @@ LOGIN_IP_FAILURE_WINDOW = env.int("LOGIN_IP_FAILURE_WINDOW", default=600)
 # Forgotten password or user name, "check and unblock": requests per IP address and window.
 RECOVERY_IP_LIMIT = env.int("RECOVERY_IP_LIMIT", default=30)
 RECOVERY_IP_WINDOW = env.int("RECOVERY_IP_WINDOW", default=3600)
+# Registrations (each emails an address the visitor typed) per IP address and window.
+REGISTRATION_IP_LIMIT = env.int("REGISTRATION_IP_LIMIT", default=10)
+REGISTRATION_IP_WINDOW = env.int("REGISTRATION_IP_WINDOW", default=3600)
 REGISTRATION_OPEN = env.bool("REGISTRATION_OPEN", default=True)
 TERMS_VERSION = "2026-01"
 TWO_FACTOR_LOGIN_TIMEOUT = 600
