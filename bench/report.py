@@ -337,7 +337,7 @@ def markdown(results: dict) -> str:
         "",
         "CPU per unit: gunicorn (master and workers), PostgreSQL + Redis, and the whole machine "
         "(including wrk). A unit is a request, or a completed sign-in for the full sign-in, "
-        "whose latency is that of the whole sequence of four requests.",
+        "whose latency is that of the whole sequence of five requests.",
         "",
         "| Data | Figure | per s | p50 ms | p99 ms | CPU ms app | CPU ms db+cache | "
         "CPU ms machine |",
