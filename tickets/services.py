@@ -234,8 +234,10 @@ def add_reply(
     (WorkflowError, and nothing is saved)."""
     staff = roles.is_provider_staff(author)
     internal = internal and staff
-    now = timezone.now()
     ticket = Ticket.objects.select_for_update().get(pk=ticket.pk)
+    # Once the row is locked: replies are stored, and the reply window's times set, in the
+    # order of their times (_replies_unannounced counts those after the last email).
+    now = timezone.now()
     if not staff:
         status = ""
     elif status is None:

@@ -544,6 +544,41 @@ def test_a_reply_that_reopens_the_ticket_is_news_within_the_window(
     assert "The ticket was resolved: this reply reopened it." in email.body
 
 
+def test_a_reply_that_waited_for_the_ticket_is_counted_once_held_back(
+    ticket_a, employee_a, agent, mailoutbox, django_capture_on_commit_callbacks
+):
+    """Two replies at once: the one that waits for the ticket's lock while the other starts a
+    window is held back, and the next email counts it."""
+    from unittest.mock import patch
+
+    from tickets.models import Ticket
+
+    lock = Ticket.objects.select_for_update
+    others = ["Stored first"]
+    with (
+        time_machine.travel(START, tick=False) as clock,
+        django_capture_on_commit_callbacks(execute=True),
+    ):
+
+        def the_other_reply_locks_first(*args, **kwargs):
+            if others:
+                clock.shift(1)
+                services.add_reply(ticket_a, employee_a, others.pop())
+                clock.shift(1)
+            return lock(*args, **kwargs)
+
+        with patch.object(Ticket.objects, "select_for_update", the_other_reply_locks_first):
+            services.add_reply(ticket_a, employee_a, "Waited for the lock")
+    assert [m.to for m in mailoutbox] == [[agent.email]]
+    assert "Stored first" in mailoutbox[0].body
+    with (
+        time_machine.travel(START + timedelta(hours=1), tick=False),
+        django_capture_on_commit_callbacks(execute=True),
+    ):
+        services.add_reply(ticket_a, employee_a, "Any news?")
+    assert "1 more reply came in before this one" in mailoutbox[-1].body
+
+
 def test_the_assignee_hears_of_every_reply(customer_replies, ticket_a, agent):
     ticket_a.assign(agent, agent)
     assert [len(customer_replies(seconds)) for seconds in (0, 10, 20)] == [1, 1, 1]
