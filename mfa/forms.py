@@ -1,9 +1,6 @@
 from __future__ import annotations
 
-from datetime import timedelta
-
 from django import forms
-from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from portal.forms import FormErrorConcernsInput
@@ -63,12 +60,8 @@ class EmailSetupForm(NameForm):
             return super().clean()
         wait = services.email_setup_retry_after(self.user)
         if wait:
-            at = timezone.localtime(timezone.now() + timedelta(seconds=wait))
-            raise forms.ValidationError(
-                _("Please wait: a new code can be sent at %(time)s."),
-                code="throttled",
-                params={"time": at.strftime("%H:%M:%S")},
-            )
+            message = services.email_code_wait_message(self.user, wait)
+            raise forms.ValidationError(message, code="throttled")
         return super().clean()
 
 

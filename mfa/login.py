@@ -108,6 +108,9 @@ class SecondFactorLoginMixin:
         if kind == "email":
             if not services.send_email_code(device):
                 self.challenge_note = "cooldown"
+                self.cooldown_message = services.email_code_wait_message(
+                    self.get_user(), services.email_code_wait(device)
+                )
         elif kind == "push":
             try:
                 services.start_push_challenge(self.request, self.get_user(), device)
@@ -126,6 +129,7 @@ class SecondFactorLoginMixin:
                 other_devices=self.get_other_devices(device),
                 backup_tokens=backup.remaining() if backup else 0,
                 challenge_note=getattr(self, "challenge_note", ""),
+                cooldown_message=getattr(self, "cooldown_message", ""),
                 login_timeout_minutes=settings.TWO_FACTOR_LOGIN_TIMEOUT // 60,
             )
             if context["device_type"] == "push":

@@ -8,6 +8,7 @@ import math
 import re
 import secrets
 import time
+import zoneinfo
 from datetime import timedelta
 from urllib.parse import quote, urlencode
 
@@ -22,6 +23,7 @@ from django.http import Http404
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.crypto import salted_hmac
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 from django_otp.models import Device
 from django_otp.oath import TOTP
@@ -487,6 +489,20 @@ def email_code_wait(device: EmailDevice) -> int:
     if until is None:
         return device.get_cooldown_duration()
     return max(1, math.ceil((until - now).total_seconds()))
+
+
+def email_code_wait_message(user, wait: int) -> str:
+    """The one answer wherever an emailed code is refused for the cooldown (or the setup's
+    hourly limit): when a new code can be sent, ``wait`` seconds from now, in the user's time
+    zone (the sign-in step has no signed-in user, so the middleware has not activated it)."""
+    try:
+        zone = zoneinfo.ZoneInfo(user.time_zone)
+    except (ValueError, zoneinfo.ZoneInfoNotFoundError):
+        zone = timezone.get_current_timezone()
+    at = timezone.localtime(timezone.now() + timedelta(seconds=wait), zone)
+    return gettext("Please wait: a new code can be sent at %(time)s.") % {
+        "time": at.strftime("%H:%M:%S")
+    }
 
 
 def email_setup_retry_after(user) -> int:

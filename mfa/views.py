@@ -190,7 +190,8 @@ def _setup_email(request):
             if services.send_email_code(device, "mfa_email_confirm"):
                 messages.success(request, _("We sent a new code."))
             else:
-                messages.error(request, _("Please wait a minute before asking for a new code."))
+                wait = services.email_code_wait(device)
+                messages.error(request, services.email_code_wait_message(user, wait))
             return redirect(_setup_url("email"))
         if device is not None and code_form.is_bound and code_form.is_valid():
             request.session.pop(PENDING_EMAIL, None)

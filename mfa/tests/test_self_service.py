@@ -279,6 +279,33 @@ def test_email_setup_sends_no_code_to_a_new_address_during_the_cooldown(
     assert [d.email for d in services.authenticators(employee_a)] == ["victim@example.org"]
 
 
+def test_email_setup_resend_says_when_a_new_code_can_be_sent(
+    client, employee_a, recent_auth, mailoutbox
+):
+    """The same sentence as the first send's and the sign-in's, in the user's time zone."""
+    from zoneinfo import ZoneInfo
+
+    import time_machine
+    from django.utils import timezone
+
+    employee_a.time_zone = "Asia/Kolkata"
+    employee_a.save(update_fields=["time_zone"])
+    client.force_login(employee_a)
+    recent_auth()
+    url = f"{INDEX}setup/email/"
+    with time_machine.travel(timezone.now(), tick=False) as traveller:
+        client.post(url, {"name": "Private", "email": "private@example.org"})
+        traveller.shift(15)
+        response = client.post(url, {"resend": "1"}, follow=True)
+        assert len(mailoutbox) == 1
+        when = timezone.now() + timezone.timedelta(seconds=45)
+        expected = timezone.localtime(when, ZoneInfo("Asia/Kolkata"))
+        assert f"a new code can be sent at {expected:%H:%M:%S}." in response.content.decode()
+        traveller.shift(46)
+        client.post(url, {"resend": "1"})
+        assert len(mailoutbox) == 2
+
+
 def test_email_setup_sends_codes_to_at_most_five_addresses_an_hour(
     client, employee_a, recent_auth, mailoutbox
 ):
