@@ -346,6 +346,16 @@ def agent_choices(agents: list) -> list[tuple[str, str]]:
     return [(str(agent.pk), labels[agent.username]) for agent in agents]
 
 
+def label_assignees(tickets, agents: list) -> None:
+    """Give each ticket its ``assignee_label``: the assignee as the assignee selects name
+    them (agent_choices), from the agents the page loaded and the tickets' selected
+    assignees, so no query per row; "" while nobody is assigned."""
+    tickets = list(tickets)
+    labels = person_labels([*agents, *(t.assignee for t in tickets if t.assignee_id)])
+    for ticket in tickets:
+        ticket.assignee_label = labels[ticket.assignee.username] if ticket.assignee_id else ""
+
+
 class AgentChoiceField(forms.ModelChoiceField):
     """Validates against agents_queryset(); offers the agents the view loaded once.
 

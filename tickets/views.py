@@ -30,6 +30,7 @@ from .forms import (
     TriageForm,
     agents_queryset,
     is_assignable,
+    label_assignees,
     person_labels,
 )
 from .models import (
@@ -85,6 +86,7 @@ def _render_detail(request, ticket: Ticket, *, reply_form=None, triage_form=None
     }
     if staff:
         agents = list(agents_queryset())
+        label_assignees([ticket], agents)
         ctx["can_take"] = any(agent.pk == request.user.pk for agent in agents)
         ctx["triage_form"] = triage_form or TriageForm(
             agents=agents,
@@ -309,6 +311,7 @@ def queue(request):
         tickets, status, active_filters, active_sort = Ticket.objects.none(), 400, [], None
     tickets = tickets.select_related("category", "company", "assignee", "requester")
     page = CappedPaginator(tickets, PAGE_SIZE).get_page(request.GET.get("page"))
+    label_assignees(page, agents)
     ctx = {
         "form": form,
         "active_sort": active_sort,

@@ -250,6 +250,29 @@ def test_the_detail_query_count_is_constant(
         assert client.get(url(ticket_a)).status_code == 200
 
 
+def test_the_assignee_line_tells_namesakes_apart_as_the_select_does(
+    client, ticket_a, agent, django_assert_num_queries
+):
+    from django.test.utils import CaptureQueriesContext
+
+    from accounts import roles
+    from conftest import make_user
+
+    ticket_a.assign(agent, agent)
+    sign_in_verified(client, agent)
+    client.get(url(ticket_a))  # warm up: session adoption and per-user caches
+    client.get(url(ticket_a))
+    with CaptureQueriesContext(connection) as captured:
+        client.get(url(ticket_a))
+    ana = make_user("support.ana", group=roles.SUPPORT_AGENTS, first_name="Ana", last_name="Ruiz")
+    make_user("support.aruiz", group=roles.SUPPORT_AGENTS, first_name="Ana", last_name="Ruiz")
+    ticket_a.assign(ana, agent)
+    with django_assert_num_queries(len(captured)):
+        html = client.get(url(ticket_a)).content.decode()
+    line = html.split("<dt>Assignee</dt><dd>", 1)[1].split("<", 1)[0]
+    assert line.strip() == "Ana Ruiz (support.ana)"
+
+
 def test_attachments_are_listed_under_their_own_message(client, ticket_a, employee_a, agent):
     services.add_reply(ticket_a, employee_a, "First", files=[(upload("one.png"), "image/png")])
     services.add_reply(
