@@ -12,6 +12,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from portal.celery import enqueue_after_commit
+from portal.locks import lock_for_transaction
 from portal.prepared import PreparedQuery
 from portal.throttle import count_hit, hits
 
@@ -438,39 +439,43 @@ def register_account(
     from django.db import IntegrityError
 
     email = User.objects.normalize_email(details["email"].strip())
-    existing = list(User.objects.filter(email__iexact=email).order_by("date_joined"))
-    # The hash is salted: an account holding it is this registration's, made by an earlier
-    # run of the same task (a retry), which must change nothing.
-    if any(user.password == password_hash for user in existing):
-        return None
-    if existing:
-        _send_registration_notice(existing[0].email, existing)
-        return None
-    for attempt in range(5):
-        user = User(
-            username=generate_username(details["first_name"], details["last_name"]),
-            first_name=details["first_name"],
-            last_name=details["last_name"],
-            email=email,
-            phone=details["phone"],
-            email_verified=False,
-            preferred_language=language or settings.LANGUAGE_CODE,
-            time_zone=details["time_zone"] or User._meta.get_field("time_zone").get_default(),
-            terms_version=details["terms_version"],
-            terms_accepted_at=datetime.fromisoformat(details["terms_accepted_at"]),
-            password=password_hash,
-        )
-        try:
-            with transaction.atomic():
-                user.save()
-            break
-        except IntegrityError:  # two registrations drew the same user name
-            if attempt == 4:
-                raise
-    origin = (ip_address, user_agent)
-    record_event(Kind.REGISTERED, user, origin=origin, terms_version=details["terms_version"])
-    send_verification_email(user)
-    return user
+    # Two registrations of one address at once (a double submit, a task delivered twice) take
+    # turns: the second finds the first's account and sends the notice instead.
+    with transaction.atomic():
+        lock_for_transaction(f"registration:{email.lower()}")
+        existing = list(User.objects.filter(email__iexact=email).order_by("date_joined"))
+        # The hash is salted: an account holding it is this registration's, made by an earlier
+        # run of the same task (a retry), which must change nothing.
+        if any(user.password == password_hash for user in existing):
+            return None
+        if existing:
+            _send_registration_notice(existing[0].email, existing)
+            return None
+        for attempt in range(5):
+            user = User(
+                username=generate_username(details["first_name"], details["last_name"]),
+                first_name=details["first_name"],
+                last_name=details["last_name"],
+                email=email,
+                phone=details["phone"],
+                email_verified=False,
+                preferred_language=language or settings.LANGUAGE_CODE,
+                time_zone=details["time_zone"] or User._meta.get_field("time_zone").get_default(),
+                terms_version=details["terms_version"],
+                terms_accepted_at=datetime.fromisoformat(details["terms_accepted_at"]),
+                password=password_hash,
+            )
+            try:
+                with transaction.atomic():
+                    user.save()
+                break
+            except IntegrityError:  # two registrations drew the same user name
+                if attempt == 4:
+                    raise
+        origin = (ip_address, user_agent)
+        record_event(Kind.REGISTERED, user, origin=origin, terms_version=details["terms_version"])
+        send_verification_email(user)
+        return user
 
 
 def resend_registration_email(request, email: str) -> bool:
