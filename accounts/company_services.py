@@ -324,14 +324,18 @@ def acted_by_staff(actor: User) -> bool:
 
 def block_employees(users, *, actor: User, request=None) -> int:
     """Block sign-in until staff lift it. An account locked out after failed sign-ins gets
-    the manager's block too: its owner could otherwise lift it with the lockout's link."""
-    changed = [user for user in users if not user.is_blocked_by_manager]
+    the manager's block too: its owner could otherwise lift it with the lockout's link.
+    Staff take over a Security Manager's block: then only staff may lift it."""
+    by_staff = acted_by_staff(actor)
+    changed = [
+        user
+        for user in users
+        if not user.is_blocked_by_manager or (by_staff and not user.blocked_by_staff)
+    ]
     now = timezone.now()
     for user in changed:
         user.blocked_at = now
-        user.blocked_reason = (
-            User.BlockReason.STAFF if acted_by_staff(actor) else User.BlockReason.MANAGER
-        )
+        user.blocked_reason = User.BlockReason.STAFF if by_staff else User.BlockReason.MANAGER
         user.save(update_fields=["blocked_at", "blocked_reason"])
         record_event(Kind.BLOCKED, user, actor=actor, request=request, reason="manager")
     end_sessions(changed)
@@ -402,9 +406,15 @@ def reset_mfa(users, *, actor: User, request=None) -> int:
 
 
 def deactivate_employees(users, *, actor: User, request=None) -> int:
-    """Offboarding: sign-in impossible, sessions end; the account and its history stay."""
-    changed = [user for user in users if user.is_active and user.pk != actor.pk]
-    by = User.DeactivatedBy.STAFF if acted_by_staff(actor) else User.DeactivatedBy.MANAGER
+    """Offboarding: sign-in impossible, sessions end; the account and its history stay.
+    Staff take over a Security Manager's deactivation: then only staff may reactivate it."""
+    by_staff = acted_by_staff(actor)
+    changed = [
+        user
+        for user in users
+        if (user.is_active or (by_staff and not user.deactivated_by_staff)) and user.pk != actor.pk
+    ]
+    by = User.DeactivatedBy.STAFF if by_staff else User.DeactivatedBy.MANAGER
     for user in changed:
         user.is_active = False
         user.deactivated_by = by

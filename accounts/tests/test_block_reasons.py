@@ -9,6 +9,7 @@ from datetime import timedelta
 import pytest
 from django.apps import apps
 from django.conf import settings
+from django.contrib.admin.helpers import ACTION_CHECKBOX_NAME
 from django.utils import timezone
 
 from accounts import company_services as cs
@@ -59,6 +60,30 @@ def test_failed_sign_ins_record_a_lockout(locked_out):
 def test_a_managers_block_is_recorded_as_such(manager_blocked):
     assert manager_blocked.blocked_reason == Reason.MANAGER
     assert manager_blocked.is_blocked_by_manager and not manager_blocked.is_locked_out
+
+
+def test_staff_blocking_a_managers_block_take_it_over(
+    admin_client_verified, manager_blocked, manager_a, provider_admin
+):
+    admin_client_verified.post(
+        "/admin/accounts/user/",
+        {"action": "block_employees", ACTION_CHECKBOX_NAME: [manager_blocked.pk]},
+    )
+    manager_blocked.refresh_from_db()
+    assert manager_blocked.blocked_reason == Reason.STAFF and manager_blocked.blocked_by_staff
+    event = SecurityEvent.objects.filter(user=manager_blocked).order_by("-id").first()
+    assert event.kind == Kind.BLOCKED and event.actor == provider_admin
+    # The Security Manager can no longer lift it.
+    assert cs.unblock_employees([manager_blocked], actor=manager_a) == 0
+    manager_blocked.refresh_from_db()
+    assert manager_blocked.is_blocked
+
+
+def test_blocking_again_changes_nothing_for_the_same_side(manager_blocked, manager_a, agent):
+    assert cs.block_employees([manager_blocked], actor=manager_a) == 0
+    cs.block_employees([manager_blocked], actor=agent)
+    assert cs.block_employees([manager_blocked], actor=agent) == 0
+    assert SecurityEvent.objects.filter(user=manager_blocked, kind=Kind.BLOCKED).count() == 2
 
 
 def test_a_block_of_unknown_origin_counts_as_a_managers(employee_a):

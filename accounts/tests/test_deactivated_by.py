@@ -97,6 +97,32 @@ def test_the_admins_deactivate_action_is_staffs(admin_client_verified, employee_
     assert not employee_a.is_active and employee_a.deactivated_by == By.STAFF
 
 
+def test_staff_deactivating_a_managers_deactivation_take_it_over(
+    admin_client_verified, manager_deactivated, manager_a, provider_admin
+):
+    admin_client_verified.post(
+        "/admin/accounts/user/",
+        {"action": "deactivate_employees", ACTION_CHECKBOX_NAME: [manager_deactivated.pk]},
+    )
+    manager_deactivated.refresh_from_db()
+    assert manager_deactivated.deactivated_by == By.STAFF
+    event = SecurityEvent.objects.filter(user=manager_deactivated).order_by("-id").first()
+    assert event.kind == Kind.ACCOUNT_DEACTIVATED and event.actor == provider_admin
+    # The Security Manager can no longer undo it.
+    assert cs.reactivate_employees([manager_deactivated], actor=manager_a) == 0
+    manager_deactivated.refresh_from_db()
+    assert not manager_deactivated.is_active
+
+
+def test_deactivating_again_changes_nothing_for_the_same_side(
+    staff_deactivated, manager_deactivated, manager_a, agent
+):
+    assert cs.deactivate_employees([manager_deactivated], actor=manager_a) == 0
+    assert cs.deactivate_employees([staff_deactivated], actor=agent) == 0
+    manager_deactivated.refresh_from_db()
+    assert manager_deactivated.deactivated_by == By.MANAGER
+
+
 def test_unticking_active_in_the_admins_form_is_staffs_and_ticking_it_clears_it(
     admin_client_verified, employee_a
 ):
