@@ -298,6 +298,10 @@ class SecurityEvent(ChoiceLabelsMixin, models.Model):
         on_delete=models.SET_NULL,
         related_name="security_events",
     )
+    # Done by provider staff (or someone outside the event's company): the company's log names
+    # neither them nor their browser and address. Decided when recorded (record_event), so that
+    # it outlives the actor, whose deletion empties ``actor``.
+    done_by_provider = models.BooleanField(_("done by the provider"), default=False)
     kind = models.CharField(_("event"), max_length=40, choices=Kind.choices)
     ip_address = models.GenericIPAddressField(_("IP address"), null=True, blank=True)
     user_agent = models.CharField(_("browser"), max_length=300, blank=True)
@@ -319,22 +323,14 @@ class SecurityEvent(ChoiceLabelsMixin, models.Model):
     @property
     def done_by_someone_else(self) -> str:
         """Who did it, for the user's own log, when it was not the user ("" otherwise). Their
-        browser and address are then not the user's: the log must not show them as such.
-        Reads ``actor``: select it with the events."""
-        if not self.actor_id or self.actor_id == self.user_id:
+        browser and address are then not the user's: the log must not show them as such."""
+        if self.actor_id and self.actor_id == self.user_id:
             return ""
-        if self.done_by_provider:
+        if self.done_by_provider:  # also when the staff member's account is deleted since
             return gettext("by the provider")
-        return gettext("by your company's Security Manager")
-
-    @property
-    def done_by_provider(self) -> bool:
-        """Done by provider staff, not by someone of the event's company: the company's log
-        names neither them nor their browser and address. Reads ``actor``: select it too."""
         if not self.actor_id:
-            return False
-        actor = self.actor
-        return actor.is_staff or actor.company_id is None or actor.company_id != self.company_id
+            return ""
+        return gettext("by your company's Security Manager")
 
 
 # --- Accounts II: password reminders, sessions, email changes ---------------------------------

@@ -65,6 +65,16 @@ def request_user_agent(request) -> str:
     return request.META.get("HTTP_USER_AGENT", "").replace("\x00", "")[:300]
 
 
+def _done_by_provider(actor: User | None, company_id: int | None) -> bool:
+    """Provider staff, or someone outside the event's company (SecurityEvent.done_by_provider).
+    The company comparisons first: they cost no query, the roles may."""
+    from .company_services import acted_by_staff
+
+    if actor is None:
+        return False
+    return actor.company_id is None or actor.company_id != company_id or acted_by_staff(actor)
+
+
 def record_event(
     kind: str,
     user: User | None = None,
@@ -82,12 +92,14 @@ def record_event(
     to ``company`` for an event about the company itself.
     """
     ip_address, user_agent = origin or (client_ip(request), request_user_agent(request))
+    company_id = company.pk if company is not None else getattr(user, "company_id", None)
     return SecurityEvent.objects.create(
         kind=kind,
         user=user,
         username=getattr(user, "username", ""),
         actor=actor,
-        company_id=company.pk if company is not None else getattr(user, "company_id", None),
+        company_id=company_id,
+        done_by_provider=_done_by_provider(actor, company_id),
         ip_address=ip_address,
         user_agent=user_agent,
         data=data,

@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+import importlib
 from datetime import timedelta
+from functools import partial
 
 import pytest
+from django.apps import apps
 from django.utils import timezone
 
 from accounts import services
 from accounts.models import SecurityEvent
+from conftest import make_user
 
 pytestmark = pytest.mark.django_db
 URL = "/manage/log/"
@@ -134,3 +138,52 @@ def test_the_employee_page_adds_no_query_per_staff_event(
         services.record_event(Kind.ROLE_CHANGED, employee_a, actor=agent, origin=STAFF_ORIGIN)
     with django_assert_max_num_queries(len(small.captured_queries)):
         manager_client.get(url)
+
+
+def test_a_deleted_staff_members_events_still_name_the_provider(
+    manager_client, employee_a, agent, provider_admin, company_a
+):
+    services.record_event(Kind.BLOCKED, employee_a, actor=agent, origin=STAFF_ORIGIN)
+    services.record_event(
+        Kind.POLICY_CHANGED,
+        provider_admin,
+        actor=provider_admin,
+        company=company_a,
+        origin=STAFF_ORIGIN,
+        via="admin",
+    )
+    agent.delete()
+    provider_admin.delete()
+    html = manager_client.get(URL).content.decode()
+    assert html.count("The provider") == 2
+    assert employee_a.username in html  # whose account it was stays
+    for secret in (agent.username, provider_admin.username, *STAFF_ORIGIN):
+        assert secret not in html
+
+
+migration = importlib.import_module("accounts.migrations.0011_security_event_done_by_provider")
+
+
+def test_the_migration_marks_the_providers_events_from_actor_or_admin_mark(
+    company_a, company_b, manager_a, employee_a, employee_b, agent, provider_admin, outsider
+):
+    record = partial(services.record_event, Kind.BLOCKED, employee_a)
+    by_manager, by_self, by_nobody = record(actor=manager_a), record(actor=employee_a), record()
+    providers = [
+        record(actor=agent),  # a support agent: a group, not is_staff
+        record(actor=provider_admin),
+        record(actor=make_user("portal.root", is_superuser=True)),
+        record(actor=make_user("c10001.st", company=company_a, is_staff=True)),
+        record(actor=employee_b),  # another company's
+        record(actor=outsider),  # no company
+    ]
+    gone_via_admin = record(actor=None, via="admin")
+    gone_elsewhere = record(actor=None, via="activation")
+    SecurityEvent.objects.update(done_by_provider=False)
+
+    migration.mark_provider_events(apps, None)
+
+    marked = set(SecurityEvent.objects.filter(done_by_provider=True).values_list("pk", flat=True))
+    assert marked == {event.pk for event in [*providers, gone_via_admin]}
+    for event in (by_manager, by_self, by_nobody, gone_elsewhere):
+        assert event.pk not in marked

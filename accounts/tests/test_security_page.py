@@ -6,6 +6,8 @@ from django.utils import timezone
 
 from accounts.models import SecurityEvent
 
+STAFF_ORIGIN = ("203.0.113.99", "Mozilla/5.0 (X11; Linux x86_64) Firefox/128.0")
+
 
 def add_events(user, count: int) -> None:
     now = timezone.now()
@@ -78,3 +80,16 @@ def test_the_profile_leads_to_the_password_change_and_the_security_page(
     page = client.get("/account/profile/").content.decode()
     assert 'href="/account/security/password/"' in page
     assert 'href="/account/security/"' in page.split("<main", 1)[1]
+
+
+def test_a_deleted_staff_members_action_is_still_the_providers_not_the_users(
+    client, sign_in, employee_a, agent
+):
+    from accounts.services import record_event
+
+    record_event(SecurityEvent.Kind.ROLE_CHANGED, employee_a, actor=agent, origin=STAFF_ORIGIN)
+    agent.delete()
+    sign_in(employee_a)
+    html = client.get("/account/security/").content.decode()
+    assert "by the provider" in html
+    assert STAFF_ORIGIN[0] not in html
