@@ -21,7 +21,7 @@ from django.contrib.auth.models import Group
 from django.core import signing
 from django.core.cache import cache
 from django.db import IntegrityError, transaction
-from django.db.models import Q, QuerySet
+from django.db.models import BooleanField, Case, F, Q, QuerySet, When
 from django.db.models.functions import Lower
 from django.urls import reverse
 from django.utils import timezone
@@ -64,11 +64,28 @@ def employees_visible_to(manager: User) -> QuerySet[User]:
     return employees_of(manager.company_id).select_related("company")
 
 
+# An event about a provider staff member's own account (a policy changed in the admin; both
+# ids are empty once the staff account is deleted): the company's log names no account there.
+_PROVIDERS_OWN_ACCOUNT = Q(done_by_provider=True) & (
+    Q(user=F("actor")) | Q(user__isnull=True, actor__isnull=True)
+)
+
+
 def events_visible_to(manager: User) -> QuerySet[SecurityEvent]:
+    """The company's security log, each event annotated ``account_hidden``: the log shows no
+    account for it, and its search must not find one either."""
     if not roles.is_security_manager(manager):
         return SecurityEvent.objects.none()
-    return SecurityEvent.objects.filter(company_id=manager.company_id).select_related(
-        "user", "actor"
+    return (
+        SecurityEvent.objects.filter(company_id=manager.company_id)
+        .select_related("user", "actor")
+        .annotate(
+            account_hidden=Case(
+                When(_PROVIDERS_OWN_ACCOUNT, then=True),
+                default=False,
+                output_field=BooleanField(),
+            )
+        )
     )
 
 

@@ -364,7 +364,9 @@ def security_log(request):
     events = cs.events_visible_to(request.user)
     data = form.cleaned_data if form.is_valid() else {}
     if q := data.get("q"):
-        events = events.filter(Q(username__icontains=q) | Q(user__last_name__icontains=q))
+        # Only the accounts the page shows: not the user names of provider staff.
+        matches = Q(username__icontains=q) | Q(user__last_name__icontains=q)
+        events = events.filter(matches, account_hidden=False)
     if data.get("kind"):
         events = events.filter(kind=data["kind"])
     if data.get("date_from"):

@@ -11,7 +11,7 @@ from django.apps import apps
 from django.utils import timezone
 
 from accounts import services
-from accounts.models import SecurityEvent
+from accounts.models import SecurityEvent, User
 from conftest import make_user
 
 pytestmark = pytest.mark.django_db
@@ -187,3 +187,32 @@ def test_the_migration_marks_the_providers_events_from_actor_or_admin_mark(
     assert marked == {event.pk for event in [*providers, gone_via_admin]}
     for event in (by_manager, by_self, by_nobody, gone_elsewhere):
         assert event.pk not in marked
+
+
+def test_the_search_finds_no_staff_user_name_the_page_does_not_show(
+    manager_client, employee_a, provider_admin, company_a
+):
+    User.objects.filter(pk=provider_admin.pk).update(last_name="Staffmember")
+    on_employee = services.record_event(Kind.BLOCKED, employee_a, actor=provider_admin)
+    services.record_event(
+        Kind.POLICY_CHANGED, provider_admin, actor=provider_admin, company=company_a, via="admin"
+    )
+    assert events(manager_client.get(URL, {"q": provider_admin.username})) == []
+    assert events(manager_client.get(URL, {"q": "Staffmember"})) == []
+    # The employee's account, shown, is still found.
+    assert events(manager_client.get(URL, {"q": employee_a.username})) == [on_employee]
+    provider_admin.delete()
+    assert events(manager_client.get(URL, {"q": provider_admin.username})) == []
+
+
+def test_the_search_keeps_the_query_count(
+    manager_client, employee_a, agent, django_assert_max_num_queries
+):
+    services.record_event(Kind.BLOCKED, employee_a, actor=agent)
+    manager_client.get(URL, {"q": employee_a.username})
+    with django_assert_max_num_queries(8) as small:
+        manager_client.get(URL, {"q": employee_a.username})
+    for _ in range(30):
+        services.record_event(Kind.ROLE_CHANGED, employee_a, actor=agent, origin=STAFF_ORIGIN)
+    with django_assert_max_num_queries(len(small.captured_queries)):
+        manager_client.get(URL, {"q": employee_a.username})
