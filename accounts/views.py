@@ -352,6 +352,16 @@ def change_initial_password(request):
     if request.method == "POST" and form.is_valid():
         services.change_password(request, user, form.cleaned_data["new_password1"])
         return redirect("accounts:password_changed")
+    if "old_password" in form.errors and "old_password" not in request.POST:
+        # The page was shown while the sign-in was recent and sent after that: say why the
+        # current password is asked for now (nothing was checked, nothing counted).
+        form.errors["old_password"] = form.error_class(
+            [
+                _(
+                    "This page was open for a while: for your security, enter your current password too."
+                )
+            ]
+        )
     return render(
         request, "accounts/change_initial_password.html", {"form": form}, status=_form_status(form)
     )

@@ -187,6 +187,24 @@ def test_a_wrong_current_password_on_the_required_change_counts_as_a_failed_sign
     assert employee_a.check_password(PASSWORD)
 
 
+def test_a_page_opened_right_after_sign_in_and_sent_later_asks_for_the_current_password(
+    client, sign_in, employee_a
+):
+    employee_a.password_compromised = True
+    employee_a.save()
+    sign_in(employee_a)
+    assert 'name="old_password"' not in client.get(CHANGE_URL).content.decode()
+    with time_machine.travel(time.time() + settings.REAUTHENTICATION_MAX_AGE + 1, tick=False):
+        response = client.post(CHANGE_URL, {"new_password1": NEW, "new_password2": NEW})
+    assert response.status_code == 400
+    content = response.content.decode()
+    assert 'name="old_password"' in content
+    assert "This page was open for a while" in content
+    employee_a.refresh_from_db()
+    assert employee_a.failed_login_count == 0
+    assert employee_a.check_password(PASSWORD)
+
+
 def test_the_initial_password_is_changed_right_after_sign_in_without_typing_it_again(
     client, sign_in, employee_a
 ):
