@@ -313,24 +313,33 @@ def end_sessions(users) -> int:
     return sum(end_all_sessions(user, "ended_by_manager") for user in users)
 
 
+# What provider staff did, only staff may undo (its owner was told to ask our support): the
+# action that would undo it, and the User property that tells.
+STAFF_ONLY_ACTIONS = {"unblock": "blocked_by_staff", "reactivate": "deactivated_by_staff"}
+
+
+def left_to_staff(action: str, user: User) -> bool:
+    """Whether ``action`` would undo on ``user`` what provider staff did."""
+    flag = STAFF_ONLY_ACTIONS.get(action)
+    return bool(flag) and getattr(user, flag)
+
+
 def applicable_actions(employee: User) -> list[str]:
     """The employee actions that change something for this account, in the order of
     EmployeeActionForm.ACTIONS; ``employee`` comes from with_states (``has_authenticator``)."""
     blocked_by_person = employee.is_blocked_by_manager
     usable = {
         "block": employee.is_active and not blocked_by_person,
-        # A block by provider staff is theirs to lift (unblock_employees).
-        "unblock": employee.is_blocked and not employee.blocked_by_staff,
+        "unblock": employee.is_blocked,
         "send_password_reset": employee.is_active
         and bool(employee.email)
         and not blocked_by_person,
         "initial_password": employee.is_active and not blocked_by_person,
         "reset_mfa": bool(getattr(employee, "has_authenticator", True)),
         "deactivate": employee.is_active,
-        # A deactivation by provider staff is theirs to undo (reactivate_employees).
-        "reactivate": not employee.is_active and not employee.deactivated_by_staff,
+        "reactivate": not employee.is_active,
     }
-    return [action for action, ok in usable.items() if ok]
+    return [a for a, ok in usable.items() if ok and not left_to_staff(a, employee)]
 
 
 def acted_by_staff(actor: User) -> bool:
@@ -366,7 +375,9 @@ def unblock_employees(users, *, actor: User, request=None) -> int:
 
     by_staff = acted_by_staff(actor)
     changed = [
-        user for user in users if user.is_blocked and (by_staff or not user.blocked_by_staff)
+        user
+        for user in users
+        if user.is_blocked and (by_staff or not left_to_staff("unblock", user))
     ]
     for user in changed:
         unblock_user(user, request=request, actor=actor)
@@ -446,7 +457,9 @@ def reactivate_employees(users, *, actor: User, request=None) -> int:
     Manager's reactivation leaves it in place."""
     by_staff = acted_by_staff(actor)
     changed = [
-        user for user in users if not user.is_active and (by_staff or not user.deactivated_by_staff)
+        user
+        for user in users
+        if not user.is_active and (by_staff or not left_to_staff("reactivate", user))
     ]
     for user in changed:
         user.is_active = True

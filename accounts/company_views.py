@@ -213,21 +213,14 @@ def _report_result(request, result: ActionResult, users: list, done: int) -> Non
         messages.info(request, result.skipped_many % {"count": skipped})
 
 
-# Actions that would undo what provider staff did: such accounts are left out with a warning
-# (the services skip them too). Action: (the User property that tells, the warning).
-_STAFF_ONLY = {
-    "unblock": (
-        "blocked_by_staff",
-        gettext_lazy(
-            "Accounts blocked by our staff were left out: only our support team can unblock them."
-        ),
+# What the bulk actions say when they leave accounts to provider staff (cs.left_to_staff).
+_LEFT_TO_STAFF = {
+    "unblock": gettext_lazy(
+        "Accounts blocked by our staff were left out: only our support team can unblock them."
     ),
-    "reactivate": (
-        "deactivated_by_staff",
-        gettext_lazy(
-            "Accounts deactivated by our staff were left out: only our support team can "
-            "reactivate them."
-        ),
+    "reactivate": gettext_lazy(
+        "Accounts deactivated by our staff were left out: only our support team can "
+        "reactivate them."
     ),
 }
 
@@ -246,12 +239,11 @@ def employee_action(request):
     if any(user.pk == request.user.pk for user in users):
         users = [user for user in users if user.pk != request.user.pk]
         messages.warning(request, _("Your own account was left out: ask another manager."))
-    if staff_only := _STAFF_ONLY.get(form.cleaned_data["action"]):
-        left_to_staff, warning = staff_only
-        if any(getattr(user, left_to_staff) for user in users):
-            users = [user for user in users if not getattr(user, left_to_staff)]
-            messages.warning(request, warning)
-    response = _run_action(request, form.cleaned_data["action"], users)
+    action = form.cleaned_data["action"]
+    if any(cs.left_to_staff(action, user) for user in users):
+        users = [user for user in users if not cs.left_to_staff(action, user)]
+        messages.warning(request, _LEFT_TO_STAFF[action])
+    response = _run_action(request, action, users)
     if response is not None:
         return response
     if len(ids) == 1:

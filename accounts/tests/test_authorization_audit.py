@@ -304,3 +304,9 @@ def test_the_this_wasnt_me_link_expires(client, sign_in, employee_a, mailoutbox)
         assert Client().get(path).status_code == 404
         assert Client().post(path).status_code == 404
     assert not SecurityEvent.objects.filter(kind="sign_in_reported").exists()
+
+
+def test_every_action_left_to_staff_has_its_warning():
+    from accounts.company_views import _LEFT_TO_STAFF
+
+    assert set(_LEFT_TO_STAFF) == set(cs.STAFF_ONLY_ACTIONS)
