@@ -171,16 +171,26 @@ def test_a_password_that_expires_during_a_session_is_not_replaced_without_the_ol
     assert employee_a.check_password(NEW)
 
 
-def test_a_wrong_current_password_on_the_required_change_counts_as_a_failed_sign_in(
-    client, sign_in, employee_a
-):
+@pytest.fixture
+def compromised_and_signed_in(client, sign_in, employee_a):
+    """Signed in with a password marked compromised: the change page is the required action."""
     employee_a.password_compromised = True
     employee_a.save()
     sign_in(employee_a)
+    return employee_a
+
+
+def _post_change_after_reauthentication_period(client, fields: dict):
     with time_machine.travel(time.time() + settings.REAUTHENTICATION_MAX_AGE + 1, tick=False):
-        response = client.post(
-            CHANGE_URL, {"old_password": "wrong-1", "new_password1": NEW, "new_password2": NEW}
-        )
+        return client.post(CHANGE_URL, fields)
+
+
+def test_a_wrong_current_password_on_the_required_change_counts_as_a_failed_sign_in(
+    client, compromised_and_signed_in, employee_a
+):
+    response = _post_change_after_reauthentication_period(
+        client, {"old_password": "wrong-1", "new_password1": NEW, "new_password2": NEW}
+    )
     assert response.status_code == 400
     employee_a.refresh_from_db()
     assert employee_a.failed_login_count == 1
@@ -188,14 +198,12 @@ def test_a_wrong_current_password_on_the_required_change_counts_as_a_failed_sign
 
 
 def test_a_page_opened_right_after_sign_in_and_sent_later_asks_for_the_current_password(
-    client, sign_in, employee_a
+    client, compromised_and_signed_in, employee_a
 ):
-    employee_a.password_compromised = True
-    employee_a.save()
-    sign_in(employee_a)
     assert 'name="old_password"' not in client.get(CHANGE_URL).content.decode()
-    with time_machine.travel(time.time() + settings.REAUTHENTICATION_MAX_AGE + 1, tick=False):
-        response = client.post(CHANGE_URL, {"new_password1": NEW, "new_password2": NEW})
+    response = _post_change_after_reauthentication_period(
+        client, {"new_password1": NEW, "new_password2": NEW}
+    )
     assert response.status_code == 400
     content = response.content.decode()
     assert 'name="old_password"' in content
