@@ -198,7 +198,12 @@ def _setup_email(request):
             required = services.enrollment_required(user)
             _activated(request, device)
             return _done_adding(required)
+    # "Use a different address": the form again while a code waits, filled in as before.
+    changing = device is not None and request.method == "GET" and "change" in request.GET
+    if changing:
+        start_form.initial = {"email": services.email_address(device), "name": device.name}
     ctx = {"start_form": start_form, "code_form": code_form, "device": device}
+    ctx["changing"] = changing
     if device is not None:
         ctx["address"] = services.email_address(device)
     status = 400 if request.method == "POST" else 200

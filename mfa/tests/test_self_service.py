@@ -334,3 +334,21 @@ def test_email_setup_sends_codes_to_at_most_five_addresses_an_hour(
         response = client.post(url, {"name": "Mail", "email": "one-more@example.org"})
         assert (response.status_code, response["Location"]) == (302, url)
     assert [m.to for m in mailoutbox][-2:] == [["a4@example.org"], ["one-more@example.org"]]
+
+
+def test_email_setup_offers_a_different_address_while_a_code_waits(
+    client, employee_a, recent_auth, mailoutbox
+):
+    """A mistyped address was a dead end: the page only asked for the code sent there."""
+    client.force_login(employee_a)
+    recent_auth()
+    url = f"{INDEX}setup/email/"
+    client.post(url, {"name": "Private", "email": "typo@example.org"})
+    page = client.get(url).content.decode()
+    assert 'href="?change=1"' in page
+    form = client.get(f"{url}?change=1")
+    assert form.status_code == 200 and 'name="email"' in form.content.decode()
+    assert form.context["start_form"].initial["email"] == "typo@example.org"
+    response = client.post(url, {"name": "Private", "email": "right@example.org"})
+    assert response.status_code == 429  # the cooldown, with when a code can be sent
+    assert "a new code can be sent at" in response.content.decode()
