@@ -152,12 +152,19 @@ class PortalLoginView(SecondFactorLoginMixin, LoginView):
     def _resume_step(self, step: str):
         """The step a redirect after a POST names (`_step_url`), rendered again from the
         wizard's storage: the step the wizard is at (a reload) or one before it (the back
-        button: the password page again after the code page). None for a step the wizard
-        has not reached: then it starts over, as a plain visit of the sign-in page does."""
+        button: the password page again after the code page), or a redirect to the step it is
+        at for a later one (forward after back). None when nothing is under way: then it
+        starts over, as a plain visit of the sign-in page does."""
         steps = list(self.get_form_list())
         current = self.storage.current_step
-        if step not in steps or current not in steps or steps.index(step) > steps.index(current):
+        if step not in steps or current not in steps:
             return None
+        if steps.index(step) > steps.index(current):
+            # The forward button after the back button: the step the wizard is at, not the
+            # identifier page that would drop the account the visitor has named.
+            if current == self.steps.first:
+                return None
+            return HttpResponseRedirect(self._step_url(current), status=303)
         if self.expired and self.step_requires_authentication(step):
             self.show_timeout_error = True
             return None

@@ -429,3 +429,17 @@ def test_trusted_browsers_are_not_mentioned_where_the_company_does_not_allow_the
         client, LOGIN, {"login_view-current_step": "token", "token-otp_token": current_code(device)}
     )
     assert "Trusted browsers" not in client.get("/account/security/two-factor/").content.decode()
+
+
+def test_forward_after_back_from_the_code_page_keeps_the_account_named(
+    client, employee_a, totp_device, to_token_step
+):
+    """Back (password page) then forward (the code page's address) started the sign-in over
+    at the identifier page, dropping the account the visitor had named."""
+    totp_device(employee_a)
+    to_token_step(employee_a)
+    assert client.get(f"{LOGIN}?step=auth").status_code == 200  # back
+    forward = client.get(f"{LOGIN}?step=token")
+    assert forward.status_code == 303 and forward["Location"] == f"{LOGIN}?step=auth"
+    page = client.get(forward["Location"]).content.decode()
+    assert employee_a.username in page and 'type="password"' in page
