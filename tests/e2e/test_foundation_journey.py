@@ -32,6 +32,16 @@ def test_switch_language_sign_in_and_sign_out_from_the_user_menu(live_server, pa
 
     expect(page).to_have_url(f"{live_server.url}/dashboard/")
     expect(page.get_by_role("heading", level=1)).to_contain_text("Hello, Jonas")
+    # In the row of three cards at 1280 px the address is not broken mid-word.
+    page.set_viewport_size({"width": 1280, "height": 800})
+    address = page.locator("dl.facts dd", has_text="@example.com").first
+    assert (
+        address.evaluate(
+            "(el) => { const r = document.createRange(); r.selectNodeContents(el.firstChild);"
+            " return r.getClientRects().length; }"
+        )
+        == 1
+    ), address.inner_text()
     page.set_viewport_size({"width": 360, "height": 780})
     page.screenshot(path=str(tmp_path / "dashboard-phone.png"), full_page=True)
 
