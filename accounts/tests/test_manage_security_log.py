@@ -113,13 +113,15 @@ def test_the_employee_page_hides_staff_too(manager_client, employee_a, agent, ma
     assert "192.0.2.1" in html and manager_a.username in html
 
 
+# Not "page": that name is pytest-playwright's browser page, which would make these browser
+# tests and reorder the suite (the browser tests' flush then ran before database tests).
 @pytest.mark.parametrize(
-    ("page", "limit", "more"), [("log", 8, 30), ("employee", 20, 20)], ids=["log", "employee"]
+    ("log_page", "limit", "more"), [("log", 8, 30), ("employee", 20, 20)], ids=["log", "employee"]
 )
 def test_staff_events_add_no_query_per_row(
-    manager_client, employee_a, agent, django_assert_max_num_queries, page, limit, more
+    manager_client, employee_a, agent, django_assert_max_num_queries, log_page, limit, more
 ):
-    url = URL if page == "log" else f"/manage/employees/{employee_a.pk}/"
+    url = URL if log_page == "log" else f"/manage/employees/{employee_a.pk}/"
     services.record_event(Kind.BLOCKED, employee_a, actor=agent)
     manager_client.get(url)
     with django_assert_max_num_queries(limit) as small:
