@@ -483,10 +483,11 @@ def count_without_authenticator(company: Company) -> int:
     """Active employees without an authenticator that is enough for their role: a Security
     Manager whose only one sends email codes must set up another at their next sign-in, as
     must every employee without one while the company requires two-factor authentication
-    (mfa.services.enrollment_required). One query, whatever the number of employees."""
+    (mfa.services.enrollment_required). Blocked accounts cannot sign in and are not counted,
+    as the list behind "Show them" (state=active) leaves them out. One query."""
     return (
         employees_of(company)
-        .filter(is_active=True)
+        .filter(is_active=True, blocked_at__isnull=True)
         .exclude(has_sufficient_authenticator_q())
         .count()
     )

@@ -175,3 +175,18 @@ def test_the_count_is_one_query(company_a, manager_a, employee_a, django_assert_
     make_user("c10001.nn", company=company_a)
     with django_assert_num_queries(1):
         assert cs.count_without_authenticator(company_a) == 2
+
+
+def test_the_count_is_the_number_of_employees_show_them_lists(
+    manager_client, company_a, employee_a, manager_a
+):
+    """A blocked account cannot sign in to set one up; the list behind "Show them" leaves it
+    out (state=active), and so does the count."""
+    make_user("c10001.nn", company=company_a)
+    cs.block_employees([employee_a], actor=manager_a)
+    content = manager_client.get(URL).content.decode()
+    listed = manager_client.get("/manage/", {"state": "active", "mfa": "no"})
+    names = [user.username for user in listed.context["page"].object_list]
+    assert names == ["c10001.nn"]
+    assert cs.count_without_authenticator(company_a) == len(names)
+    assert "1 active employee has no second factor yet" in content
