@@ -53,12 +53,15 @@ def _render_plain(name: str, context: dict) -> str:
     return get_template(name).template.render(Context(context, autoescape=False))
 
 
-def send_email_to_user(user, template: str, context: dict | None = None, to: str | None = None):
-    """Email a user at their address (or ``to``), in their language and time zone."""
+def send_email_to_user(
+    user, template: str, context: dict | None = None, to: str | None = None, language: str = ""
+):
+    """Email a user at their address (or ``to``), in their language (or ``language``: that of
+    the page they are reading, for an email that page sends) and time zone."""
     send_email(
         template,
         to or user.email,
         {"user": user, **(context or {})},
-        user.preferred_language,
+        language or user.preferred_language,
         user.time_zone,
     )

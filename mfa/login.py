@@ -9,6 +9,7 @@ accepted) only their TOTP and push authenticators (services.sign_in_authenticato
 from __future__ import annotations
 
 from django.conf import settings
+from django.utils import translation
 from two_factor.views import LoginView
 
 from . import services
@@ -106,7 +107,7 @@ class SecondFactorLoginMixin:
     def _send_challenge(self, device) -> None:
         kind = services.type_of(device)
         if kind == "email":
-            if not services.send_email_code(device):
+            if not services.send_email_code(device, language=translation.get_language()):
                 self.challenge_note = "cooldown"
                 self.cooldown_message = services.email_code_wait_message(
                     self.get_user(), services.email_code_wait(device)

@@ -524,9 +524,12 @@ def email_setup_retry_after(user) -> int:
     return 0
 
 
-def send_email_code(device: EmailDevice, template: str = "mfa_sign_in_code") -> bool:
+def send_email_code(
+    device: EmailDevice, template: str = "mfa_sign_in_code", language: str = ""
+) -> bool:
     """Email a fresh 6-digit code valid 5 minutes; False while the 60 s cooldown runs and the
-    last code is still unused and valid."""
+    last code is still unused and valid. ``language``: that of the page waiting for the code
+    (a language picked on the sign-in pages is the user's only once they are signed in)."""
     if email_code_wait(device):
         return False
     device.cooldown_set(commit=False)
@@ -536,6 +539,7 @@ def send_email_code(device: EmailDevice, template: str = "mfa_sign_in_code") -> 
         template,
         {"code": device.token, "minutes": EMAIL_CODE_SECONDS // 60},
         to=email_address(device),
+        language=language,
     )
     return True
 

@@ -170,6 +170,20 @@ def test_email_code_signs_in_once_and_resend_respects_the_cooldown(
     assert token_post(client, code).status_code == 400
 
 
+def test_the_code_email_speaks_the_language_of_the_sign_in_page(
+    client, employee_a, email_device, to_token_step, mailoutbox
+):
+    """A language picked on the sign-in pages becomes the user's preference once signed in;
+    the code asked for before that comes in the language of the page waiting for it."""
+    employee_a.preferred_language = "es"
+    employee_a.save(update_fields=["preferred_language"])
+    email_device(employee_a)
+    client.post("/language/", {"language": "de", "next": "/account/login/"})
+    to_token_step(employee_a)
+    [mail] = mailoutbox
+    assert mail.subject.startswith("Ihr Anmeldecode")
+
+
 def test_signing_in_again_within_a_minute_emails_a_new_code_as_the_last_one_was_used(
     client, employee_a, email_device, to_token_step, mailoutbox
 ):
