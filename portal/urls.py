@@ -37,10 +37,7 @@ urlpatterns = [
         r"^login/?$",
         RedirectView.as_view(pattern_name="accounts:login", permanent=True, query_string=True),
     ),
-    # Browsers ask for it on pages that name no icon (the admin's): the portal's own.
-    path(
-        "favicon.ico", lambda request: RedirectView.as_view(url=static("img/favicon.svg"))(request)
-    ),
+    path("favicon.ico", favicon),
 ]
 
 handler400 = errors.bad_request
