@@ -413,15 +413,15 @@ def register(request):
     if request.method == "POST" and form.is_valid():
         # Counted once the form is right: typing mistakes cost nothing.
         retry_after = services.registration_retry_after(request)
-        if retry_after:
-            form.add_error(
-                None,
-                _(
-                    "Too many accounts were registered from your network in the last hour. "
-                    "Please try again later."
-                ),
-            )
-    if request.method == "POST" and form.is_valid():
+    if retry_after:
+        form.add_error(
+            None,
+            _(
+                "Too many accounts were registered from your network in the last hour. "
+                "Please try again later."
+            ),
+        )
+    elif request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         services.request_registration(
             request,
