@@ -202,8 +202,7 @@ def _setup_email(request):
     changing = device is not None and request.method == "GET" and "change" in request.GET
     if changing:
         start_form.initial = {"email": services.email_address(device), "name": device.name}
-    ctx = {"start_form": start_form, "code_form": code_form, "device": device}
-    ctx["changing"] = changing
+    ctx = {"start_form": start_form, "code_form": code_form, "device": device, "changing": changing}
     if device is not None:
         ctx["address"] = services.email_address(device)
     status = 400 if request.method == "POST" else 200
