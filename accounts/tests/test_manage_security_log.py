@@ -72,19 +72,19 @@ def test_query_count_is_constant(manager_client, employee_a, django_assert_max_n
 STAFF_ORIGIN = ("198.51.100.7", "StaffBrowser/9.9")
 
 
+def _policy_changed_in_the_admin(admin, company, **data):
+    """The admin logs a policy change as the staff member's own event on the company."""
+    services.record_event(
+        Kind.POLICY_CHANGED, admin, actor=admin, company=company, origin=STAFF_ORIGIN, **data
+    )
+
+
 def test_staff_actions_name_the_provider_not_the_staff_member_or_their_address(
     manager_client, employee_a, agent, provider_admin, company_a
 ):
     services.record_event(Kind.BLOCKED, employee_a, actor=agent, origin=STAFF_ORIGIN)
     services.record_event(Kind.ROLE_CHANGED, employee_a, actor=provider_admin, origin=STAFF_ORIGIN)
-    # The admin logs a policy change as the staff member's own event on the company.
-    services.record_event(
-        Kind.POLICY_CHANGED,
-        provider_admin,
-        actor=provider_admin,
-        company=company_a,
-        origin=STAFF_ORIGIN,
-    )
+    _policy_changed_in_the_admin(provider_admin, company_a)
     html = manager_client.get(URL).content.decode()
     assert html.count("The provider") == 3
     for secret in (agent.username, provider_admin.username, *STAFF_ORIGIN):
@@ -136,14 +136,7 @@ def test_a_deleted_staff_members_events_still_name_the_provider(
     manager_client, employee_a, agent, provider_admin, company_a
 ):
     services.record_event(Kind.BLOCKED, employee_a, actor=agent, origin=STAFF_ORIGIN)
-    services.record_event(
-        Kind.POLICY_CHANGED,
-        provider_admin,
-        actor=provider_admin,
-        company=company_a,
-        origin=STAFF_ORIGIN,
-        via="admin",
-    )
+    _policy_changed_in_the_admin(provider_admin, company_a, via="admin")
     agent.delete()
     provider_admin.delete()
     html = manager_client.get(URL).content.decode()
@@ -186,9 +179,7 @@ def test_the_search_finds_no_staff_user_name_the_page_does_not_show(
 ):
     User.objects.filter(pk=provider_admin.pk).update(last_name="Staffmember")
     on_employee = services.record_event(Kind.BLOCKED, employee_a, actor=provider_admin)
-    services.record_event(
-        Kind.POLICY_CHANGED, provider_admin, actor=provider_admin, company=company_a, via="admin"
-    )
+    _policy_changed_in_the_admin(provider_admin, company_a, via="admin")
     assert events(manager_client.get(URL, {"q": provider_admin.username})) == []
     assert events(manager_client.get(URL, {"q": "Staffmember"})) == []
     # The employee's account, shown, is still found.
