@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import uuid
 from datetime import timedelta
 
 from django.conf import settings
@@ -513,3 +514,40 @@ class SecurityManagerRequest(ChoiceLabelsMixin, models.Model):
     @property
     def is_pending(self) -> bool:
         return self.status == self.Status.PENDING
+
+
+# --- Registration between the request and its task --------------------------------------------
+
+
+class PendingRegistration(models.Model):
+    """A registration the request took and its task (services.register_account) has not done.
+
+    The request stores one for every address, with or without an account, so that its work
+    tells nothing; the broker carries only the key, never the password hash. The task deletes
+    the row in the transaction that creates the account or emails the owner: a second delivery
+    finds nothing to do, a crash before the commit leaves the row for the next try. The key is
+    random rather than a counter: it says nothing about how many people register, and a
+    message left in Redis can never meet another registration's row (a restored database
+    reuses counter values).
+    """
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    first_name = models.CharField(_("first name"), max_length=150)
+    last_name = models.CharField(_("last name"), max_length=150)
+    email = models.EmailField(_("email address"))
+    phone = PhoneNumberField(_("phone"), blank=True)
+    time_zone = models.CharField(_("time zone"), max_length=64, blank=True)
+    terms_version = models.CharField(_("accepted terms version"), max_length=20)
+    password_hash = models.CharField(_("password hash"), max_length=128)
+    language = models.CharField(_("language"), max_length=8)
+    ip_address = models.GenericIPAddressField(_("IP address"), null=True, blank=True)
+    user_agent = models.CharField(_("user agent"), max_length=300, blank=True)
+    # When the terms were accepted, too: the form was sent then.
+    created_at = models.DateTimeField(_("received"), default=timezone.now, db_index=True)
+
+    class Meta:
+        verbose_name = _("pending registration")
+        verbose_name_plural = _("pending registrations")
+
+    def __str__(self) -> str:
+        return f"{self.email} ({self.created_at:%Y-%m-%d %H:%M})"

@@ -17,7 +17,7 @@ from portal.prepared import PreparedQuery
 from portal.throttle import count_hit, hits
 
 from .emails import send_email, send_email_to_user
-from .models import Company, SecurityEvent, User
+from .models import Company, PendingRegistration, SecurityEvent, User
 
 Kind = SecurityEvent.Kind
 
@@ -410,72 +410,69 @@ def request_registration(
     phone="",
     time_zone="",
 ) -> None:
-    """Queue the registration; the caller answers every address alike.
+    """Store the registration and queue its task; the caller answers every address alike.
 
     As for a forgotten password (request_password_reset), the request does the same work
-    whether the address has an account: it hashes the password and queues one task
-    (accounts.tasks.register_account), which creates the account or emails the owner of the
-    address. Only the hash leaves the request, never the password.
+    whether the address has an account: it hashes the password, stores a PendingRegistration
+    and queues one task (accounts.tasks.register_account) with the row's key, which creates the
+    account or emails the owner of the address. Neither the password nor its hash goes
+    through the broker.
     """
     from .tasks import register_account as task
 
-    details = {
-        "first_name": first_name,
-        "last_name": last_name,
-        "email": (email or "").strip(),
-        "phone": phone.as_e164 if phone else "",
-        "time_zone": time_zone or "",
-        "terms_version": settings.TERMS_VERSION,
-        "terms_accepted_at": timezone.now().isoformat(),
-    }
-    password_hash = make_password(password)
     ip_address, user_agent = client_ip(request), request_user_agent(request)
-    enqueue_after_commit(task, details, password_hash, ip_address, user_agent, _request_language())
+    pending = PendingRegistration.objects.create(
+        first_name=first_name,
+        last_name=last_name,
+        email=(email or "").strip(),
+        phone=phone or "",
+        time_zone=time_zone or "",
+        terms_version=settings.TERMS_VERSION,
+        password_hash=make_password(password),
+        language=_request_language(),
+        ip_address=ip_address,
+        user_agent=user_agent,
+    )
+    enqueue_after_commit(task, str(pending.pk))
 
 
-def register_account(
-    details: dict,
-    password_hash: str,
-    ip_address: str | None = None,
-    user_agent: str = "",
-    language: str = "",
-) -> User | None:
-    """Create an unverified account and email the verification link. Runs in a task;
-    ``details`` are the form's (see request_registration), ``ip_address``, ``user_agent`` and
-    ``language`` those of the request that asked.
+def register_account(registration_id: str) -> User | None:
+    """Do a PendingRegistration: create the unverified account and email the verification
+    link, or email the owner of an address that has an account (and return None).
 
-    An address that already has an account gets a notice instead (and None is returned).
+    The row is deleted in the same transaction, so this is idempotent: a second delivery of
+    the task finds no row and does nothing, and a run that fails before its commit leaves the
+    row, and no account, for the next (a redelivery).
     """
-    from datetime import datetime
-
     from django.db import IntegrityError
 
-    email = User.objects.normalize_email(details["email"].strip())
-    # Two registrations of one address at once (a double submit, a task delivered twice) take
-    # turns: the second finds the first's account and sends the notice instead.
     with transaction.atomic():
-        lock_for_transaction(f"registration:{email.lower()}")
-        existing = list(User.objects.filter(email__iexact=email).order_by("date_joined"))
-        # The hash is salted: an account holding it is this registration's, made by an earlier
-        # run of the same task (a retry), which must change nothing.
-        if any(user.password == password_hash for user in existing):
+        # A second delivery running at the same time waits here, then finds the row gone.
+        pending = PendingRegistration.objects.select_for_update().filter(pk=registration_id).first()
+        if pending is None:
             return None
+        email = User.objects.normalize_email(pending.email.strip())
+        # Two registrations of one address at once (a double submit) take turns: the second
+        # finds the first's account and sends the notice instead.
+        lock_for_transaction(f"registration:{email.lower()}")
+        pending.delete()
+        existing = list(User.objects.filter(email__iexact=email).order_by("date_joined"))
         if existing:
             _send_registration_notice(existing[0].email, existing)
             return None
         for attempt in range(5):
             user = User(
-                username=generate_username(details["first_name"], details["last_name"]),
-                first_name=details["first_name"],
-                last_name=details["last_name"],
+                username=generate_username(pending.first_name, pending.last_name),
+                first_name=pending.first_name,
+                last_name=pending.last_name,
                 email=email,
-                phone=details["phone"],
+                phone=pending.phone,
                 email_verified=False,
-                preferred_language=language or settings.LANGUAGE_CODE,
-                time_zone=details["time_zone"] or User._meta.get_field("time_zone").get_default(),
-                terms_version=details["terms_version"],
-                terms_accepted_at=datetime.fromisoformat(details["terms_accepted_at"]),
-                password=password_hash,
+                preferred_language=pending.language or settings.LANGUAGE_CODE,
+                time_zone=pending.time_zone or User._meta.get_field("time_zone").get_default(),
+                terms_version=pending.terms_version,
+                terms_accepted_at=pending.created_at,
+                password=pending.password_hash,
             )
             try:
                 with transaction.atomic():
@@ -484,8 +481,8 @@ def register_account(
             except IntegrityError:  # two registrations drew the same user name
                 if attempt == 4:
                     raise
-        origin = (ip_address, user_agent)
-        record_event(Kind.REGISTERED, user, origin=origin, terms_version=details["terms_version"])
+        origin = (pending.ip_address, pending.user_agent)
+        record_event(Kind.REGISTERED, user, origin=origin, terms_version=pending.terms_version)
         send_verification_email(user)
         return user
 

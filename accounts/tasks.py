@@ -57,11 +57,10 @@ def send_username_reminder(
 
 
 @shared_task
-def register_account(
-    details: dict, password_hash: str, ip_address: str | None, user_agent: str, language: str
-) -> None:
+def register_account(registration_id: str) -> None:
     """Registration, out of the request so that its time does not tell whether the address
-    has an account."""
+    has an account. Only the PendingRegistration's key travels: no password hash in the
+    broker."""
     from . import services
 
-    services.register_account(details, password_hash, ip_address, user_agent, language)
+    services.register_account(registration_id)

@@ -5,10 +5,11 @@ import re
 import pytest
 import time_machine
 from django.conf import settings
+from django.contrib.auth.hashers import check_password
 from django.utils import timezone
 
 from accounts import services
-from accounts.models import Company, SecurityEvent, User
+from accounts.models import Company, PendingRegistration, SecurityEvent, User
 from conftest import make_user
 
 from .helpers import link_in, page_text
@@ -249,8 +250,9 @@ def queued(monkeypatch):
 def test_the_request_does_the_same_work_whether_the_address_has_an_account(
     client, outsider, queued, mailoutbox
 ):
-    """Its timing must not tell: the request hashes the password and queues one task for a
-    new address and for an existing one alike; the account or the notice comes from the task."""
+    """Its timing must not tell: the request hashes the password, stores the registration and
+    queues one task for a new address and for an existing one alike; the account or the
+    notice comes from the task."""
     _registration_work(client, "warm-up@example.org")  # the session exists from here on
     new = _registration_work(client, "someone.new@example.org")
     existing = _registration_work(client, outsider.email.upper())
@@ -258,12 +260,29 @@ def test_the_request_does_the_same_work_whether_the_address_has_an_account(
     assert new[1] == [] and new[2] == 0  # nothing rendered, nothing logged
     assert mailoutbox == []
     assert not User.objects.filter(email__in=["warm-up@example.org", "someone.new@example.org"])
-    assert [args[0]["email"] for args in queued] == [
+    pending = [PendingRegistration.objects.get(pk=args[0]) for args in queued]
+    assert [row.email for row in pending] == [
         "warm-up@example.org",
         "someone.new@example.org",
         outsider.email.upper(),
     ]
-    assert all(GOOD["password1"] not in repr(args) for args in queued)
+
+
+def test_the_request_stores_the_registration_and_queues_only_its_key(client, queued):
+    """The broker (Redis, its retries, the logs of failed tasks) never holds the hash."""
+    client.cookies[settings.LANGUAGE_COOKIE_NAME] = "es"
+    client.post(URL, GOOD, HTTP_USER_AGENT="Firefox")
+    row = PendingRegistration.objects.get()
+    assert queued == [(str(row.pk),)]
+    assert row.password_hash not in repr(queued) and GOOD["password1"] not in repr(queued)
+    assert check_password(GOOD["password1"], row.password_hash)
+    assert (row.email, row.first_name, row.last_name) == (GOOD["email"], "Jane", "Doe")
+    assert (row.phone, row.language) == ("+49301234567", "es")
+    assert (row.terms_version, row.ip_address, row.user_agent) == (
+        settings.TERMS_VERSION,
+        "127.0.0.1",
+        "Firefox",
+    )
 
 
 def test_the_task_creates_the_account_or_emails_the_owner(client, outsider, queued, mailoutbox):
@@ -272,12 +291,13 @@ def test_the_task_creates_the_account_or_emails_the_owner(client, outsider, queu
     client.cookies[settings.LANGUAGE_COOKIE_NAME] = "de"
     client.post(URL, GOOD, HTTP_USER_AGENT="Firefox")
     client.post(URL, {**GOOD, "email": outsider.email.upper()})
+    accepted_at = PendingRegistration.objects.get(email=GOOD["email"]).created_at
     for args in queued:
         tasks.register_account.run(*args)
     user = User.objects.get(email=GOOD["email"])
     assert user.check_password(GOOD["password1"])
     assert user.preferred_language == "de"
-    assert user.terms_version == settings.TERMS_VERSION
+    assert (user.terms_version, user.terms_accepted_at) == (settings.TERMS_VERSION, accepted_at)
     event = SecurityEvent.objects.get(user=user, kind="registered")
     assert (event.ip_address, event.user_agent) == ("127.0.0.1", "Firefox")
     assert User.objects.filter(email__iexact=outsider.email).count() == 1
@@ -287,13 +307,55 @@ def test_the_task_creates_the_account_or_emails_the_owner(client, outsider, queu
             (outsider.email, "You already have an account"),
         ]
     )
+    assert not PendingRegistration.objects.exists()
 
 
-def test_running_the_task_again_creates_no_second_account(client, queued, mailoutbox):
+@pytest.mark.parametrize("address", ["new", "existing"])
+def test_running_the_task_again_changes_nothing(client, outsider, queued, mailoutbox, address):
+    """A task delivered twice: one account and one verification email, or one notice."""
+    from accounts import tasks
+
+    email = GOOD["email"] if address == "new" else outsider.email
+    client.post(URL, {**GOOD, "email": email})
+    tasks.register_account.run(*queued[0])
+    tasks.register_account.run(*queued[0])
+    assert User.objects.filter(email=email).count() == 1
+    assert len(mailoutbox) == 1
+    assert SecurityEvent.objects.filter(kind="registered").count() == (address == "new")
+
+
+def test_the_task_does_nothing_for_a_registration_it_does_not_find(mailoutbox):
+    import uuid
+
+    from accounts import tasks
+
+    tasks.register_account.run(str(uuid.uuid4()))
+    assert not User.objects.filter(email=GOOD["email"]).exists()
+    assert mailoutbox == []
+
+
+def test_a_task_that_fails_before_its_commit_is_done_by_the_next_run(
+    client, queued, mailoutbox, monkeypatch
+):
+    """Account, audit event, email and the row's deletion commit together: a run that stops
+    after saving the account leaves nothing but the row, and the next run does it all."""
     from accounts import tasks
 
     client.post(URL, GOOD)
-    tasks.register_account.run(*queued[0])
+
+    def crash(user):
+        assert User.objects.filter(pk=user.pk).exists()  # after the account was saved
+        raise RuntimeError("worker lost")
+
+    with monkeypatch.context() as patched:
+        patched.setattr(services, "send_verification_email", crash)
+        with pytest.raises(RuntimeError):
+            tasks.register_account.run(*queued[0])
+    assert not User.objects.filter(email=GOOD["email"]).exists()
+    assert PendingRegistration.objects.count() == 1
+    assert mailoutbox == []
+
     tasks.register_account.run(*queued[0])
     assert User.objects.filter(email=GOOD["email"]).count() == 1
-    assert len(mailoutbox) == 1
+    assert [m.subject for m in mailoutbox] == ["Verify email"]
+    assert not PendingRegistration.objects.exists()
