@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ipaddress
+import logging
 from dataclasses import dataclass
 from datetime import timedelta
 
@@ -20,6 +21,7 @@ from .emails import send_email, send_email_to_user
 from .models import Company, PendingRegistration, SecurityEvent, User
 
 Kind = SecurityEvent.Kind
+logger = logging.getLogger(__name__)
 
 
 def client_ip(request) -> str | None:
@@ -442,7 +444,7 @@ def register_account(registration_id: str) -> User | None:
 
     The row is deleted in the same transaction, so this is idempotent: a second delivery of
     the task finds no row and does nothing, and a run that fails before its commit leaves the
-    row, and no account, for the next (a redelivery).
+    row, and no account, for the next (process_pending_registrations, or a redelivery).
     """
     from django.db import IntegrityError
 
@@ -485,6 +487,33 @@ def register_account(registration_id: str) -> User | None:
         record_event(Kind.REGISTERED, user, origin=origin, terms_version=pending.terms_version)
         send_verification_email(user)
         return user
+
+
+# A row this old was missed by its task (lost with the broker's queue, or its run failed): the
+# task normally runs within seconds, and a late duplicate run would change nothing anyway.
+PENDING_REGISTRATION_GRACE = timedelta(minutes=15)
+
+
+def process_pending_registrations(now=None) -> tuple[int, int]:
+    """Hourly: do the registrations whose task was lost, then forget those too old to do.
+
+    We do rather than drop a missed registration that is recent: the person was told to
+    expect an email, and the "send again" button cannot help while no account exists. One
+    older than PENDING_REGISTRATION_MAX_AGE is deleted undone (its password hash must not
+    stay; after a day the person has registered again or given up). Returns (done, deleted).
+    """
+    now = now or timezone.now()
+    too_old = now - timedelta(seconds=settings.PENDING_REGISTRATION_MAX_AGE)
+    deleted, _by_model = PendingRegistration.objects.filter(created_at__lt=too_old).delete()
+    missed = PendingRegistration.objects.filter(created_at__lt=now - PENDING_REGISTRATION_GRACE)
+    done = 0
+    for registration_id in list(missed.order_by("created_at").values_list("pk", flat=True)):
+        try:
+            register_account(registration_id)
+            done += 1
+        except Exception:  # one failing row must not hold up the others; it is tried again
+            logger.exception("Pending registration %s failed", registration_id)
+    return done, deleted
 
 
 def resend_registration_email(request, email: str) -> bool:

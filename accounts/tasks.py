@@ -64,3 +64,11 @@ def register_account(registration_id: str) -> None:
     from . import services
 
     services.register_account(registration_id)
+
+
+@shared_task
+def process_pending_registrations() -> tuple[int, int]:
+    """Hourly: registrations whose task was lost (see services.process_pending_registrations)."""
+    from . import services
+
+    return services.process_pending_registrations()

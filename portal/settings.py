@@ -225,6 +225,13 @@ RECOVERY_IP_WINDOW = env.int("RECOVERY_IP_WINDOW", default=3600)
 REGISTRATION_IP_LIMIT = env.int("REGISTRATION_IP_LIMIT", default=10)
 REGISTRATION_IP_WINDOW = env.int("REGISTRATION_IP_WINDOW", default=3600)
 REGISTRATION_OPEN = env.bool("REGISTRATION_OPEN", default=True)
+# Seconds a registration whose task was lost is kept, with its password hash, for the hourly
+# job to do it late; older ones it deletes undone (accounts.services.process_pending_registrations).
+PENDING_REGISTRATION_MAX_AGE = env.int("PENDING_REGISTRATION_MAX_AGE", default=24 * 3600)
+CELERY_BEAT_SCHEDULE["process-pending-registrations"] = {
+    "task": "accounts.tasks.process_pending_registrations",
+    "schedule": crontab(minute=29),
+}
 TERMS_VERSION = "2026-01"
 TWO_FACTOR_LOGIN_TIMEOUT = 600
 TWO_FACTOR_REMEMBER_COOKIE_AGE = None
