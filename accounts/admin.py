@@ -388,7 +388,7 @@ def _company_user_count(self, obj):
 CompanyAdmin.get_queryset = _company_queryset
 CompanyAdmin.user_count = _company_user_count
 SecurityEventAdmin.list_filter = ["kind", "company", "created_at"]
-SecurityEventAdmin.search_fields = [*SecurityEventAdmin.search_fields, "actor__username"]
+SecurityEventAdmin.search_fields = [*SecurityEventAdmin.search_fields, "actor_username"]
 
 
 @admin.register(SecurityManagerRequest)

@@ -76,15 +76,11 @@ def events_visible_to(manager: User) -> QuerySet[SecurityEvent]:
     account for it, and its search must not find one either."""
     if not roles.is_security_manager(manager):
         return SecurityEvent.objects.none()
-    return (
-        SecurityEvent.objects.filter(company_id=manager.company_id)
-        .select_related("user", "actor")
-        .annotate(
-            account_hidden=Case(
-                When(_PROVIDERS_OWN_ACCOUNT, then=True),
-                default=False,
-                output_field=BooleanField(),
-            )
+    return SecurityEvent.objects.filter(company_id=manager.company_id).annotate(
+        account_hidden=Case(
+            When(_PROVIDERS_OWN_ACCOUNT, then=True),
+            default=False,
+            output_field=BooleanField(),
         )
     )
 

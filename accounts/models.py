@@ -291,6 +291,9 @@ class SecurityEvent(ChoiceLabelsMixin, models.Model):
         on_delete=models.SET_NULL,
         related_name="+",
     )
+    # Kept like ``username``: deleting the account that acted must not turn its actions into
+    # the user's own (with its browser and address) in the user's log.
+    actor_username = models.CharField(_("done by (user name)"), max_length=150, blank=True)
     company = models.ForeignKey(
         Company,
         verbose_name=_("company"),
@@ -325,11 +328,12 @@ class SecurityEvent(ChoiceLabelsMixin, models.Model):
     def done_by_someone_else(self) -> str:
         """Who did it, for the user's own log, when it was not the user ("" otherwise). Their
         browser and address are then not the user's: the log must not show them as such."""
-        if self.actor_id and self.actor_id == self.user_id:
+        if self.actor_id is not None and self.actor_id == self.user_id:
             return ""
         if self.done_by_provider:  # also when the staff member's account is deleted since
             return gettext("by the provider")
-        if not self.actor_id:
+        # An actor deleted since leaves only its name; it was not the user, whose log this is.
+        if self.actor_id is None and not self.actor_username:
             return ""
         return gettext("by your company's Security Manager")
 

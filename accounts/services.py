@@ -100,6 +100,7 @@ def record_event(
         user=user,
         username=getattr(user, "username", ""),
         actor=actor,
+        actor_username=getattr(actor, "username", ""),
         company_id=company_id,
         done_by_provider=_done_by_provider(actor, company_id),
         ip_address=ip_address,
@@ -111,11 +112,9 @@ def record_event(
 RECENT_EVENTS = 5
 # On the dashboard, the landing page of every sign-in: compiled once per thread.
 _RECENT_EVENTS = PreparedQuery(
-    lambda user_id: (
-        SecurityEvent.objects.filter(user_id=user_id)
-        .select_related("actor")
-        .order_by("-created_at", "-id")[:RECENT_EVENTS]
-    ),
+    lambda user_id: SecurityEvent.objects.filter(user_id=user_id).order_by("-created_at", "-id")[
+        :RECENT_EVENTS
+    ],
     user_id=int,
 )
 

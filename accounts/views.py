@@ -335,7 +335,7 @@ def profile(request):
 @never_cache
 def security(request):
     user = request.user
-    events = user.security_events.select_related("actor").order_by("-created_at", "-id")
+    events = user.security_events.order_by("-created_at", "-id")
     ctx = {
         "events": Paginator(events, 20).get_page(request.GET.get("page")),
         "has_second_factor": bool(authenticator_types(user)),

@@ -9,8 +9,9 @@ import pytest
 from django.utils import timezone
 
 from accounts import company_services as cs
-from accounts import services
+from accounts import roles, services
 from accounts.models import SecurityEvent, User
+from conftest import make_user
 
 pytestmark = pytest.mark.django_db
 Kind = SecurityEvent.Kind
@@ -40,6 +41,26 @@ def test_deleting_the_manager_keeps_what_they_did(employee_a, manager_a):
     manager_a.delete()
     event = SecurityEvent.objects.get(kind=Kind.BLOCKED)
     assert event.user == employee_a and event.actor is None
+
+
+def test_a_deleted_managers_actions_stay_theirs_in_the_employees_log(employee_a, manager_a):
+    """Not the employee's own doing, with the manager's browser and address as theirs."""
+    cs.block_employees([employee_a], actor=manager_a, request=None)
+    manager_a.delete()
+    services.record_event(Kind.SIGNED_IN, employee_a)
+    own, blocked = services.recent_events(employee_a)
+    assert blocked.actor_id is None and blocked.actor_username == "c10001.ma"
+    assert blocked.done_by_someone_else == "by your company's Security Manager"
+    assert own.done_by_someone_else == ""
+
+
+def test_the_company_log_names_a_deleted_manager(manager_client, manager_a, employee_a):
+    """Who blocked the account stays in the log when that account is gone."""
+    colleague = make_user("c10001.mb", company=manager_a.company, group=roles.SECURITY_MANAGERS)
+    cs.block_employees([employee_a], actor=colleague)
+    colleague.delete()
+    html = manager_client.get("/manage/log/").content.decode()
+    assert '<td data-label="Done by">c10001.mb</td>' in html
 
 
 def test_the_company_log_still_lists_a_deleted_users_events(manager_client, employee_a, manager_a):
@@ -107,3 +128,19 @@ def test_each_refused_attempt_is_one_entry(sign_in, employee_a, manager_a):
         sign_in(employee_a, password="wrong-password-1")
     counts = [e.data["count"] for e in _attempts(employee_a).order_by("created_at", "id")]
     assert counts == [1, 2, 3]
+
+
+def test_the_migration_keeps_the_names_of_existing_actors(employee_a, manager_a):
+    import importlib
+
+    from django.apps import apps
+
+    migration = importlib.import_module("accounts.migrations.0013_security_event_actor_username")
+    by_manager = services.record_event(Kind.BLOCKED, employee_a, actor=manager_a)
+    by_nobody = services.record_event(Kind.SIGNED_IN, employee_a)
+    SecurityEvent.objects.update(actor_username="")
+
+    migration.keep_actor_names(apps, None)
+
+    by_manager.refresh_from_db(), by_nobody.refresh_from_db()
+    assert (by_manager.actor_username, by_nobody.actor_username) == ("c10001.ma", "")
