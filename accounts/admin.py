@@ -6,6 +6,7 @@ from functools import partial
 from django import forms
 from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
+from django.contrib.auth.forms import UserChangeForm
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 from phonenumber_field.modelfields import PhoneNumberField
@@ -83,8 +84,33 @@ def _loggable(value):
     return str(value)
 
 
+class PortalUserChangeForm(UserChangeForm):
+    def clean(self):
+        """Provider staff belong to no company. Its Security Manager would otherwise see them
+        as an employee (block, deactivate, reset), and its log would show their sign-ins."""
+        from .roles import PROVIDER_ADMINS, SUPPORT_AGENTS
+
+        data = super().clean()
+        groups = {group.name for group in data.get("groups") or ()}
+        staff = (
+            data.get("is_staff")
+            or data.get("is_superuser")
+            or groups & {SUPPORT_AGENTS, PROVIDER_ADMINS}
+        )
+        if data.get("company") and staff:
+            raise forms.ValidationError(
+                _(
+                    "Provider staff belong to no company: clear the company, or remove the staff "
+                    "status and the provider groups."
+                ),
+                code="staff_with_company",
+            )
+        return data
+
+
 @admin.register(User)
 class UserAdmin(DjangoUserAdmin):
+    form = PortalUserChangeForm
     formfield_overrides = PHONE_FIELDS
     list_display = [
         "username",
@@ -163,6 +189,9 @@ class UserAdmin(DjangoUserAdmin):
 
     def user_change_password(self, request, id, form_url=""):
         response = super().user_change_password(request, id, form_url)
+        refused = getattr(response, "context_data", None) and response.context_data["form"].errors
+        if request.method == "POST" and refused:
+            response.status_code = 400  # as the other forms of the admin (portal.admin_forms)
         if request.method == "POST" and response.status_code == 302:
             user = self.get_object(request, id)
             record_event(

@@ -7,6 +7,7 @@ from django.shortcuts import redirect
 from django.urls import reverse
 from django_otp.admin import OTPAdminSite
 
+from portal.admin_forms import with_refused_form_status
 from portal.admin_lookups import with_checked_lookups
 
 from . import services
@@ -31,6 +32,8 @@ class PortalAdminSite(OTPAdminSite):
         return redirect(f"{reverse('accounts:login')}?{urlencode({'next': next_url})}")
 
     def register(self, model_or_iterable, admin_class=None, **options):
-        """Every model admin gets the changelist that refuses impossible filters."""
+        """Every model admin gets the changelist that refuses impossible filters, and answers
+        a form it refuses with 400."""
         admin_class = with_checked_lookups(admin_class or admin.ModelAdmin)
+        admin_class = with_refused_form_status(admin_class)
         super().register(model_or_iterable, admin_class, **options)

@@ -16,6 +16,7 @@ from accounts import roles
 from accounts.models import Company, SecurityEvent, SecurityManagerRequest, User
 from accounts.tests.helpers import manager_request
 from accounts.tests.manage_helpers import sign_in_verified
+from conftest import PASSWORD
 
 from .helpers import both_parts
 
@@ -189,13 +190,13 @@ def test_role_and_state_changes_in_the_admin_reach_the_security_log(
     managers = Group.objects.get_or_create(name=roles.SECURITY_MANAGERS)[0]
     data = _change_form_data(admin_client_verified, employee_a)
     data.pop("is_active")
-    data.update(is_staff="on", groups=[managers.pk], phone="+49 30 1234567")
+    data.update(company="", is_staff="on", groups=[managers.pk], phone="+49 30 1234567")
     response = admin_client_verified.post(f"/admin/accounts/user/{employee_a.pk}/change/", data)
 
     assert response.status_code == 302, response.context["adminform"].form.errors
     events = {e.kind: e for e in SecurityEvent.objects.filter(user=employee_a)}
     assert set(events) == {Kind.ROLE_CHANGED, Kind.ACCOUNT_DEACTIVATED, Kind.PROFILE_CHANGED}
-    assert events[Kind.ROLE_CHANGED].data["fields"] == ["groups", "is_staff"]
+    assert events[Kind.ROLE_CHANGED].data["fields"] == ["company", "groups", "is_staff"]
     assert events[Kind.PROFILE_CHANGED].data["fields"] == ["phone"]
     assert {e.actor_id for e in events.values()} == {provider_admin.pk}
 
@@ -203,7 +204,7 @@ def test_role_and_state_changes_in_the_admin_reach_the_security_log(
 def test_the_admin_gives_the_portals_phone_example(admin_client_verified, employee_a):
     data = {**_change_form_data(admin_client_verified, employee_a), "phone": "12"}
     response = admin_client_verified.post(f"/admin/accounts/user/{employee_a.pk}/change/", data)
-    assert response.status_code == 200
+    assert response.status_code == 400
     [error] = response.context["adminform"].form.errors["phone"]
     assert "for example +49 30 1234567" in error
 
@@ -303,7 +304,7 @@ def test_the_admin_offers_known_authenticator_types_not_free_json(admin_client_v
         if value is not None and not isinstance(value, (bool, list))
     }
     response = admin_client_verified.post(url, {**data, "allowed_authenticator_types": "5"})
-    assert response.status_code == 200
+    assert response.status_code == 400
     assert "allowed_authenticator_types" in response.context["adminform"].form.errors
 
     response = admin_client_verified.post(
@@ -346,3 +347,36 @@ def test_the_approval_message_shows_the_user_name_as_it_is(admin_client_verified
     )
     body = response.content.decode()
     assert "c30003.nn" in body and "C30003.nn" not in body  # the admin capitalises messages
+
+
+@pytest.mark.parametrize(
+    "staff", [{"is_staff": "on"}, {"is_superuser": "on"}, {"group": roles.SUPPORT_AGENTS}]
+)
+def test_the_admin_refuses_provider_staff_with_a_company(admin_client_verified, employee_a, staff):
+    """Else the company's Security Manager could block them, and its log would show them."""
+    data = _change_form_data(admin_client_verified, employee_a)
+    if group := staff.pop("group", None):
+        data["groups"] = [Group.objects.get_or_create(name=group)[0].pk]
+    data.update(staff)
+    response = admin_client_verified.post(f"/admin/accounts/user/{employee_a.pk}/change/", data)
+
+    assert response.status_code == 400
+    assert "Provider staff belong to no company" in response.content.decode()
+    employee_a.refresh_from_db()
+    assert not (employee_a.is_staff or employee_a.is_superuser or employee_a.groups.exists())
+    assert not SecurityEvent.objects.filter(user=employee_a).exists()
+
+
+def test_the_admin_refuses_a_mismatched_new_password_with_400(admin_client_verified, employee_a):
+    url = f"/admin/accounts/user/{employee_a.pk}/password/"
+    response = admin_client_verified.post(
+        url,
+        {
+            "password1": "Long-enough-2026!",
+            "password2": "Something-else-2026!",
+            "usable_password": "true",
+        },
+    )
+    assert response.status_code == 400
+    employee_a.refresh_from_db()
+    assert employee_a.check_password(PASSWORD)
