@@ -33,7 +33,8 @@ from pathlib import Path
 from urllib.parse import quote, urlencode, urlsplit, urlunsplit
 
 # The Redis database of the subprocesses (broker, cache, sessions): not the test process's.
-REDIS_DB = 9
+# Flushed before and after; another run on the same Redis (CI's) must name another one.
+REDIS_DB = int(os.environ.get("PRODUCTION_TEST_REDIS_DB", "9"))
 # gunicorn's access log with the serving worker's pid and the request's id (X-Test-Request),
 # so that a test can tell which worker answered which request.
 ACCESS_LOG_FORMAT = "access %(p)s id=%({x-test-request}i)s %(s)s %(r)s"
