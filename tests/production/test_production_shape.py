@@ -28,9 +28,9 @@ pytestmark = [
         or not settings.REDIS_URL,
         reason="the production shape runs on PostgreSQL and Redis: set DATABASE_URL and REDIS_URL",
     ),
-    # Committed rows, which the processes see; the migrations' rows (role groups, ticket
-    # categories) restored first, as earlier transactional tests flush them.
-    pytest.mark.django_db(transaction=True, serialized_rollback=True),
+    # Committed rows, which the processes see; the migrations' rows come back first
+    # (conftest._migration_rows), as earlier transactional tests flush them.
+    pytest.mark.django_db(transaction=True),
 ]
 
 NEW_PASSWORD = "Lantern-orbit-velvet-73"
