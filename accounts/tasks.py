@@ -12,10 +12,12 @@ def deliver_email(to: list[str], subject: str, text: str, html: str) -> None:
 
 
 @shared_task
-def purge_expired_sessions() -> None:
-    from django.core.management import call_command
+def purge_expired_accounts_data() -> dict[str, int]:
+    """Daily: delete what is past its retention (accounts.retention), the session store's
+    expired sessions with it."""
+    from .retention import purge
 
-    call_command("clearsessions")
+    return purge()
 
 
 @shared_task(acks_late=True)

@@ -168,12 +168,7 @@ CELERY_TASK_SOFT_TIME_LIMIT = 240
 CELERY_BROKER_TRANSPORT_OPTIONS = {"socket_timeout": 1, "socket_connect_timeout": 1}
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_TIMEZONE = "UTC"
-CELERY_BEAT_SCHEDULE: dict = {
-    "purge-expired-sessions": {
-        "task": "accounts.tasks.purge_expired_sessions",
-        "schedule": crontab(minute=17),
-    },
-}
+CELERY_BEAT_SCHEDULE: dict = {}
 
 # --- Email ---------------------------------------------------------------------------------
 MAIL_DIR = VAR_DIR / "mail"
@@ -375,3 +370,33 @@ CELERY_BEAT_SCHEDULE["tickets-waiting-for-customer"] = {
 
 # The provider's order desk: receives the requests to authorize a Security Manager.
 ORDER_EMAIL = env.str("ORDER_EMAIL", default="order@example.com")
+
+# --- Retention: what each app's daily purge deletes, and when (README "Retention") ---------
+# Days after which a record is deleted; 0 keeps it forever.
+# The security log (the account's activity log and the company log): two full years, so that
+# a yearly review or audit always finds the whole previous year, and an intrusion found late
+# can still be traced back.
+SECURITY_EVENT_RETENTION_DAYS = env.int("SECURITY_EVENT_RETENTION_DAYS", default=730)
+# Sign-in records (sessions) after sign-in: the browser cookie that recognises a browser lives
+# 400 days, so older records recognise no browser any more. Each user's latest recognised
+# browser is kept anyway, or their next sign-in after a long break would alert nobody.
+SESSION_HISTORY_RETENTION_DAYS = env.int("SESSION_HISTORY_RETENTION_DAYS", default=400)
+# Requests to change the email address after they were made (their link works 24 hours).
+EMAIL_CHANGE_RETENTION_DAYS = env.int("EMAIL_CHANGE_RETENTION_DAYS", default=30)
+# Password expiry reminders after the expiry they announced (only future ones are looked at).
+PASSWORD_REMINDER_RETENTION_DAYS = env.int("PASSWORD_REMINDER_RETENTION_DAYS", default=30)
+# Decided requests to authorize a Security Manager, after the decision: the request is the
+# proof of who asked, kept as long as the log's entry of the role it granted.
+MANAGER_REQUEST_RETENTION_DAYS = env.int("MANAGER_REQUEST_RETENTION_DAYS", default=730)
+# Self-registered accounts never verified nor signed in to (accounts.retention says which),
+# after registration: their verification link died after 24 hours.
+UNVERIFIED_ACCOUNT_RETENTION_DAYS = env.int("UNVERIFIED_ACCOUNT_RETENTION_DAYS", default=30)
+RETENTION_BATCH_SIZE = 1000
+CELERY_BEAT_SCHEDULE.update(
+    {
+        "accounts-retention": {
+            "task": "accounts.tasks.purge_expired_accounts_data",
+            "schedule": crontab(hour=3, minute=17),
+        },
+    }
+)

@@ -89,7 +89,7 @@ def test_celery_is_configured_for_reliable_json_tasks():
     assert app.conf.task_acks_late is True
     assert app.conf.task_reject_on_worker_lost is True
     assert app.conf.task_time_limit and app.conf.task_soft_time_limit
-    assert "purge-expired-sessions" in app.conf.beat_schedule
+    assert "accounts-retention" in app.conf.beat_schedule
 
 
 def test_redis_socket_timeouts_are_at_most_one_second():
