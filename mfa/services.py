@@ -680,10 +680,17 @@ def authenticate_device_request(request) -> PushDevice:
             PushNonce.objects.create(device=device, nonce=nonce)
     except IntegrityError:
         raise PushError("replayed request", status=401) from None
-    PushNonce.objects.filter(
-        created_at__lt=timezone.now() - timedelta(seconds=2 * PUSH_CLOCK_SKEW_SECONDS)
-    ).delete()
+    expired_push_nonces().delete()
     return device
+
+
+def expired_push_nonces(now=None):
+    """Nonces older than any timestamp the API still accepts: a request replaying one is
+    refused for its time. Every device request deletes them, the daily purge what is left."""
+    now = now or timezone.now()
+    return PushNonce.objects.filter(
+        created_at__lt=now - timedelta(seconds=2 * PUSH_CLOCK_SKEW_SECONDS)
+    )
 
 
 # --- Push: sign-in challenges -----------------------------------------------------------------

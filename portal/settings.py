@@ -391,12 +391,19 @@ MANAGER_REQUEST_RETENTION_DAYS = env.int("MANAGER_REQUEST_RETENTION_DAYS", defau
 # Self-registered accounts never verified nor signed in to (accounts.retention says which),
 # after registration: their verification link died after 24 hours.
 UNVERIFIED_ACCOUNT_RETENTION_DAYS = env.int("UNVERIFIED_ACCOUNT_RETENTION_DAYS", default=30)
+# Push sign-in requests and enrolment codes after they expired, and authenticator setups
+# never finished, after they began.
+MFA_RETENTION_DAYS = env.int("MFA_RETENTION_DAYS", default=30)
 RETENTION_BATCH_SIZE = 1000
 CELERY_BEAT_SCHEDULE.update(
     {
         "accounts-retention": {
             "task": "accounts.tasks.purge_expired_accounts_data",
             "schedule": crontab(hour=3, minute=17),
+        },
+        "mfa-retention": {
+            "task": "mfa.tasks.purge_expired_mfa_data",
+            "schedule": crontab(hour=3, minute=27),
         },
     }
 )
