@@ -394,6 +394,9 @@ UNVERIFIED_ACCOUNT_RETENTION_DAYS = env.int("UNVERIFIED_ACCOUNT_RETENTION_DAYS",
 # Push sign-in requests and enrolment codes after they expired, and authenticator setups
 # never finished, after they began.
 MFA_RETENTION_DAYS = env.int("MFA_RETENTION_DAYS", default=30)
+# Resolved or closed tickets after their last change, with conversation, files and timeline.
+# Kept by default: the incident history is the customer's record and ours.
+TICKET_RETENTION_DAYS = env.int("TICKET_RETENTION_DAYS", default=0)
 RETENTION_BATCH_SIZE = 1000
 CELERY_BEAT_SCHEDULE.update(
     {
@@ -404,6 +407,10 @@ CELERY_BEAT_SCHEDULE.update(
         "mfa-retention": {
             "task": "mfa.tasks.purge_expired_mfa_data",
             "schedule": crontab(hour=3, minute=27),
+        },
+        "tickets-retention": {
+            "task": "tickets.tasks.purge_expired_tickets",
+            "schedule": crontab(hour=3, minute=37),
         },
     }
 )

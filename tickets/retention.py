@@ -1,0 +1,61 @@
+"""What the tickets app keeps, and for how long: the daily purge behind the beat task.
+
+Tickets are the customer's record and ours, so they are kept unless TICKET_RETENTION_DAYS
+is set: then a resolved or closed ticket goes that many days after its last change, with its
+conversation, its timeline and its files.
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import datetime
+
+from django.conf import settings
+from django.db import transaction
+from django.db.models import QuerySet
+from django.utils import timezone
+
+from portal.retention import cutoff, delete_in_batches
+
+from .models import Attachment, Status, Ticket, forget_status_counts
+
+logger = logging.getLogger(__name__)
+
+
+def past_tickets(before: datetime) -> QuerySet[Ticket]:
+    """Resolved or closed tickets last changed before ``before``."""
+    return Ticket.objects.filter(status__in=(Status.RESOLVED, Status.CLOSED), updated_at__lt=before)
+
+
+def _delete_their_files(ticket_pks: list) -> None:
+    # The rows cascade, the files would stay behind: removed once the rows are gone for good.
+    names = list(
+        Attachment.objects.filter(message__ticket_id__in=ticket_pks).values_list("file", flat=True)
+    )
+    if names:
+        transaction.on_commit(lambda: _remove_files(names))
+
+
+def _remove_files(names: list[str]) -> None:
+    storage = Attachment._meta.get_field("file").storage
+    for name in names:
+        try:
+            storage.delete(name)
+        except OSError:
+            logger.exception("Could not delete the attachment file %s", name)
+
+
+def purge(now: datetime | None = None, batch_size: int | None = None) -> dict[str, int]:
+    """Delete what is past its retention; returns the number of records deleted per kind."""
+    before = cutoff(now or timezone.now(), settings.TICKET_RETENTION_DAYS)
+    if before is None:
+        return {}
+    deleted = {
+        "tickets": delete_in_batches(
+            past_tickets(before), batch_size=batch_size, before_delete=_delete_their_files
+        )
+    }
+    if deleted["tickets"]:
+        forget_status_counts()
+    logger.info("Tickets retention: deleted %s", deleted)
+    return deleted
