@@ -16,7 +16,7 @@ from accounts import roles
 from accounts.emails import send_email, send_email_to_user
 from portal.prepared import PreparedQuery
 
-from .forms import agents_queryset, person_labels
+from .forms import agents_queryset, label_assignees, person_labels
 from .models import (
     ALL,
     COMPANY,
@@ -307,9 +307,10 @@ def take_ticket(ticket: Ticket, agent, *, assignee_seen: int | None) -> None:
     click at once would otherwise both read "assigned to you"."""
     ticket = Ticket.objects.select_for_update().get(pk=ticket.pk)
     if _taken_meanwhile(ticket, agent, assignee_seen):
+        # Named as the assignee lists name them: agents who share a full name are told apart.
+        label_assignees([ticket], agents_queryset())
         raise WorkflowError(
-            _("%(name)s took this ticket a moment ago.")
-            % {"name": ticket.assignee.get_full_name() or ticket.assignee.username}
+            _("%(name)s took this ticket a moment ago.") % {"name": ticket.assignee_label}
         )
     ticket.assign(agent, agent)
 

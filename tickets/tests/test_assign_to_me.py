@@ -114,3 +114,18 @@ def test_a_ticket_unassigned_meanwhile_is_taken(client, ticket_a, agent):
     assert f"{ticket_a.reference} is assigned to you." in response.content.decode()
     ticket_a.refresh_from_db()
     assert ticket_a.assignee == agent
+
+
+def test_the_race_message_tells_apart_agents_who_share_a_full_name(client, ticket_a, agent):
+    """Whoever took the ticket is named as the assignee lists and the history name them
+    (person_labels): the full name, with the user name where two agents share it."""
+    kims = [
+        make_user(username, group=roles.SUPPORT_AGENTS, first_name="Kim", last_name="Lee")
+        for username in ("support.kim", "support.kim2")
+    ]
+    sign_in_verified(client, agent)
+    ticket_a.assign(kims[1], kims[1])  # after the page showed the ticket unassigned
+    response = client.post(url(ticket_a), {"assignee_seen": ""}, follow=True)
+    assert "Kim Lee (support.kim2) took this ticket a moment ago." in response.content.decode()
+    ticket_a.refresh_from_db()
+    assert ticket_a.assignee == kims[1]
