@@ -488,26 +488,26 @@ class TriageForm(forms.Form):
         self.fields["assignee"].offer(agents)
 
 
-SEEN_ROW = re.compile(r"(\d{1,18}):(\d{0,18})")
+SEEN_ROW = re.compile(r"(\d{1,18}):(\d{0,18}):([a-z_]{1,20})")
 
 
-class AssigneesSeenField(forms.Field):
-    """The assignees the queue page showed: one "ticket id:assignee id" per row (nothing after
-    the colon: unassigned). Cleans to {ticket id: assignee id or None}."""
+class SeenField(forms.Field):
+    """What the queue page showed of each row: "ticket id:assignee id:status" (nothing
+    between the colons: unassigned). Cleans to {ticket id: (assignee id or None, status)}."""
 
     widget = forms.MultipleHiddenInput
 
-    def to_python(self, value) -> dict[int, int | None]:
+    def to_python(self, value) -> dict[int, tuple[int | None, str]]:
         seen = {}
         for row in value or []:
             match = SEEN_ROW.fullmatch(str(row))
-            if match is None:
+            if match is None or match[3] not in Status.values:
                 raise ValidationError(
                     _("The queue page was out of date. Please reload it and try again."),
                     code="invalid",
                 )
-            ticket, assignee = match.groups()
-            seen[int(ticket)] = int(assignee) if assignee else None
+            ticket, assignee, status = match.groups()
+            seen[int(ticket)] = (int(assignee) if assignee else None, status)
         return seen
 
 
@@ -530,10 +530,11 @@ class BulkForm(forms.Form):
         choices=[("", "—"), *((v, label) for v, label in Status.choices if v != Status.NEW)],
     )
 
-    # The bar's "Assign selected to me" button: an assignment to the agent who sends it, of
-    # the tickets whose assignee is still the one the page showed (services.take_tickets).
+    # The bar's "Assign selected to me" button: an assignment to the agent who sends it.
     mine = forms.BooleanField(required=False, widget=forms.HiddenInput)
-    assignee_seen = AssigneesSeenField(required=False)
+    # Each row's assignee and status as the page showed them: services.bulk_update leaves
+    # alone the tickets changed since.
+    seen = SeenField(required=False)
 
     def __init__(self, *args, agents: list, me=None, **kwargs):
         super().__init__(*args, **kwargs)

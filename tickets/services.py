@@ -283,21 +283,26 @@ def add_reply(
     return message
 
 
-@transaction.atomic
-def change_status(ticket: Ticket, status: str, by) -> None:
-    """Move along the workflow (raises WorkflowError); the requester hears of a resolution
-    unless they made it themselves."""
-    ticket = Ticket.objects.select_for_update().get(pk=ticket.pk)
+def _move(ticket: Ticket, status: str, by) -> None:
+    """change_status on a ticket whose row the caller holds locked."""
     old = ticket.status
     ticket.move_to(status, by)
     if ticket.status == Status.RESOLVED and old != Status.RESOLVED:
         _notify_requester(ticket, "ticket_resolved", by=by)
 
 
-def _taken_meanwhile(ticket: Ticket, agent, assignee_seen: int | None) -> bool:
-    """Whether someone else than the page showed holds ``ticket`` now. One who let go of it
-    since leaves it to nobody: taking it then takes it from no one."""
-    return ticket.assignee_id not in (None, assignee_seen, agent.pk)
+@transaction.atomic
+def change_status(ticket: Ticket, status: str, by) -> None:
+    """Move along the workflow (raises WorkflowError); the requester hears of a resolution
+    unless they made it themselves."""
+    _move(Ticket.objects.select_for_update().get(pk=ticket.pk), status, by)
+
+
+def _taken_meanwhile(ticket: Ticket, assignee, assignee_seen: int | None) -> bool:
+    """Whether someone else than the page showed holds ``ticket`` now, whom assigning it to
+    ``assignee`` (None: nobody) would take it from unseen. One who let go of it since leaves
+    it to nobody: taking it then takes it from no one."""
+    return ticket.assignee_id not in (None, assignee_seen, assignee.pk if assignee else None)
 
 
 @transaction.atomic
@@ -315,29 +320,6 @@ def take_ticket(ticket: Ticket, agent, *, assignee_seen: int | None) -> None:
     ticket.assign(agent, agent)
 
 
-@transaction.atomic
-def take_tickets(tickets, agent, *, assignees_seen: dict) -> tuple[int, list[Ticket]]:
-    """The queue's "Assign selected to me": take_ticket's rule for many tickets, read and
-    locked in one query. ``assignees_seen`` maps a ticket's id to the assignee id the page
-    showed (missing or None: unassigned). Returns how many were taken, and the tickets left
-    alone because someone else took them meanwhile, with their ``assignee``."""
-    locked = (
-        Ticket.objects.filter(pk__in=[ticket.pk for ticket in tickets])
-        # Only the tickets' rows: PostgreSQL refuses to lock the nullable side of the join.
-        .select_for_update(of=("self",))
-        .select_related("assignee")
-        .order_by("pk")  # two agents' selections lock their common tickets in one order
-    )
-    taken, lost = 0, []
-    for ticket in locked:
-        if _taken_meanwhile(ticket, agent, assignees_seen.get(ticket.pk)):
-            lost.append(ticket)
-        else:
-            ticket.assign(agent, agent)
-            taken += 1
-    return taken, lost
-
-
 def triage(ticket: Ticket, by, *, assignee, priority: int, category, status: str) -> None:
     """Apply a support agent's triage form; an invalid status move raises WorkflowError."""
     with transaction.atomic():
@@ -347,19 +329,46 @@ def triage(ticket: Ticket, by, *, assignee, priority: int, category, status: str
     change_status(ticket, status, by)
 
 
-def bulk_update(tickets, by, *, action: str, assignee=None, status: str = "") -> tuple[int, int]:
-    """Assign or move many tickets; returns (changed, refused)."""
+@transaction.atomic
+def bulk_update(
+    tickets, by, *, action: str, seen: dict, assignee=None, status: str = ""
+) -> tuple[int, int, list[Ticket]]:
+    """The queue's bulk bar: assign many tickets to ``assignee`` (None: nobody; "Assign
+    selected to me" is an assignment to ``by``) or move them to ``status``.
+
+    ``seen`` maps a ticket's id to the (assignee id, status) the page showed (missing: an
+    unassigned ticket in no status). A ticket changed since is left alone rather than changed
+    unseen: for an assignment, one someone else took meanwhile (take_ticket's rule); for a
+    status move, one moved to another status. The tickets are read and locked in one query.
+    Returns how many changed, how many the workflow refused, and the tickets left alone, with
+    their ``assignee`` and ``status`` now."""
+    locked = (
+        Ticket.objects.filter(pk__in=[ticket.pk for ticket in tickets])
+        # Only the tickets' rows: PostgreSQL refuses to lock the nullable side of the join.
+        .select_for_update(of=("self",))
+        .select_related("assignee", "requester")
+        .order_by("pk")  # two agents' selections lock their common tickets in one order
+    )
     changed = refused = 0
-    for ticket in tickets:
-        try:
-            if action == "assign":
-                ticket.assign(assignee, by)
-            else:
-                change_status(ticket, status, by)
-            changed += 1
-        except WorkflowError:
-            refused += 1
-    return changed, refused
+    lost = []
+    for ticket in locked:
+        assignee_seen, status_seen = seen.get(ticket.pk, (None, None))
+        if action == "assign":
+            if _taken_meanwhile(ticket, assignee, assignee_seen):
+                lost.append(ticket)
+                continue
+            ticket.assign(assignee, by)
+        else:
+            if ticket.status not in (status_seen, status):
+                lost.append(ticket)
+                continue
+            try:
+                _move(ticket, status, by)
+            except WorkflowError:  # raised before anything is written
+                refused += 1
+                continue
+        changed += 1
+    return changed, refused, lost
 
 
 # --- Reading -----------------------------------------------------------------------------

@@ -31,7 +31,6 @@ from .forms import (
     agents_queryset,
     is_assignable,
     label_assignees,
-    person_labels,
 )
 from .models import (
     Attachment,
@@ -101,36 +100,41 @@ def _render_detail(request, ticket: Ticket, *, reply_form=None, triage_form=None
     return render(request, "tickets/ticket_detail.html", ctx, status=status)
 
 
-def _taken_meanwhile_message(lost: list[Ticket], agents: list) -> str:
-    """Names the tickets "Assign selected to me" left alone, and who holds them now."""
-    labels = person_labels([*agents, *(ticket.assignee for ticket in lost)])
+def _changed_meanwhile_message(lost: list[Ticket], agents: list, action: str) -> str:
+    """Names the tickets the bulk bar left alone because they changed since the page showed
+    them, with whom or what they have now."""
+    if action == "assign":
+        label_assignees(lost, agents)
+        now = [ticket.assignee_label for ticket in lost]
+        text = ngettext(
+            "%(count)d ticket was taken by someone else meanwhile: %(tickets)s.",
+            "%(count)d tickets were taken by someone else meanwhile: %(tickets)s.",
+            len(lost),
+        )
+    else:
+        now = [ticket.get_status_display() for ticket in lost]
+        text = ngettext(
+            "%(count)d ticket changed its status meanwhile: %(tickets)s.",
+            "%(count)d tickets changed their status meanwhile: %(tickets)s.",
+            len(lost),
+        )
     tickets = ", ".join(
-        _("%(reference)s (%(name)s)")
-        % {"reference": ticket.reference, "name": labels[ticket.assignee.username]}
-        for ticket in lost
+        _("%(reference)s (%(name)s)") % {"reference": ticket.reference, "name": name}
+        for ticket, name in zip(lost, now, strict=True)
     )
-    return ngettext(
-        "%(count)d ticket was taken by someone else meanwhile: %(tickets)s.",
-        "%(count)d tickets were taken by someone else meanwhile: %(tickets)s.",
-        len(lost),
-    ) % {"count": len(lost), "tickets": tickets}
+    return text % {"count": len(lost), "tickets": tickets}
 
 
 def _apply_bulk(request, data: dict, agents: list) -> None:
     """Carry out the bulk bar's valid form and tell the agent how it went."""
-    refused, lost = 0, []
-    if data["mine"]:
-        changed, lost = services.take_tickets(
-            data["tickets"], request.user, assignees_seen=data["assignee_seen"]
-        )
-    else:
-        changed, refused = services.bulk_update(
-            data["tickets"],
-            request.user,
-            action=data["action"],
-            assignee=data["assignee"],
-            status=data["status"],
-        )
+    changed, refused, lost = services.bulk_update(
+        data["tickets"],
+        request.user,
+        action=data["action"],
+        seen=data["seen"],
+        assignee=data["assignee"],
+        status=data["status"],
+    )
     messages.success(
         request,
         ngettext("%(count)d ticket updated.", "%(count)d tickets updated.", changed)
@@ -147,7 +151,7 @@ def _apply_bulk(request, data: dict, agents: list) -> None:
             % {"count": refused},
         )
     if lost:
-        messages.error(request, _taken_meanwhile_message(lost, agents))
+        messages.error(request, _changed_meanwhile_message(lost, agents, data["action"]))
 
 
 # --- Customers ---------------------------------------------------------------------------
