@@ -367,6 +367,14 @@ CELERY_BEAT_SCHEDULE["tickets-waiting-for-customer"] = {
     "task": "tickets.tasks.process_waiting_tickets",
     "schedule": crontab(minute=40),
 }
+# Replies the window held back are emailed within a minute of its end, by a task every
+# minute (tickets.services.announce_held_back_replies says why not a countdown per window). A
+# copy still queued when the next one is sent has nothing left to do: it expires.
+CELERY_BEAT_SCHEDULE["tickets-held-back-replies"] = {
+    "task": "tickets.tasks.announce_held_back_replies",
+    "schedule": crontab(),
+    "options": {"expires": 50},
+}
 
 # The provider's order desk: receives the requests to authorize a Security Manager.
 ORDER_EMAIL = env.str("ORDER_EMAIL", default="order@example.com")

@@ -278,6 +278,9 @@ class Ticket(ChoiceLabelsMixin, models.Model):
     # When the support agents were last emailed about a customer's reply while nobody was
     # assigned: they are, at most once per TICKET_REPLY_NOTICE_WINDOW (services).
     support_notified_at = models.DateTimeField(_("support notified"), null=True, blank=True)
+    # While that window holds customer replies back: its end, when they are due to be emailed
+    # (by the next reply, or else by the task announce_held_back_replies). None: none held.
+    support_notice_due_at = models.DateTimeField(_("support notice due"), null=True, blank=True)
     closed_at = models.DateTimeField(_("closed"), null=True, blank=True)
 
     objects = TicketQuerySet.as_manager()
@@ -298,6 +301,13 @@ class Ticket(ChoiceLabelsMixin, models.Model):
             models.Index(fields=["category", "status"], name="ticket_category_idx"),
             models.Index(fields=["requester", "status"], name="ticket_requester_idx"),
             models.Index(fields=["status", "waiting_since"], name="ticket_waiting_idx"),
+            # The minutely search for held-back replies that are due: only the few tickets
+            # holding some are in this index, however many tickets there are.
+            models.Index(
+                fields=["support_notice_due_at", "id"],
+                condition=Q(support_notice_due_at__isnull=False),
+                name="ticket_notice_due_idx",
+            ),
             # The support queue shows open tickets (a fifth of them, or less) in one of these
             # orders: partial indexes let it read the first page in order, at any table size.
             models.Index(

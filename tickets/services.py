@@ -6,8 +6,8 @@ from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import Count, F, OuterRef, Q, Subquery, Window
-from django.db.models.functions import Left
+from django.db.models import Case, Count, F, OuterRef, Q, Subquery, Value, When, Window
+from django.db.models.functions import Left, RowNumber
 from django.utils import timezone, translation
 from django.utils.text import Truncator
 from django.utils.translation import gettext as _
@@ -82,20 +82,20 @@ def _notify_agents_of_new_ticket(ticket: Ticket) -> None:
         )
 
 
+def _unannounced_replies():
+    """Customers' public replies that came in after support's last email about their ticket
+    (Ticket.support_notified_at): what the next email counts."""
+    return Message.objects.filter(
+        is_internal=False,
+        is_description=False,
+        created_at__gt=F("ticket__support_notified_at"),
+    ).exclude(roles.provider_staff_filter("author__"))
+
+
 def _replies_unannounced(ticket: Ticket, message: Message) -> int:
-    """How many customer replies before ``message`` support was not emailed about: those since
-    the last email (Ticket.support_notified_at). One query, only when an email goes out."""
-    return (
-        Message.objects.filter(
-            ticket=ticket,
-            is_internal=False,
-            is_description=False,
-            created_at__gt=ticket.support_notified_at,
-        )
-        .exclude(pk=message.pk)
-        .exclude(roles.provider_staff_filter("author__"))
-        .count()
-    )
+    """How many customer replies before ``message`` support was not emailed about. One query,
+    only when an email goes out."""
+    return _unannounced_replies().filter(ticket=ticket).exclude(pk=message.pk).count()
 
 
 def _announce_unassigned_reply(ticket: Ticket, message: Message, reopened: bool) -> int | None:
@@ -103,43 +103,137 @@ def _announce_unassigned_reply(ticket: Ticket, message: Message, reopened: bool)
     at most once per TICKET_REPLY_NOTICE_WINDOW, or ten replies in a row would send each agent
     ten emails. The window runs from the last email; a reply at its end or later is emailed,
     with the number of earlier replies it was not about (returned; None: no email). A reply
-    that reopens the ticket is always news.
+    that reopens the ticket is always news. A reply held back marks the window's end
+    (support_notice_due_at): if no reply comes then, announce_held_back_replies emails it.
 
-    The time is kept on the ticket's row, which add_reply holds locked: every web and worker
-    process sees it, and two replies at once cannot both start a window."""
+    The times are kept on the ticket's row, which add_reply holds locked: every web and worker
+    process sees them, and two replies at once cannot both start a window."""
     last = ticket.support_notified_at
     window = timedelta(seconds=settings.TICKET_REPLY_NOTICE_WINDOW)
     if last is not None and message.created_at < last + window and not reopened:
+        if ticket.support_notice_due_at is None:
+            ticket.support_notice_due_at = last + window
+            ticket.save(update_fields=["support_notice_due_at"])
         return None
     earlier = 0 if last is None else _replies_unannounced(ticket, message)
     ticket.support_notified_at = message.created_at
-    ticket.save(update_fields=["support_notified_at"])
+    ticket.support_notice_due_at = None
+    ticket.save(update_fields=["support_notified_at", "support_notice_due_at"])
     return earlier
 
 
-def _notify_support_of_customer_reply(ticket: Ticket, message: Message, reopened: bool) -> None:
-    """The assignee hears of the customer's reply; while nobody is assigned, every support
-    agent does (the ones a new ticket is announced to), or the reply would go unread."""
-    author = message.author
-    earlier = 0
-    if ticket.assignee_id:
-        recipients = [ticket.assignee] if ticket.assignee_id != author.pk else []
-    else:
-        earlier = _announce_unassigned_reply(ticket, message, reopened)
-        if earlier is None:
-            return
-        recipients = _support_agents(besides=author)
+def _hand_over_held_back_replies(ticket: Ticket, message: Message) -> int:
+    """The number of replies held back while nobody was assigned, for the assignee's email
+    about ``message`` to count: nobody was emailed about them. The window's end then has
+    nothing left to announce (announce_held_back_replies would tell the assignee again)."""
+    if ticket.support_notice_due_at is None:
+        return 0
+    earlier = _replies_unannounced(ticket, message)
+    ticket.support_notice_due_at = None
+    ticket.save(update_fields=["support_notice_due_at"])
+    return earlier
+
+
+def _email_support_of_reply(
+    ticket: Ticket, message: Message, recipients, *, earlier: int, reopened: bool = False
+) -> None:
+    """The one email support gets about customer replies: about ``message``, with the number
+    of ``earlier`` replies nobody was emailed about. Nobody hears of their own reply."""
     context = {
         "ticket": ticket,
         "message": message,
-        "author": author,
+        "author": message.author,
         "ticket_url": _ticket_url(ticket),
         "reopened": reopened,
         "unassigned": not ticket.assignee_id,
         "earlier_replies": earlier,
     }
     for recipient in recipients:
-        send_email_to_user(recipient, "ticket_customer_reply", context)
+        if recipient.pk != message.author_id:
+            send_email_to_user(recipient, "ticket_customer_reply", context)
+
+
+def _notify_support_of_customer_reply(ticket: Ticket, message: Message, reopened: bool) -> None:
+    """The assignee hears of the customer's reply; while nobody is assigned, every support
+    agent does (the ones a new ticket is announced to), or the reply would go unread."""
+    if ticket.assignee_id:
+        earlier = _hand_over_held_back_replies(ticket, message)
+        recipients = [ticket.assignee]
+    else:
+        earlier = _announce_unassigned_reply(ticket, message, reopened)
+        if earlier is None:
+            return
+        recipients = _support_agents(besides=message.author)
+    _email_support_of_reply(ticket, message, recipients, earlier=earlier, reopened=reopened)
+
+
+# Tickets whose held-back replies one run of announce_held_back_replies emails per transaction.
+NOTICE_BATCH_SIZE = 500
+
+
+def _announce_held_back_batch(now: datetime) -> int:
+    """One batch of announce_held_back_replies in four queries, whatever its size: the due
+    tickets (locked; those a reply or another run holds are skipped, and are no longer due
+    once it commits), the last held-back reply of each with their number, the tickets' update
+    and the agents. The emails are queued in the same transaction."""
+    with transaction.atomic():
+        batch = list(
+            Ticket.objects.select_for_update(skip_locked=True, of=("self",))
+            .filter(support_notice_due_at__lte=now)
+            .select_related("assignee")
+            .order_by("support_notice_due_at", "id")[:NOTICE_BATCH_SIZE]
+        )
+        if not batch:
+            return 0
+        # Read once the rows are locked: no reply can be stored on them meanwhile.
+        latest = {
+            message.ticket_id: message
+            for message in _unannounced_replies()
+            .filter(ticket__in=batch)
+            .select_related("author__company")
+            .annotate(
+                held=Window(Count("pk"), partition_by=F("ticket_id")),
+                position=Window(
+                    RowNumber(),
+                    partition_by=F("ticket_id"),
+                    order_by=(F("created_at").desc(), F("id").desc()),
+                ),
+            )
+            .filter(position=1)
+        }
+        Ticket.objects.filter(pk__in=[ticket.pk for ticket in batch]).update(
+            support_notice_due_at=None,
+            # The window runs from the agents' email; an assignee's is no email to them.
+            support_notified_at=Case(
+                When(assignee__isnull=True, then=Value(now)), default=F("support_notified_at")
+            ),
+        )
+        agents = list(_support_agents(besides=None))
+        for ticket in batch:
+            message = latest.get(ticket.pk)
+            if message is None:  # none left: a due time is cleared once its replies are told
+                continue
+            recipients = [ticket.assignee] if ticket.assignee_id else agents
+            _email_support_of_reply(ticket, message, recipients, earlier=message.held - 1)
+    return len(batch)
+
+
+def announce_held_back_replies(now: datetime | None = None) -> int:
+    """Email support about the customer replies the reply window held back, once it has
+    ended and no later reply did: the agents while nobody is assigned, else the assignee,
+    who heard of none of them. Returns the number of tickets; safe to run twice at once.
+
+    Beat runs it every minute rather than a task per window queued with a countdown: such a
+    task waits unacknowledged in a worker until it is due, so a crashed worker's comes back
+    only after Redis's visibility timeout (an hour), and one due later than that is delivered
+    twice. The due time on the ticket's row survives any restart, and any run finds it."""
+    now = now or timezone.now()
+    announced = 0
+    while batch := _announce_held_back_batch(now):
+        announced += batch
+        if batch < NOTICE_BATCH_SIZE:
+            break
+    return announced
 
 
 # --- Customers ---------------------------------------------------------------------------
@@ -259,9 +353,10 @@ def add_reply(
         ticket.first_responded_at = now
         fields.append("first_responded_at")
     if staff and not internal and ticket.support_notified_at is not None:
-        # Support answered: the customer's next reply is news again, whatever the window.
-        ticket.support_notified_at = None
-        fields.append("support_notified_at")
+        # Support answered: the customer's next reply is news again, whatever the window, and
+        # the replies it held back are answered.
+        ticket.support_notified_at = ticket.support_notice_due_at = None
+        fields += ["support_notified_at", "support_notice_due_at"]
     ticket.save(update_fields=fields)
     old = ticket.status
     if status:

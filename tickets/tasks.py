@@ -15,3 +15,10 @@ def process_waiting_tickets() -> None:
 def purge_expired_tickets() -> dict[str, int]:
     """Daily: delete what is past its retention (tickets.retention; by default nothing)."""
     return retention.purge()
+
+
+@shared_task
+def announce_held_back_replies() -> None:
+    """Email support about customer replies held back by TICKET_REPLY_NOTICE_WINDOW once it
+    ends (beat runs it every minute)."""
+    services.announce_held_back_replies()

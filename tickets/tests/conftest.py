@@ -2,8 +2,10 @@ from __future__ import annotations
 
 import io
 import zipfile
+from datetime import UTC, datetime, timedelta
 
 import pytest
+import time_machine
 from django.core.files.uploadedfile import SimpleUploadedFile
 
 from tickets import services
@@ -48,3 +50,23 @@ def make_ticket(db):
 @pytest.fixture
 def ticket_a(make_ticket, employee_a):
     return make_ticket(employee_a)
+
+
+# Customer replies at seconds after START: the reply window's tests.
+START = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
+
+
+@pytest.fixture
+def customer_replies(ticket_a, employee_a, mailoutbox, django_capture_on_commit_callbacks):
+    """reply(seconds after START, who=employee_a) -> the emails that reply sent."""
+
+    def reply(seconds: int, who=employee_a, body: str = "One more thing") -> list:
+        before = len(mailoutbox)
+        with (
+            time_machine.travel(START + timedelta(seconds=seconds), tick=False),
+            django_capture_on_commit_callbacks(execute=True),
+        ):
+            services.add_reply(ticket_a, who, body)
+        return mailoutbox[before:]
+
+    return reply

@@ -1,7 +1,7 @@
 from __future__ import annotations
 
 import re
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 
 import pytest
 import time_machine
@@ -12,7 +12,7 @@ from accounts.tests.manage_helpers import sign_in_verified
 from tickets import services
 from tickets.models import Message, Status, TicketEvent
 
-from .conftest import upload
+from .conftest import START, upload
 
 
 def url(ticket, action: str = "") -> str:
@@ -499,25 +499,6 @@ def test_support_hears_when_a_reply_reopens_an_unassigned_ticket(
     [email] = mailoutbox
     assert email.to == [agent.email]
     assert "The ticket was resolved: this reply reopened it." in email.body
-
-
-START = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
-
-
-@pytest.fixture
-def customer_replies(ticket_a, employee_a, mailoutbox, django_capture_on_commit_callbacks):
-    """reply(seconds after START, who=employee_a) -> the emails that reply sent."""
-
-    def reply(seconds: int, who=employee_a, body: str = "One more thing") -> list:
-        before = len(mailoutbox)
-        with (
-            time_machine.travel(START + timedelta(seconds=seconds), tick=False),
-            django_capture_on_commit_callbacks(execute=True),
-        ):
-            services.add_reply(ticket_a, who, body)
-        return mailoutbox[before:]
-
-    return reply
 
 
 def test_support_hears_of_a_burst_of_replies_once_per_window(customer_replies, agent, settings):
