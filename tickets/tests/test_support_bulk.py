@@ -50,29 +50,11 @@ def test_it_changes_status_and_refuses_invalid_moves(client, make_ticket, employ
     waiting.move_to(Status.WAITING, agent)
     fresh = make_ticket(employee_a)
     sign_in_verified(client, agent)
-    response = client.post(
-        URL,
-        {
-            "tickets": [waiting.pk, fresh.pk],
-            "seen": _seen(client),
-            "action": "status",
-            "status": "in_progress",
-        },
-        follow=True,
-    )
-    content = response.content.decode()
+    both = [waiting, fresh]
+    content = _send(client, both, _seen(client), action="status", status="in_progress")
     assert "2 tickets updated" in content
-    response = client.post(
-        URL,
-        {
-            "tickets": [waiting.pk, fresh.pk],
-            "seen": _seen(client),
-            "action": "status",
-            "status": "closed",
-        },
-        follow=True,
-    )
-    assert "2 tickets cannot make that status move" in response.content.decode()
+    content = _send(client, both, _seen(client), action="status", status="closed")
+    assert "2 tickets cannot make that status move" in content
     waiting.refresh_from_db()
     assert waiting.status == Status.IN_PROGRESS
 
@@ -107,15 +89,7 @@ def test_an_untouched_assignee_unassigns_nothing(client, make_ticket, employee_a
     assert "Choose whom to assign them to." in response.content.decode()
     ticket.refresh_from_db()
     assert ticket.assignee == agent
-    client.post(
-        URL,
-        {
-            "tickets": [ticket.pk],
-            "seen": _seen(client),
-            "action": "assign",
-            "assignee": "unassigned",
-        },
-    )
+    _send(client, [ticket], _seen(client), action="assign", assignee="unassigned")
     ticket.refresh_from_db()
     assert ticket.assignee is None
 
@@ -182,6 +156,14 @@ def _seen(client) -> list[str]:
     return [row for row, *_ in SEEN.findall(client.get("/support/?status=all").content.decode())]
 
 
+def _send(client, tickets: list, seen: list[str], **bar) -> str:
+    """Send the bulk bar for ``tickets`` with what the page showed; the page it leads to."""
+    response = client.post(
+        URL, {"tickets": [t.pk for t in tickets], "seen": seen, **bar}, follow=True
+    )
+    return response.content.decode()
+
+
 def test_assign_selected_to_me_leaves_alone_tickets_taken_meanwhile(
     client, make_ticket, employee_a, agent
 ):
@@ -203,17 +185,8 @@ def test_assign_selected_to_me_leaves_alone_tickets_taken_meanwhile(
     released.assign(None, kim)
 
     selected = [free, grabbed, kims, passed_on, released]
-    response = client.post(
-        URL,
-        {
-            "tickets": [t.pk for t in selected],
-            "seen": seen,
-            "action": "assign",  # the bar sends its selects as they are
-            "mine": "1",
-        },
-        follow=True,
-    )
-    content = response.content.decode()
+    # The bar sends its selects as they are.
+    content = _send(client, selected, seen, action="assign", mine="1")
     assert "3 tickets updated." in content
     assert (
         f"2 tickets were taken by someone else meanwhile: {grabbed.reference} (Ana Ruiz), "
@@ -242,12 +215,7 @@ def test_assign_to_someone_leaves_alone_tickets_taken_meanwhile(
     kims.assign(kim, kim)  # to the one they are being assigned to: nothing is lost
 
     selected = [free, grabbed, anas, released, kims]
-    response = client.post(
-        URL,
-        {"tickets": [t.pk for t in selected], "seen": seen, "action": "assign", "assignee": kim.pk},
-        follow=True,
-    )
-    content = response.content.decode()
+    content = _send(client, selected, seen, action="assign", assignee=kim.pk)
     assert "4 tickets updated." in content
     assert (
         f"1 ticket was taken by someone else meanwhile: {grabbed.reference} "
@@ -264,17 +232,7 @@ def test_unassigning_leaves_alone_tickets_taken_meanwhile(client, make_ticket, e
     sign_in_verified(client, agent)
     seen = _seen(client)
     grabbed.assign(kim, kim)  # meanwhile
-    response = client.post(
-        URL,
-        {
-            "tickets": [shown_with_kim.pk, grabbed.pk],
-            "seen": seen,
-            "action": "assign",
-            "assignee": "unassigned",
-        },
-        follow=True,
-    )
-    content = response.content.decode()
+    content = _send(client, [shown_with_kim, grabbed], seen, action="assign", assignee="unassigned")
     assert "1 ticket updated." in content
     assert f"taken by someone else meanwhile: {grabbed.reference} (Kim Lee)." in content
     assert [t.assignee for t in (shown_with_kim, grabbed) for _ in [t.refresh_from_db()]] == [
@@ -299,17 +257,7 @@ def test_a_status_change_leaves_alone_tickets_moved_meanwhile(
     already.move_to(Status.WAITING, agent)
 
     selected = [kept, resolved, closed, already]
-    response = client.post(
-        URL,
-        {
-            "tickets": [t.pk for t in selected],
-            "seen": seen,
-            "action": "status",
-            "status": "waiting",
-        },
-        follow=True,
-    )
-    content = response.content.decode()
+    content = _send(client, selected, seen, action="status", status="waiting")
     assert "2 tickets updated." in content
     assert (
         f"2 tickets changed their status meanwhile: {resolved.reference} (Resolved), "
@@ -324,10 +272,7 @@ def test_a_status_change_resolves_what_the_page_showed_and_tells_the_requester(
 ):
     ticket = make_ticket(employee_a)
     sign_in_verified(client, agent)
-    client.post(
-        URL,
-        {"tickets": [ticket.pk], "seen": _seen(client), "action": "status", "status": "resolved"},
-    )
+    _send(client, [ticket], _seen(client), action="status", status="resolved")
     ticket.refresh_from_db()
     assert ticket.status == Status.RESOLVED
     assert [m.to for m in mailoutbox] == [[employee_a.email]]
