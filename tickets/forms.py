@@ -371,8 +371,10 @@ class AgentChoiceField(forms.ModelChoiceField):
         self.choices = [("", self.empty_label), *agent_choices(agents)]
 
 
+# Each order ends with the id: rows that tie on the rest would otherwise come in any order,
+# and a row could show on two pages, or on none.
 SORTS = {
-    "priority": ("priority", "created_at"),
+    "priority": ("priority", "created_at", "id"),
     "-created": ("-created_at", "-id"),
     "created": ("created_at", "id"),
     "due": ("resolution_due", "id"),

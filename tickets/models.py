@@ -290,8 +290,10 @@ class Ticket(ChoiceLabelsMixin, models.Model):
         verbose_name_plural = _("tickets")
         ordering = ["-created_at", "-id"]
         indexes = [
-            models.Index(fields=["status", "priority", "created_at"], name="ticket_queue_idx"),
-            models.Index(fields=["priority", "created_at"], name="ticket_priority_idx"),
+            models.Index(
+                fields=["status", "priority", "created_at", "id"], name="ticket_queue_idx"
+            ),
+            models.Index(fields=["priority", "created_at", "id"], name="ticket_priority_idx"),
             models.Index(fields=["created_at"], name="ticket_created_idx"),
             models.Index(fields=["updated_at"], name="ticket_updated_idx"),
             models.Index(fields=["status", "resolution_due"], name="ticket_due_idx"),
@@ -311,7 +313,7 @@ class Ticket(ChoiceLabelsMixin, models.Model):
             # The support queue shows open tickets (a fifth of them, or less) in one of these
             # orders: partial indexes let it read the first page in order, at any table size.
             models.Index(
-                fields=["priority", "created_at"],
+                fields=["priority", "created_at", "id"],
                 condition=Q(status__in=OPEN_STATUS_VALUES),
                 name="ticket_open_priority_idx",
             ),

@@ -315,3 +315,20 @@ def test_agents_who_share_a_full_name_are_told_apart_in_every_assignee_select(
         assert "Ana Ruiz" not in labels, where
     # The labels come from the one list of agents the page loads: no query per option.
     assert queries_with_namesakes == queries
+
+
+@pytest.mark.parametrize("sort", ["priority", "-created", "created", "due", "-updated"])
+def test_pages_of_tied_tickets_show_each_ticket_once(client, employee_a, agent, sort):
+    """bulk_tickets gives every ticket the same priority and times: only the id orders them.
+    Rows updated after their insert sit elsewhere on disk, where PostgreSQL finds ties."""
+    from tickets.models import Ticket
+
+    bulk_tickets(employee_a, 60)
+    every_other = list(Ticket.objects.order_by("pk").values_list("pk", flat=True))[::2]
+    Ticket.objects.filter(pk__in=every_other).update(subject="Touched")
+    sign_in_verified(client, agent)
+    shown = []
+    for number in (1, 2, 3):
+        response = client.get(URL, {"status": "all", "sort": sort, "page": number})
+        shown += [ticket.pk for ticket in response.context["rows"]]
+    assert sorted(shown) == sorted(Ticket.objects.values_list("pk", flat=True))
