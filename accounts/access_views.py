@@ -12,7 +12,7 @@ from django.views.decorators.cache import never_cache
 
 from . import company_services as cs
 from .company_forms import ActivationForm, ManagerRequestForm
-from .views import sign_in_url
+from .views import link_page, sign_in_url, speak_link_language
 
 
 def need_access(request):
@@ -39,20 +39,25 @@ def request_sent(request):
 
 
 @never_cache
+@link_page
 def request_status(request, token: str):
     manager_request = cs.manager_request_for_token(token)
     if manager_request is None:
         return render(request, "access/invalid_link.html", status=404)
+    # The request's emails, with this link, speak the language it was made in.
+    speak_link_language(request, manager_request.language)
     return render(request, "access/request_status.html", {"manager_request": manager_request})
 
 
 @never_cache
+@link_page
 def activate(request, token: str):
     """The emailed link opens this page; the password is set on POST."""
     user = cs.user_for_activation_token(token)
     if user is None:
         activated = cs.activation_link_was_used(token)
         if activated is not None:
+            speak_link_language(request, activated.preferred_language)
             messages.info(
                 request,
                 _("Your account is already activated. Sign in with your user name %(username)s.")
@@ -60,6 +65,7 @@ def activate(request, token: str):
             )
             return redirect(sign_in_url(activated))
         return render(request, "access/invalid_link.html", status=400)
+    speak_link_language(request, user.preferred_language)
     form = ActivationForm(user, request.POST or None)
     if request.method == "POST" and form.is_valid():
         cs.activate_account(request, user, form.cleaned_data["new_password1"])

@@ -60,18 +60,29 @@ def request_email_change(request, user: User, new_email: str) -> None:
         record_event(Kind.EMAIL_CHANGE_REQUESTED, user, request=request, new_email=new_email)
 
 
-def load_email_change(token: str, user: User) -> EmailChangeRequest | None:
-    """The usable request a link names, for this user only; None for anything else."""
+def _usable_change(token: str, changes) -> EmailChangeRequest | None:
     try:
         data = signing.loads(token, salt=SALT, max_age=settings.EMAIL_CHANGE_TIMEOUT)
     except signing.BadSignature:
         return None
     if not isinstance(data, dict):
         return None
-    change = EmailChangeRequest.objects.filter(pk=data.get("r"), user=user).first()
+    change = changes.filter(pk=data.get("r")).first()
     if change is None or not constant_time_compare(change.key_hash, _hash(str(data.get("k")))):
         return None
     return change if change.is_usable() else None
+
+
+def load_email_change(token: str, user: User) -> EmailChangeRequest | None:
+    """The usable request a link names, for this user only; None for anything else."""
+    return _usable_change(token, EmailChangeRequest.objects.filter(user=user))
+
+
+def account_of_link(token: str) -> User | None:
+    """The account a usable link was sent for, before anyone signed in: only to speak its
+    language on the way to the sign-in page. Confirming needs load_email_change."""
+    change = _usable_change(token, EmailChangeRequest.objects.select_related("user"))
+    return None if change is None else change.user
 
 
 def confirm_email_change(request, change: EmailChangeRequest) -> bool:

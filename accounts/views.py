@@ -82,6 +82,41 @@ def _remember_language(response, language: str) -> None:
     )
 
 
+# Set on the request by speak_link_language, read by @link_page.
+LINK_LANGUAGE_ATTR = "link_language"
+
+
+def speak_link_language(request, language: str) -> None:
+    """A page opened from an emailed link answers in the language of that email, once its
+    token has named the account (or the request) it was written for: on a shared browser the
+    browser's own language is someone else's. A language the visitor picked on the site
+    (the switcher keeps it in the session until sign-in) wins, and a signed-in visitor keeps
+    their own. An invalid link names nobody: the view never calls this, nothing changes."""
+    if request.user.is_authenticated or language not in dict(settings.LANGUAGES):
+        return
+    if request.session.get(LANGUAGE_CHOSEN_KEY) in dict(settings.LANGUAGES):
+        return
+    translation.activate(language)
+    request.LANGUAGE_CODE = language
+    setattr(request, LINK_LANGUAGE_ATTR, language)
+
+
+def link_page(view):
+    """For the views of emailed links: the browser keeps the language speak_link_language
+    chose, as after a sign-in, so the pages the link leads to (the sign-in page after an
+    unblock, the dashboard after a reset) go on in it."""
+
+    @wraps(view)
+    def wrapper(request, *args, **kwargs):
+        response = view(request, *args, **kwargs)
+        language = getattr(request, LINK_LANGUAGE_ATTR, "")
+        if language:
+            _remember_language(response, language)
+        return response
+
+    return wrapper
+
+
 def sign_in_url(user) -> str:
     """The sign-in page with the user name filled in, after a link proved whose account it is."""
     return f"{reverse('accounts:login')}?{urlencode({'user': user.username})}"
@@ -453,11 +488,13 @@ def verification_sent(request):
 
 
 @never_cache
+@link_page
 def verify_email(request, uidb64: str, token: str):
     """An emailed verification link: GET confirms, POST verifies and signs in."""
     user = _check_link(uidb64, token, tokens.email_verification_token)
     if user is None:
         return _invalid_link(request)
+    speak_link_language(request, user.preferred_language)
     if request.method != "POST":
         return render(request, "accounts/verify_email.html", {"account": user})
     services.verify_email(request, user)
@@ -508,11 +545,13 @@ def check_account_sent(request):
 
 
 @never_cache
+@link_page
 def unblock_account(request, uidb64: str, token: str):
     """An emailed unblock link: GET confirms, POST unblocks (without signing in)."""
     user = _check_link(uidb64, token, tokens.unblock_token)
     if user is None:
         return _invalid_link(request)
+    speak_link_language(request, user.preferred_language)
     if request.method != "POST":
         return render(request, "accounts/unblock_account.html", {"account": user})
     services.unblock_user(user, request=request)
@@ -552,11 +591,13 @@ def password_reset_sent(request):
 
 
 @never_cache
+@link_page
 def password_reset_confirm(request, uidb64: str, token: str):
     """'Update password' from an emailed reset link."""
     user = _check_link(uidb64, token, tokens.password_reset_token)
     if user is None or not user.is_active:
         return _invalid_link(request)
+    speak_link_language(request, user.preferred_language)
     form = NewPasswordForm(user, request.POST or None)
     if request.method == "POST" and form.is_valid():
         if services.reset_password(request, user, form.cleaned_data["new_password1"]):
@@ -688,10 +729,14 @@ def _wants_json(request) -> bool:
 
 
 @never_cache
+@link_page
 def confirm_email_change(request, token: str):
     """The link is often opened signed out, from the new address's mailbox: the sign-in page
     then says why it is asked for."""
     if not request.user.is_authenticated:
+        account = email_change.account_of_link(token)
+        if account is not None:
+            speak_link_language(request, account.preferred_language)
         messages.info(request, _("Sign in to confirm your new email address."))
         return redirect_to_login(request.get_full_path())
     return _confirm_email_change(request, token)
@@ -712,11 +757,13 @@ def _confirm_email_change(request, token: str):
 
 
 @never_cache
+@link_page
 def report_sign_in(request, token: str):
     """ "This wasn't me" from the new-browser email: on POST, end all sessions and reset."""
     row = sessions_service.load_sign_in_report(token)
     if row is None:
         raise Http404
+    speak_link_language(request, row.user.preferred_language)
     if request.method == "POST":
         done = sessions_service.report_sign_in(request, row)
         ctx = {"already": not done, "account": row.user}
