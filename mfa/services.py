@@ -42,7 +42,7 @@ from accounts.services import (
 )
 from accounts.sessions_service import describe_user_agent
 from portal.prepared import PreparedQuery
-from portal.throttle import count_hit
+from portal.throttle import count_in_window
 
 from . import protocol
 from .delivery import get_backend
@@ -510,18 +510,15 @@ def email_setup_retry_after(user) -> int:
     to wait when it may not go yet, else 0.
 
     The cooldown of the code last sent for a setup (send_email_code's) holds for a new
-    address too, and at most EMAIL_SETUP_ADDRESSES_PER_HOUR addresses a clock hour: the form
-    takes any address, so without these a signed-in user could have the portal email
+    address too, and at most EMAIL_SETUP_ADDRESSES_PER_HOUR addresses in any 60 minutes: the
+    form takes any address, so without these a signed-in user could have the portal email
     anyone, without end."""
     pending = EmailDevice.objects.filter(user=user, confirmed=False)
     wait = max((email_code_wait(device) for device in pending), default=0)
     if wait:
         return wait
-    now = int(time.time())
-    key = f"mfa-email-setup:{user.pk}:{now // 3600}"
-    if count_hit(key, 3600) > EMAIL_SETUP_ADDRESSES_PER_HOUR:
-        return 3600 - now % 3600
-    return 0
+    key = f"mfa-email-setup:{user.pk}"
+    return count_in_window(key, limit=EMAIL_SETUP_ADDRESSES_PER_HOUR, window=3600)
 
 
 def send_email_code(
