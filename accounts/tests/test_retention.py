@@ -15,6 +15,7 @@ from accounts import company_services, retention, services
 from accounts.models import (
     EmailChangeRequest,
     PasswordReminder,
+    PendingRegistration,
     SecurityEvent,
     SecurityManagerRequest,
     User,
@@ -239,16 +240,16 @@ def test_manager_requests_cost_the_same_queries_per_batch(db):
 
 
 def _register(first_name: str, email: str) -> User:
-    details = {
-        "first_name": first_name,
-        "last_name": "Newcomer",
-        "email": email,
-        "phone": "",
-        "time_zone": "",
-        "terms_version": django_settings.TERMS_VERSION,
-        "terms_accepted_at": timezone.now().isoformat(),
-    }
-    return services.register_account(details, make_password("a-long-password-1"), "198.51.100.7")
+    pending = PendingRegistration.objects.create(
+        first_name=first_name,
+        last_name="Newcomer",
+        email=email,
+        terms_version=django_settings.TERMS_VERSION,
+        password_hash=make_password("a-long-password-1"),
+        language="en",
+        ip_address="198.51.100.7",
+    )
+    return services.register_account(str(pending.pk))
 
 
 @pytest.fixture
