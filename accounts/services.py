@@ -550,19 +550,45 @@ def can_sign_in_without_second_factor(user: User) -> bool:
     return user.is_active and not user.is_blocked and not user_has_device(user)
 
 
+# The language a visitor picked with the switcher before signing in (session key).
+LANGUAGE_CHOSEN_KEY = "language_chosen"
+
+
+def take_chosen_language(request) -> str | None:
+    """The language picked on the site before this sign-in, if any; taken out of the session."""
+    chosen = request.session.pop(LANGUAGE_CHOSEN_KEY, None)
+    return chosen if chosen in dict(settings.LANGUAGES) else None
+
+
+def adopt_language(request, user: User, chosen: str | None) -> None:
+    """At sign-in, a language picked on the site is the user's choice: it becomes their
+    preference rather than being replaced by the stored one. The rest of the request speaks
+    the preference, as the pages after it will."""
+    from django.utils import translation
+
+    if chosen and chosen != user.preferred_language:
+        user.preferred_language = chosen
+        user.save(update_fields=["preferred_language"])
+    translation.activate(user.preferred_language)
+    request.LANGUAGE_CODE = user.preferred_language
+
+
 def sign_in_by_link(request, user: User) -> None:
     """Sign in after proving control of the mailbox (only for users without a second factor).
 
     The session is tracked from this request on, like a sign-in by password, so that ending
-    the user's sessions (a block, "This wasn't me", "sign out everywhere") ends it too."""
+    the user's sessions (a block, "This wasn't me", "sign out everywhere") ends it too; and a
+    language picked on the link's page becomes the preference, as at the sign-in."""
     from django.contrib.auth import login
 
     from .sessions_service import start_link_session
 
+    chosen = take_chosen_language(request)
     with transaction.atomic():
         login(request, user, backend=settings.AUTHENTICATION_BACKENDS[0])
         record_sign_in(request, user)
         start_link_session(request, user)
+        adopt_language(request, user, chosen)
 
 
 # --- Check and unblock your account ----------------------------------------------------------

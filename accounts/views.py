@@ -67,7 +67,7 @@ def _form_status(form) -> int:
     return 400 if form.is_bound and form.errors else 200
 
 
-LANGUAGE_CHOSEN_KEY = "language_chosen"
+LANGUAGE_CHOSEN_KEY = services.LANGUAGE_CHOSEN_KEY
 
 
 def _remember_language(response, language: str) -> None:
@@ -110,6 +110,8 @@ def link_page(view):
     def wrapper(request, *args, **kwargs):
         response = view(request, *args, **kwargs)
         language = getattr(request, LINK_LANGUAGE_ATTR, "")
+        if getattr(request, "user", None) and request.user.is_authenticated:
+            language = request.user.preferred_language  # signed in (by the link, or before)
         if language:
             _remember_language(response, language)
         return response
@@ -281,17 +283,13 @@ class PortalLoginView(SecondFactorLoginMixin, LoginView):
 
     def done(self, form_list, **kwargs):
         user = self.get_user()
-        # A language picked on the sign-in pages is the user's choice: it becomes their
-        # preference rather than being replaced by the stored one.
-        chosen = self.request.session.pop(LANGUAGE_CHOSEN_KEY, None)
+        chosen = services.take_chosen_language(self.request)
         # last_login, the audit event and the session row: one commit, not three.
         with transaction.atomic():
             response = super().done(form_list, **kwargs)
             services.record_sign_in(self.request, user)
             sessions_service.start_session(self.request, user, response)
-            if chosen in dict(settings.LANGUAGES) and chosen != user.preferred_language:
-                user.preferred_language = chosen
-                user.save(update_fields=["preferred_language"])
+            services.adopt_language(self.request, user, chosen)
         _remember_language(response, user.preferred_language)
         return response
 

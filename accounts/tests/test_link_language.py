@@ -191,6 +191,24 @@ def test_after_a_reset_the_dashboard_goes_on_in_the_accounts_language(language):
     assert_speaks(response, language, "Your password has been changed. You are signed in.")
 
 
+@pytest.mark.parametrize("kind", ["verify", "reset"])
+def test_a_language_picked_before_a_link_signs_in_becomes_the_preference(kind):
+    """As at the sign-in: the pick is the person's choice, the message, the page after and
+    the browser's cookie speak it."""
+    account = person("de")
+    path = verify_link(account) if kind == "verify" else reset_link(account)
+    visitor = browser("en")
+    visitor.post("/language/", {"language": "es", "next": path})
+    post = {"new_password1": NEW_PASSWORD, "new_password2": NEW_PASSWORD} if kind == "reset" else {}
+    response = visitor.post(path, post)
+    assert response.cookies[settings.LANGUAGE_COOKIE_NAME].value == "es"
+    account.refresh_from_db()
+    assert account.preferred_language == "es"
+    page = visitor.get(response["Location"])
+    assert page.wsgi_request.user == account
+    assert '<html lang="es"' in page.content.decode()
+
+
 @pytest.mark.parametrize("language", ["de", "es"])
 def test_after_activating_the_sign_in_page_goes_on_in_the_accounts_language(language):
     user = person(language)
