@@ -83,6 +83,13 @@ FLOORS = {
         "minimal",
         "the same with base.html and nothing in it",
     ),
+    "cached_dashboard": (
+        "Cached dashboard",
+        "/__floor__/cached-dashboard/",
+        "minimal",
+        "the signed-in response, then the user's dashboard and its version read from the "
+        "cache in one round trip (a per-user page cache at best)",
+    ),
 }
 
 

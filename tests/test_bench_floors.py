@@ -77,3 +77,24 @@ def test_page_floors_need_a_signed_in_user(client, employee_a):
     assert layout.status_code == 200
     assert b'class="user-menu"' in layout.content
     assert user.username.encode() in layout.content
+
+
+def test_the_cached_dashboard_is_the_portals_dashboard_read_from_the_cache(client, employee_a):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    client.force_login(employee_a)
+    path = FLOORS["cached_dashboard"][1]
+    first = client.get(path)
+    assert first.status_code == 200
+    assert b"<h2>Profile</h2>" in first.content and employee_a.username.encode() in first.content
+    with CaptureQueriesContext(connection) as signed_in:
+        client.get(FLOORS["signed_in"][1])
+    with CaptureQueriesContext(connection) as cached:
+        again = client.get(path)
+    assert again.content == first.content
+    assert len(cached) <= len(signed_in)  # nothing beyond what the signed-in response costs
+
+
+def test_the_cached_dashboard_needs_a_signed_in_user(client):
+    assert client.get(FLOORS["cached_dashboard"][1]).status_code == 302
