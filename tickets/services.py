@@ -427,7 +427,7 @@ def triage(ticket: Ticket, by, *, assignee, priority: int, category, status: str
 @transaction.atomic
 def bulk_update(
     tickets, by, *, action: str, seen: dict, assignee=None, status: str = ""
-) -> tuple[int, int, list[Ticket]]:
+) -> tuple[int, list[Ticket], list[Ticket]]:
     """The queue's bulk bar: assign many tickets to ``assignee`` (None: nobody; "Assign
     selected to me" is an assignment to ``by``) or move them to ``status``.
 
@@ -435,8 +435,8 @@ def bulk_update(
     unassigned ticket in no status). A ticket changed since is left alone rather than changed
     unseen: for an assignment, one someone else took meanwhile (take_ticket's rule); for a
     status move, one moved to another status. The tickets are read and locked in one query.
-    Returns how many changed, how many the workflow refused, and the tickets left alone, with
-    their ``assignee`` and ``status`` now."""
+    Returns how many changed, the tickets whose move the workflow refused, and the tickets
+    left alone, with their ``assignee`` and ``status`` now."""
     locked = (
         Ticket.objects.filter(pk__in=[ticket.pk for ticket in tickets])
         # Only the tickets' rows: PostgreSQL refuses to lock the nullable side of the join.
@@ -444,8 +444,7 @@ def bulk_update(
         .select_related("assignee", "requester")
         .order_by("pk")  # two agents' selections lock their common tickets in one order
     )
-    changed = refused = 0
-    lost = []
+    changed, refused, lost = 0, [], []
     for ticket in locked:
         assignee_seen, status_seen = seen.get(ticket.pk, (None, None))
         if action == "assign":
@@ -460,7 +459,7 @@ def bulk_update(
             try:
                 _move(ticket, status, by)
             except WorkflowError:  # raised before anything is written
-                refused += 1
+                refused.append(ticket)
                 continue
         changed += 1
     return changed, refused, lost

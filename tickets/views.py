@@ -100,6 +100,14 @@ def _render_detail(request, ticket: Ticket, *, reply_form=None, triage_form=None
     return render(request, "tickets/ticket_detail.html", ctx, status=status)
 
 
+def _tickets_with(tickets: list[Ticket], now: list[str]) -> str:
+    """Each ticket with whom or what it has: "INC-000001 (Kim Lee), INC-000002 (Resolved)"."""
+    return ", ".join(
+        _("%(reference)s (%(name)s)") % {"reference": ticket.reference, "name": name}
+        for ticket, name in zip(tickets, now, strict=True)
+    )
+
+
 def _changed_meanwhile_message(lost: list[Ticket], agents: list, action: str) -> str:
     """Names the tickets the bulk bar left alone because they changed since the page showed
     them, with whom or what they have now."""
@@ -118,15 +126,12 @@ def _changed_meanwhile_message(lost: list[Ticket], agents: list, action: str) ->
             "%(count)d tickets changed their status meanwhile: %(tickets)s.",
             len(lost),
         )
-    tickets = ", ".join(
-        _("%(reference)s (%(name)s)") % {"reference": ticket.reference, "name": name}
-        for ticket, name in zip(lost, now, strict=True)
-    )
-    return text % {"count": len(lost), "tickets": tickets}
+    return text % {"count": len(lost), "tickets": _tickets_with(lost, now)}
 
 
 def _apply_bulk(request, data: dict, agents: list) -> None:
-    """Carry out the bulk bar's valid form and tell the agent how it went."""
+    """Carry out the bulk bar's valid form and tell the agent how it went: the tickets it
+    could not change are named, so that the agent knows which to look at."""
     changed, refused, lost = services.bulk_update(
         data["tickets"],
         request.user,
@@ -141,14 +146,19 @@ def _apply_bulk(request, data: dict, agents: list) -> None:
         % {"count": changed},
     )
     if refused:
+        now = [ticket.get_status_display() for ticket in refused]
         messages.error(
             request,
             ngettext(
-                "%(count)d ticket cannot make that status move.",
-                "%(count)d tickets cannot make that status move.",
-                refused,
+                "%(count)d ticket cannot move to “%(status)s”: %(tickets)s.",
+                "%(count)d tickets cannot move to “%(status)s”: %(tickets)s.",
+                len(refused),
             )
-            % {"count": refused},
+            % {
+                "count": len(refused),
+                "status": Status(data["status"]).label,
+                "tickets": _tickets_with(refused, now),
+            },
         )
     if lost:
         messages.error(request, _changed_meanwhile_message(lost, agents, data["action"]))

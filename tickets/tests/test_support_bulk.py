@@ -53,8 +53,13 @@ def test_it_changes_status_and_refuses_invalid_moves(client, make_ticket, employ
     both = [waiting, fresh]
     content = _send(client, both, _seen(client), action="status", status="in_progress")
     assert "2 tickets updated" in content
-    content = _send(client, both, _seen(client), action="status", status="closed")
-    assert "2 tickets cannot make that status move" in content
+    untouched = make_ticket(employee_a)
+    content = _send(client, [*both, untouched], _seen(client), action="status", status="closed")
+    # Named, with the status that keeps them from the move: the agent knows which to look at.
+    assert (
+        f"3 tickets cannot move to “Closed”: {waiting.reference} (In progress), "
+        f"{fresh.reference} (In progress), {untouched.reference} (New)." in content
+    )
     waiting.refresh_from_db()
     assert waiting.status == Status.IN_PROGRESS
 
