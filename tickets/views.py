@@ -140,11 +140,12 @@ def _apply_bulk(request, data: dict, agents: list) -> None:
         assignee=data["assignee"],
         status=data["status"],
     )
-    messages.success(
-        request,
-        ngettext("%(count)d ticket updated.", "%(count)d tickets updated.", changed)
-        % {"count": changed},
-    )
+    if changed or not (refused or lost):  # no green "0 tickets updated." above the reasons
+        messages.success(
+            request,
+            ngettext("%(count)d ticket updated.", "%(count)d tickets updated.", changed)
+            % {"count": changed},
+        )
     if refused:
         now = [ticket.get_status_display() for ticket in refused]
         messages.error(

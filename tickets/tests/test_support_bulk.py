@@ -60,6 +60,7 @@ def test_it_changes_status_and_refuses_invalid_moves(client, make_ticket, employ
         f"3 tickets cannot move to “Closed”: {waiting.reference} (In progress), "
         f"{fresh.reference} (In progress), {untouched.reference} (New)." in content
     )
+    assert "tickets updated" not in content  # no success above the refusal: nothing changed
     waiting.refresh_from_db()
     assert waiting.status == Status.IN_PROGRESS
 
@@ -244,6 +245,22 @@ def test_unassigning_leaves_alone_tickets_taken_meanwhile(client, make_ticket, e
         None,
         kim,
     ]
+
+
+def test_nothing_changed_is_no_success(client, make_ticket, employee_a, agent):
+    """When every selected ticket was taken meanwhile, the agent reads why, not a green
+    "0 tickets updated." above it."""
+    kim = make_user("support.kim", group=roles.SUPPORT_AGENTS, first_name="Kim", last_name="Lee")
+    grabbed = make_ticket(employee_a)
+    sign_in_verified(client, agent)
+    seen = _seen(client)
+    grabbed.assign(kim, kim)  # meanwhile
+    content = _send(client, [grabbed], seen, action="assign", mine="1")
+    assert (
+        f"1 ticket was taken by someone else meanwhile: {grabbed.reference} (Kim Lee)." in content
+    )
+    assert "tickets updated" not in content
+    assert "message-success" not in content
 
 
 def test_a_status_change_leaves_alone_tickets_moved_meanwhile(
