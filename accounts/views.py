@@ -424,9 +424,9 @@ def _invalid_link(request):
     return render(request, "accounts/link_invalid.html", status=400)
 
 
-def _report_resend(request, sent: bool) -> None:
+def _report_resend(request, sent: bool, done: str = "") -> None:
     if sent:
-        messages.success(request, _("We have sent the email again."))
+        messages.success(request, done or _("We have sent the email again."))
     else:
         messages.warning(request, _("Please wait a minute before asking again."))
 
@@ -519,7 +519,12 @@ def verify_email_required(request):
     if request.user.email_verified:
         return redirect("dashboard")
     if request.method == "POST":
-        _report_resend(request, services.resend_verification_email(request, request.user))
+        # Not "again": an account created in the admin was never sent one.
+        _report_resend(
+            request,
+            services.resend_verification_email(request, request.user),
+            _("We have sent a verification email to %(email)s.") % {"email": request.user.email},
+        )
         return redirect("accounts:verify_email_required")
     return render(request, "accounts/verify_email_required.html")
 

@@ -162,6 +162,36 @@ def test_the_required_action_page_sends_a_throttled_link(client, newcomer, sign_
     assert client.get("/dashboard/").status_code == 200
 
 
+def test_the_required_action_page_claims_no_email_it_did_not_send(
+    client, agent, verified_login, mailoutbox
+):
+    """Provider staff created in the admin were never sent a verification email: the page
+    offers one rather than pointing to it, says it sent one (not "again") and, as they belong
+    to no company, sends them to no Security Manager."""
+    agent.email_verified = False
+    agent.save(update_fields=["email_verified"])
+    verified_login(agent)
+    page = client.get("/account/verify/required/").content.decode()
+    assert "message we sent you" not in page
+    assert "None in your inbox or your spam folder? Send one:" in page
+    assert "Security Manager" not in page
+    assert "Wrong address? Ask our support to correct it." in page
+    response = client.post("/account/verify/required/", follow=True)
+    assert f"We have sent a verification email to {agent.email}." in response.content.decode()
+    assert "We have sent the email again." not in response.content.decode()
+    assert [m.to for m in mailoutbox] == [[agent.email]]
+
+
+def test_an_employee_may_ask_their_security_manager_to_correct_the_address(
+    client, employee_a, sign_in
+):
+    employee_a.email_verified = False
+    employee_a.save(update_fields=["email_verified"])
+    sign_in(employee_a)
+    page = client.get("/account/verify/required/").content.decode()
+    assert "Wrong address? Ask your company" in page and "Security Manager or our support" in page
+
+
 def test_a_signed_in_user_with_a_second_factor_stays_signed_in_when_verifying(
     client, newcomer, sign_in
 ):
