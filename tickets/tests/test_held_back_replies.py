@@ -76,6 +76,20 @@ def test_replies_held_back_are_emailed_when_the_window_ends(customer_replies, an
     assert "more repl" not in email.body
 
 
+def test_the_email_says_when_the_reply_it_quotes_came_in(customer_replies, announce, agent):
+    """Sent when the window ends, up to TICKET_REPLY_NOTICE_WINDOW after the reply it quotes:
+    the agent reads when the customer wrote it (in the agent's time zone), not only that
+    they did."""
+    agent.time_zone = "America/Bogota"
+    agent.save(update_fields=["time_zone"])
+    customer_replies(0)
+    customer_replies(120, body="Held back")
+    [email] = [m for m in announce(WINDOW) if m.to == [agent.email]]
+    # START + 120 s is 09:02 UTC, 04:02 in Bogotá (UTC-5).
+    for part in (email.body, email.alternatives[0][0]):
+        assert "March 2, 2026, 4:02 a.m. (UTC-05)" in part
+
+
 def test_a_reply_after_the_window_announces_the_held_back_ones_itself(
     customer_replies, announce, agent
 ):
