@@ -74,6 +74,24 @@ def manager_request(**fields):
     return SecurityManagerRequest.objects.create(**{**details, **fields})
 
 
+def pending_registration(password: str = "a-long-and-fine-passphrase", **fields):
+    """A registration as the request stores it for its task (services.register_account)."""
+    from django.conf import settings
+    from django.contrib.auth.hashers import make_password
+
+    from accounts.models import PendingRegistration
+
+    details = {
+        "first_name": "Lena",
+        "last_name": "Newcomer",
+        "email": "lena.newcomer@example.org",
+        "terms_version": settings.TERMS_VERSION,
+        "password_hash": make_password(password),
+        "language": "en",
+    }
+    return PendingRegistration.objects.create(**{**details, **fields})
+
+
 TIMING_BROWSER = "Mozilla/5.0 (X11; Linux x86_64) Firefox/128.0"
 
 

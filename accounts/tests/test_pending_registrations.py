@@ -7,22 +7,20 @@ from datetime import timedelta
 import pytest
 import time_machine
 from django.conf import settings
-from django.contrib.auth.hashers import make_password
 from django.utils import timezone
 
 from accounts import services
 from accounts.models import PendingRegistration, User
+from accounts.tests.helpers import pending_registration
 
 pytestmark = pytest.mark.django_db
 
 
 def _pending(email: str, age: timedelta, first_name: str = "Lena") -> PendingRegistration:
-    return PendingRegistration.objects.create(
+    return pending_registration(
         first_name=first_name,
         last_name="Late",
         email=email,
-        terms_version=settings.TERMS_VERSION,
-        password_hash=make_password("a-long-and-fine-passphrase"),
         language="de",
         created_at=timezone.now() - age,
     )

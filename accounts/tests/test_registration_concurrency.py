@@ -5,25 +5,24 @@ from __future__ import annotations
 import threading
 
 import pytest
-from django.contrib.auth.hashers import make_password
 from django.db import connection, connections
 
 from accounts import services
 from accounts.models import PendingRegistration, User
+from accounts.tests.helpers import pending_registration
 
 PARALLEL = 6
 EMAIL = "jana.novak@example.org"
 
 
 def _pending(password: str) -> PendingRegistration:
-    return PendingRegistration.objects.create(
+    return pending_registration(
+        password,
         first_name="Jana",
         last_name="Novak",
         email=EMAIL,
         time_zone="Europe/Prague",
         terms_version="1",
-        password_hash=make_password(password),
-        language="en",
     )
 
 

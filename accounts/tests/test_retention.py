@@ -5,8 +5,6 @@ from datetime import timedelta
 
 import pytest
 import time_machine
-from django.conf import settings as django_settings
-from django.contrib.auth.hashers import make_password
 from django.db import connection
 from django.test import Client
 from django.utils import timezone
@@ -15,13 +13,13 @@ from accounts import company_services, retention, services
 from accounts.models import (
     EmailChangeRequest,
     PasswordReminder,
-    PendingRegistration,
     SecurityEvent,
     SecurityManagerRequest,
     User,
     UserSession,
 )
 from accounts.tasks import purge_expired_accounts_data
+from accounts.tests.helpers import pending_registration
 from portal.tests.retention_checks import assert_constant_queries_per_batch
 from tickets.models import Category, Ticket
 
@@ -240,15 +238,8 @@ def test_manager_requests_cost_the_same_queries_per_batch(db):
 
 
 def _register(first_name: str, email: str) -> User:
-    pending = PendingRegistration.objects.create(
-        first_name=first_name,
-        last_name="Newcomer",
-        email=email,
-        terms_version=django_settings.TERMS_VERSION,
-        password_hash=make_password("a-long-password-1"),
-        language="en",
-        ip_address="198.51.100.7",
-    )
+    """A self-registration as its task does it: from the row the request stored."""
+    pending = pending_registration(first_name=first_name, email=email, ip_address="198.51.100.7")
     return services.register_account(str(pending.pk))
 
 
