@@ -3,6 +3,7 @@ and password attempts on an account that refuses every password are logged too."
 
 from __future__ import annotations
 
+import importlib
 from datetime import timedelta
 
 import pytest
@@ -130,17 +131,63 @@ def test_each_refused_attempt_is_one_entry(sign_in, employee_a, manager_a):
     assert counts == [1, 2, 3]
 
 
-def test_the_migration_keeps_the_names_of_existing_actors(employee_a, manager_a):
-    import importlib
+# --- The migrations that keep the actors' names ---------------------------------------------
+
+FILLING = "accounts.migrations.0014_security_event_actor_username_fill"
+
+
+def _fill_actor_names() -> list[str]:
+    """Run the data migration on the test's connection; returns its UPDATE statements."""
+    from types import SimpleNamespace
 
     from django.apps import apps
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
 
-    migration = importlib.import_module("accounts.migrations.0013_security_event_actor_username")
+    # The one thing it uses of its schema editor (a real one cannot open inside a test's
+    # transaction on SQLite).
+    editor = SimpleNamespace(connection=connection)
+    with CaptureQueriesContext(connection) as queries:
+        importlib.import_module(FILLING).keep_actor_names(apps, editor)
+    return [q["sql"] for q in queries.captured_queries if q["sql"].startswith("UPDATE")]
+
+
+def test_the_migration_keeps_the_names_of_existing_actors(employee_a, manager_a):
     by_manager = services.record_event(Kind.BLOCKED, employee_a, actor=manager_a)
     by_nobody = services.record_event(Kind.SIGNED_IN, employee_a)
     SecurityEvent.objects.update(actor_username="")
 
-    migration.keep_actor_names(apps, None)
+    _fill_actor_names()
 
     by_manager.refresh_from_db(), by_nobody.refresh_from_db()
     assert (by_manager.actor_username, by_nobody.actor_username) == ("c10001.ma", "")
+
+
+def test_adding_the_actors_name_column_writes_no_rows_under_the_tables_lock():
+    """On PostgreSQL a migration's transaction holds the table's exclusive lock from the new
+    column to its commit: an UPDATE of every event in it (millions) would hold up every
+    sign-in and every log page until it is done. The rows are filled by the next migration,
+    which runs outside one transaction."""
+    from django.db.migrations import RunPython, RunSQL
+
+    adding = importlib.import_module("accounts.migrations.0013_security_event_actor_username")
+    assert not [op for op in adding.Migration.operations if isinstance(op, RunPython | RunSQL)]
+    assert importlib.import_module(FILLING).Migration.atomic is False
+
+
+def test_the_actors_names_are_filled_in_short_transactions(monkeypatch, employee_a, manager_a):
+    monkeypatch.setattr(importlib.import_module(FILLING), "BATCH", 2)
+    for _ in range(5):
+        services.record_event(Kind.SIGNED_IN, employee_a, actor=employee_a)
+    SecurityEvent.objects.update(actor_username="")
+    SecurityEvent.objects.filter(pk=SecurityEvent.objects.order_by("pk").last().pk).update(
+        actor_username="kept"  # filled already (a run cut short): left alone
+    )
+
+    updates = _fill_actor_names()
+
+    assert len(updates) == 2  # four names to fill, two a batch, each its own transaction
+    assert sorted(SecurityEvent.objects.values_list("actor_username", flat=True)) == [
+        *[employee_a.username] * 4,
+        "kept",
+    ]
