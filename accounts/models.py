@@ -292,8 +292,12 @@ class SecurityEvent(ChoiceLabelsMixin, models.Model):
         related_name="+",
     )
     # Kept like ``username``: deleting the account that acted must not turn its actions into
-    # the user's own (with its browser and address) in the user's log.
-    actor_username = models.CharField(_("done by (user name)"), max_length=150, blank=True)
+    # the user's own (with its browser and address) in the user's log. The database's own
+    # default lets the processes still running the code before it write the log while the
+    # migrations run (and until they restart): their INSERTs do not name it.
+    actor_username = models.CharField(
+        _("done by (user name)"), max_length=150, blank=True, default="", db_default=""
+    )
     company = models.ForeignKey(
         Company,
         verbose_name=_("company"),

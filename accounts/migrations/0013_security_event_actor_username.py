@@ -5,7 +5,8 @@ from django.db import migrations, models
 
 class Migration(migrations.Migration):
     """The column only: on PostgreSQL a new column with a constant default is a change of the
-    catalogue, over at once. Filling it for the existing events is 0014's, outside this
+    catalogue, over at once, and the default stays for the INSERTs of the processes still
+    running the code before it. Filling it for the existing events is 0014's, outside this
     migration's transaction, which holds the table's exclusive lock until it commits."""
 
     dependencies = [
@@ -16,6 +17,6 @@ class Migration(migrations.Migration):
         migrations.AddField(
             model_name='securityevent',
             name='actor_username',
-            field=models.CharField(blank=True, max_length=150, verbose_name='done by (user name)'),
+            field=models.CharField(blank=True, db_default='', default='', max_length=150, verbose_name='done by (user name)'),
         ),
     ]

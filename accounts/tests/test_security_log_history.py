@@ -191,3 +191,19 @@ def test_the_actors_names_are_filled_in_short_transactions(monkeypatch, employee
         *[employee_a.username] * 4,
         "kept",
     ]
+
+
+def test_the_code_before_the_actors_name_still_writes_the_log(employee_a):
+    """Web and worker processes running the previous release go on signing people in while
+    the migrations run: their INSERT does not name the new column."""
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "INSERT INTO accounts_securityevent"
+            " (kind, user_id, username, user_agent, data, created_at, done_by_provider)"
+            " VALUES (%s, %s, %s, '', '{}', %s, %s)",
+            [Kind.SIGNED_IN, employee_a.pk, employee_a.username, timezone.now(), False],
+        )
+    [event] = SecurityEvent.objects.filter(user=employee_a)
+    assert (event.actor_username, event.done_by_someone_else) == ("", "")
