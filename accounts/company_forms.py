@@ -468,7 +468,7 @@ class ManagerRequestForm(MarksOptionalFields, forms.ModelForm):
 
     def clean(self):
         cleaned = super().clean()
-        if hits(self._throttle_key()) >= MANAGER_REQUEST_LIMIT:
+        if hits(self._throttle_key()).count >= MANAGER_REQUEST_LIMIT:
             raise forms.ValidationError(
                 _("Too many requests from your network. Please try again in an hour."),
                 code="throttled",

@@ -15,7 +15,7 @@ from django.utils import timezone
 from portal.celery import enqueue_after_commit
 from portal.locks import lock_for_transaction
 from portal.prepared import PreparedQuery
-from portal.throttle import count_hit, hits
+from portal.throttle import count_hit, hits, retry_after
 
 from .emails import send_email, send_email_to_user
 from .models import Company, PendingRegistration, SecurityEvent, User
@@ -134,8 +134,8 @@ def _ip_key(ip: str | None) -> str:
 def ip_retry_after(request) -> int:
     """Seconds until this IP may try again, or 0 when it is not throttled."""
     failures = hits(_ip_key(client_ip(request)))
-    if failures >= settings.LOGIN_IP_FAILURE_LIMIT:
-        return settings.LOGIN_IP_FAILURE_WINDOW
+    if failures.count >= settings.LOGIN_IP_FAILURE_LIMIT:
+        return failures.seconds_left
     return 0
 
 
@@ -150,9 +150,7 @@ def recovery_retry_after(request) -> int:
     The per-address email limits keep one mailbox from being flooded; this keeps one client
     from queueing mail to thousands of addresses."""
     key = f"recovery:{client_ip(request) or 'unknown'}"
-    if count_hit(key, settings.RECOVERY_IP_WINDOW) > settings.RECOVERY_IP_LIMIT:
-        return settings.RECOVERY_IP_WINDOW
-    return 0
+    return retry_after(key, limit=settings.RECOVERY_IP_LIMIT, window=settings.RECOVERY_IP_WINDOW)
 
 
 def registration_retry_after(request) -> int:
@@ -160,9 +158,8 @@ def registration_retry_after(request) -> int:
     limit, else 0. Each one emails an address the visitor typed (a verification link or the
     owner's notice) and costs a password hash: one client must not send thousands."""
     key = f"registration:{client_ip(request) or 'unknown'}"
-    if count_hit(key, settings.REGISTRATION_IP_WINDOW) > settings.REGISTRATION_IP_LIMIT:
-        return settings.REGISTRATION_IP_WINDOW
-    return 0
+    limit, window = settings.REGISTRATION_IP_LIMIT, settings.REGISTRATION_IP_WINDOW
+    return retry_after(key, limit=limit, window=window)
 
 
 # --- Password step of the sign-in --------------------------------------------------------------
@@ -334,13 +331,18 @@ def password_reset_url(user: User) -> str:
     return _link_url("reset", user)
 
 
-def _take_email_slot(purpose: str, address: str, *, limit: int, window: int) -> bool:
-    """Count one email of ``purpose`` to ``address``; False once ``limit`` per ``window``
-    is used up. Known and unknown addresses are counted alike, so it reveals nothing."""
+def _email_slot_key(purpose: str, address: str) -> str:
     import hashlib
 
     digest = hashlib.sha256(address.strip().lower().encode()).hexdigest()
-    return count_hit(f"email-slot:{purpose}:{digest}", window) <= limit
+    return f"email-slot:{purpose}:{digest}"
+
+
+def _email_wait(purpose: str, address: str, *, limit: int, window: int) -> int:
+    """Count one email of ``purpose`` to ``address``; once ``limit`` per ``window`` is used
+    up, the seconds until one may go again, else 0. Known and unknown addresses are counted
+    alike, so it reveals nothing."""
+    return retry_after(_email_slot_key(purpose, address), limit=limit, window=window)
 
 
 def _request_language() -> str:
@@ -517,9 +519,9 @@ def process_pending_registrations(now=None) -> tuple[int, int]:
 
 def resend_registration_email(request, email: str) -> bool:
     """Send the verification email (or the notice) again; False when throttled."""
-    if not _take_email_slot("resend-cooldown", email, limit=1, window=REGISTRATION_RESEND_COOLDOWN):
+    if _email_wait("resend-cooldown", email, limit=1, window=REGISTRATION_RESEND_COOLDOWN):
         return False
-    if not _take_email_slot("resend-hour", email, limit=REGISTRATION_RESEND_PER_HOUR, window=3600):
+    if _email_wait("resend-hour", email, limit=REGISTRATION_RESEND_PER_HOUR, window=3600):
         return False
     users = list(User.objects.filter(email__iexact=email.strip()).order_by("date_joined"))
     unverified = [u for u in users if not u.email_verified]
@@ -638,7 +640,7 @@ def report_account_status(
     identifier = (identifier or "").strip()
     users = _users_for_identifier(identifier)
     if not users and "@" in identifier:
-        if _take_email_slot("account-status", identifier, limit=3, window=3600):
+        if not _email_wait("account-status", identifier, limit=3, window=3600):
             _send_no_account_email(identifier, "check", language)
         return
     since = timezone.now() - timedelta(hours=1)
@@ -695,7 +697,7 @@ def send_password_reset_emails(
     address = identifier if "@" in identifier else (users[0].email if users else "")
     if not address:
         return
-    if not _take_email_slot("password-reset", address, limit=RECOVERY_EMAILS_PER_HOUR, window=3600):
+    if _email_wait("password-reset", address, limit=RECOVERY_EMAILS_PER_HOUR, window=3600):
         return
     if not users:
         _send_no_account_email(address, "password", language)
@@ -759,7 +761,7 @@ def send_username_reminder(
     """Email the user names registered with this address (or a 'no account' email). Runs in a
     task; ``ip_address``, ``user_agent`` and ``language`` are those of the request that asked."""
     email = (email or "").strip()
-    if not _take_email_slot("username", email, limit=RECOVERY_EMAILS_PER_HOUR, window=3600):
+    if _email_wait("username", email, limit=RECOVERY_EMAILS_PER_HOUR, window=3600):
         return
     users = list(User.objects.filter(email__iexact=email, is_active=True).order_by("username"))
     if not users:

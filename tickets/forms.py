@@ -20,7 +20,7 @@ from accounts import roles
 from accounts.models import Company
 from accounts.services import client_ip
 from portal.forms import MarksOptionalFields, ModelIdsField
-from portal.throttle import count_hit
+from portal.throttle import retry_after
 
 from .models import (
     Category,
@@ -292,8 +292,8 @@ class CannotSignInForm(MarksOptionalFields, forms.Form):
         if self.errors:  # a form sent back to be corrected is not a request yet
             return super().clean()
         key = f"tickets-help-requests:{client_ip(self.request) or 'unknown'}"
-        count = count_hit(key, settings.TICKET_HELP_REQUEST_WINDOW)
-        if count > settings.TICKET_HELP_REQUEST_LIMIT:
+        limit, window = settings.TICKET_HELP_REQUEST_LIMIT, settings.TICKET_HELP_REQUEST_WINDOW
+        if retry_after(key, limit=limit, window=window):
             raise ValidationError(
                 _("Too many requests from your network. Please try again in an hour."),
                 code="throttled",
