@@ -10,6 +10,8 @@ from django.utils import translation
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 
+from portal.forms import answer_rate_limited
+
 from . import company_services as cs
 from .company_forms import ActivationForm, ManagerRequestForm
 from .views import link_page, sign_in_url, speak_link_language
@@ -30,8 +32,9 @@ def request_manager(request):
         )
         cs.submit_manager_request(manager_request, request=request)
         return redirect("access:request_sent")
-    status = 429 if form.is_bound and form.throttled else (400 if form.errors else 200)
-    return render(request, "access/request_manager.html", {"form": form}, status=status)
+    status = 400 if form.errors else 200
+    response = render(request, "access/request_manager.html", {"form": form}, status=status)
+    return answer_rate_limited(response, form.retry_after)
 
 
 def request_sent(request):

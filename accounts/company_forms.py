@@ -14,10 +14,10 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext_lazy, pgettext_lazy
 
 from mfa.services import TYPE_LABELS
-from portal.forms import MarksOptionalFields, is_database_id
+from portal.forms import MarksOptionalFields, RateLimited, is_database_id
 from portal.throttle import count_hit, hits
 
-from .forms import NewPasswordForm, PhoneField
+from .forms import NewPasswordForm, PhoneField, try_again_in
 from .models import Company, SecurityEvent, SecurityManagerRequest, User
 
 AUTHENTICATOR_TYPES = [(code, TYPE_LABELS[code]) for code in ("totp", "push", "email")]
@@ -421,7 +421,7 @@ class ActivationForm(NewPasswordForm):
     """The employee's first password, from the activation link."""
 
 
-class ManagerRequestForm(MarksOptionalFields, forms.ModelForm):
+class ManagerRequestForm(RateLimited, MarksOptionalFields, forms.ModelForm):
     """'Authorize a Security Manager': stored, then sent to the provider's order desk."""
 
     entitled_confirmed = forms.BooleanField(
@@ -468,19 +468,13 @@ class ManagerRequestForm(MarksOptionalFields, forms.ModelForm):
 
     def clean(self):
         cleaned = super().clean()
-        if hits(self._throttle_key()).count >= MANAGER_REQUEST_LIMIT:
-            raise forms.ValidationError(
-                _("Too many requests from your network. Please try again in an hour."),
-                code="throttled",
-            )
+        requests = hits(self._throttle_key())
+        if requests.count >= MANAGER_REQUEST_LIMIT:
+            self.refuse(requests.seconds_left, try_again_in(requests.seconds_left))
         return cleaned
 
     def count_submission(self) -> None:
         count_hit(self._throttle_key(), MANAGER_REQUEST_WINDOW)
-
-    @property
-    def throttled(self) -> bool:
-        return any(e.code == "throttled" for e in self.non_field_errors().as_data())
 
 
 class RejectManagerRequestForm(forms.Form):

@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+import math
+
 from django import forms
 from django.conf import settings
 from django.contrib.auth import password_validation
@@ -10,13 +12,38 @@ from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 from phonenumber_field.formfields import PhoneNumberField
 
-from portal.forms import FormErrorConcernsInput, MarksOptionalFields
+from portal.forms import FormErrorConcernsInput, MarksOptionalFields, RateLimited
 
-from . import services
+from . import services, sessions_service
 from .models import User
 from .timezones import grouped_time_zone_choices, time_zone_choices
 
 INVALID_CREDENTIALS = _("Invalid user name or password.")
+
+
+def wait_text(seconds: int) -> str:
+    """How long a refused request must wait, in words ("ten minutes", "45 seconds"), for the
+    public pages, which have no time zone to say a time in: from a minute on in whole
+    minutes, rounded up, so that nobody is sent back too early."""
+    if seconds > 60:
+        seconds = math.ceil(seconds / 60) * 60
+    return sessions_service.idle_duration_text(seconds)
+
+
+# What a form over a per-network limit says; try_again_in fills in the wait.
+TOO_MANY_REQUESTS = _(
+    "There were too many requests from your network. Please try again in %(duration)s."
+)
+TOO_MANY_SIGN_IN_FAILURES = _(
+    "There were too many failed sign-ins from your network. Please try again in %(duration)s."
+)
+TOO_MANY_REGISTRATIONS = _(
+    "Too many accounts were registered from your network. Please try again in %(duration)s."
+)
+
+
+def try_again_in(wait: int, message=TOO_MANY_REQUESTS) -> str:
+    return message % {"duration": wait_text(wait)}
 
 
 class PhoneField(PhoneNumberField):
@@ -54,8 +81,11 @@ class IdentifyForm(forms.Form):
         return self.cleaned_data["username"].strip()
 
 
-class PasswordStepForm(FormErrorConcernsInput, forms.Form):
-    """Step 2 of the sign-in; ``user_cache`` is the user once the password is right."""
+class PasswordStepForm(RateLimited, FormErrorConcernsInput, forms.Form):
+    """Step 2 of the sign-in; ``user_cache`` is the user once the password is right.
+
+    Refused without checking the password while the network is over its limit of failed
+    sign-ins: the limit and the check are one, so no way through the wizard skips it."""
 
     error_input = "password"
 
@@ -76,6 +106,9 @@ class PasswordStepForm(FormErrorConcernsInput, forms.Form):
         password = self.cleaned_data.get("password")
         if password is None:
             return self.cleaned_data
+        wait = services.ip_retry_after(self.request)
+        if wait:
+            self.refuse(wait, try_again_in(wait, TOO_MANY_SIGN_IN_FAILURES))
         result = services.check_sign_in_password(self.request, self.identifier, password)
         if result.user is None:
             raise forms.ValidationError(INVALID_CREDENTIALS, code="invalid_login")
@@ -153,7 +186,7 @@ class RequiredPasswordChangeForm(NewPasswordForm):
 # --- Self-service: registration and recovery ---------------------------------------------------
 
 
-class RegistrationForm(MarksOptionalFields, forms.Form):
+class RegistrationForm(RateLimited, MarksOptionalFields, forms.Form):
     first_name = forms.CharField(
         label=_("First name"),
         max_length=150,
@@ -200,8 +233,9 @@ class RegistrationForm(MarksOptionalFields, forms.Form):
         widget=forms.HiddenInput(attrs={"data-device-time-zone": ""}),
     )
 
-    def __init__(self, *args, **kwargs):
+    def __init__(self, *args, request=None, **kwargs):
         super().__init__(*args, **kwargs)
+        self.request = request
         self.fields["accept_terms"].help_text = format_html(
             '<a href="{}">{}</a>',
             reverse("accounts:terms"),
@@ -238,10 +272,31 @@ class RegistrationForm(MarksOptionalFields, forms.Form):
                 password_validation.validate_password(password1, candidate)
             except forms.ValidationError as error:
                 self.add_error("password1", error)
+        if not self.errors:  # counted once the form is right: typing mistakes cost nothing
+            wait = services.registration_retry_after(self.request)
+            if wait:
+                self.refuse(wait, try_again_in(wait, TOO_MANY_REGISTRATIONS))
         return cleaned
 
 
-class EmailAddressForm(forms.Form):
+class RecoveryRequestForm(RateLimited, forms.Form):
+    """A public form that emails an address or an account: limited per IP address (the
+    limit all of them share), counted once the form is right."""
+
+    def __init__(self, *args, request=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.request = request
+
+    def clean(self):
+        cleaned = super().clean()
+        if not self.errors:
+            wait = services.recovery_retry_after(self.request)
+            if wait:
+                self.refuse(wait, try_again_in(wait))
+        return cleaned
+
+
+class EmailAddressForm(RecoveryRequestForm):
     email = forms.EmailField(
         label=_("Email address"),
         max_length=254,
@@ -249,7 +304,7 @@ class EmailAddressForm(forms.Form):
     )
 
 
-class AccountIdentifierForm(forms.Form):
+class AccountIdentifierForm(RecoveryRequestForm):
     identifier = forms.CharField(
         label=_("User name or email address"),
         max_length=254,

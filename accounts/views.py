@@ -22,6 +22,7 @@ from two_factor.views import LoginView
 
 from mfa.login import SecondFactorLoginMixin
 from mfa.services import authenticator_types
+from portal.forms import answer_rate_limited
 from portal.redirects import safe_next
 
 from . import email_change, roles, services, sessions_service, tokens
@@ -39,27 +40,6 @@ from .forms import (
 )
 from .models import SecurityEvent, UserSession
 from .reauth import confirm_identity, reauthentication_required, recently_authenticated
-
-
-def _too_many_attempts(request, retry_after: int, *, recovery: bool = False):
-    ctx = {"recovery": recovery}
-    response = render(request, "accounts/too_many_attempts.html", ctx, status=429)
-    response["Retry-After"] = str(retry_after)
-    return response
-
-
-def _recovery_throttled(view):
-    """Public forms that send email to an address or account: limited per IP address."""
-
-    @wraps(view)
-    def wrapper(request, *args, **kwargs):
-        if request.method == "POST":
-            retry_after = services.recovery_retry_after(request)
-            if retry_after:
-                return _too_many_attempts(request, retry_after, recovery=True)
-        return view(request, *args, **kwargs)
-
-    return wrapper
 
 
 def _form_status(form) -> int:
@@ -234,17 +214,6 @@ class PortalLoginView(SecondFactorLoginMixin, LoginView):
             self.storage.data[self.TIMED_OUT_KEY] = True  # said by the first step's form
         return HttpResponseRedirect(self._step_url(goto_step), status=303)
 
-    def post(self, *args, **kwargs):
-        # Only going back to a real step checks no password: formtools ignores any other
-        # wizard_goto_step value and goes on to check the password, so the throttle applies.
-        goto = self.request.POST.get("wizard_goto_step")
-        going_back = bool(goto) and goto in self.get_form_list()
-        if self.steps.current == self.AUTH_STEP and not going_back:
-            retry_after = services.ip_retry_after(self.request)
-            if retry_after:
-                return _too_many_attempts(self.request, retry_after)
-        return super().post(*args, **kwargs)
-
     def process_step(self, form):
         step = self.steps.current
         if step == self.IDENTIFY_STEP:
@@ -279,7 +248,7 @@ class PortalLoginView(SecondFactorLoginMixin, LoginView):
         response = super().render(form, **kwargs)
         if form is not None and form.is_bound and form.errors:
             response.status_code = 400  # bad input is a 4xx, with the message on the form
-        return response
+        return answer_rate_limited(response, getattr(form, "retry_after", 0))
 
     def done(self, form_list, **kwargs):
         user = self.get_user()
@@ -441,20 +410,8 @@ def register(request):
         raise Http404
     if request.user.is_authenticated:
         return redirect("dashboard")
-    form = RegistrationForm(request.POST or None)
-    retry_after = 0
+    form = RegistrationForm(request.POST or None, request=request)
     if request.method == "POST" and form.is_valid():
-        # Counted once the form is right: typing mistakes cost nothing.
-        retry_after = services.registration_retry_after(request)
-    if retry_after:
-        form.add_error(
-            None,
-            _(
-                "Too many accounts were registered from your network in the last hour. "
-                "Please try again later."
-            ),
-        )
-    elif request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         services.request_registration(
             request,
@@ -467,11 +424,9 @@ def register(request):
         )
         request.session[REGISTRATION_EMAIL_SESSION_KEY] = data["email"]
         return redirect("accounts:verification_sent")
-    status = 429 if retry_after else _form_status(form)
+    status = _form_status(form)
     response = render(request, "accounts/register.html", {"form": form}, status=status)
-    if retry_after:
-        response["Retry-After"] = str(retry_after)
-    return response
+    return answer_rate_limited(response, form.retry_after)
 
 
 @never_cache
@@ -533,14 +488,14 @@ def verify_email_required(request):
 
 
 @never_cache
-@_recovery_throttled
 def check_account(request):
-    form = AccountIdentifierForm(request.POST or None)
+    form = AccountIdentifierForm(request.POST or None, request=request)
     if request.method == "POST" and form.is_valid():
         services.send_account_status(request, form.cleaned_data["identifier"])
         return redirect("accounts:check_account_sent")
     status = _form_status(form)
-    return render(request, "accounts/check_account.html", {"form": form}, status=status)
+    response = render(request, "accounts/check_account.html", {"form": form}, status=status)
+    return answer_rate_limited(response, form.retry_after)
 
 
 def check_account_sent(request):
@@ -574,9 +529,8 @@ def _check_inbox(request, flow: str):
 
 
 @never_cache
-@_recovery_throttled
 def password_reset(request):
-    form = AccountIdentifierForm(request.POST or None)
+    form = AccountIdentifierForm(request.POST or None, request=request)
     if request.method == "POST" and form.is_valid():
         identifier = form.cleaned_data["identifier"]
         services.request_password_reset(request, identifier)
@@ -585,7 +539,8 @@ def password_reset(request):
         request.session[RECOVERY_EMAIL_SESSION_KEY] = identifier if "@" in identifier else ""
         return redirect("accounts:password_reset_sent")
     status = _form_status(form)
-    return render(request, "accounts/password_reset.html", {"form": form}, status=status)
+    response = render(request, "accounts/password_reset.html", {"form": form}, status=status)
+    return answer_rate_limited(response, form.retry_after)
 
 
 @never_cache
@@ -616,15 +571,15 @@ def password_reset_confirm(request, uidb64: str, token: str):
 
 
 @never_cache
-@_recovery_throttled
 def username_reminder(request):
-    form = EmailAddressForm(request.POST or None)
+    form = EmailAddressForm(request.POST or None, request=request)
     if request.method == "POST" and form.is_valid():
         services.request_username_reminder(request, form.cleaned_data["email"])
         request.session[RECOVERY_EMAIL_SESSION_KEY] = form.cleaned_data["email"]
         return redirect("accounts:username_reminder_sent")
     status = _form_status(form)
-    return render(request, "accounts/username_reminder.html", {"form": form}, status=status)
+    response = render(request, "accounts/username_reminder.html", {"form": form}, status=status)
+    return answer_rate_limited(response, form.retry_after)
 
 
 @never_cache

@@ -3,7 +3,7 @@ from __future__ import annotations
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from portal.forms import FormErrorConcernsInput
+from portal.forms import FormErrorConcernsInput, RateLimited
 
 from . import services
 
@@ -39,7 +39,7 @@ class NameForm(forms.Form):
         return name
 
 
-class EmailSetupForm(NameForm):
+class EmailSetupForm(RateLimited, NameForm):
     email = forms.EmailField(
         label=_("Email address"),
         max_length=254,
@@ -51,17 +51,12 @@ class EmailSetupForm(NameForm):
         super().__init__(*args, **kwargs)
         self.user = user
 
-    @property
-    def throttled(self) -> bool:
-        return self.has_error(forms.forms.NON_FIELD_ERRORS, "throttled")
-
     def clean(self):
         if self.errors:  # a form sent back to be corrected sends nothing yet
             return super().clean()
         wait = services.email_setup_retry_after(self.user)
         if wait:
-            message = services.email_code_wait_message(self.user, wait)
-            raise forms.ValidationError(message, code="throttled")
+            self.refuse(wait, services.email_code_wait_message(self.user, wait))
         return super().clean()
 
 

@@ -17,6 +17,7 @@ from django_otp import login as otp_login
 
 from accounts.forms import ReauthenticationForm
 from accounts.reauth import confirm_identity
+from portal.forms import answer_rate_limited
 from portal.redirects import safe_next
 
 from . import services
@@ -206,9 +207,8 @@ def _setup_email(request):
     if device is not None:
         ctx["address"] = services.email_address(device)
     status = 400 if request.method == "POST" else 200
-    if start_form.is_bound and start_form.throttled:
-        status = 429
-    return render(request, "mfa/setup_email.html", ctx, status=status)
+    response = render(request, "mfa/setup_email.html", ctx, status=status)
+    return answer_rate_limited(response, start_form.retry_after)
 
 
 @require_recent_auth

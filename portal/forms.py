@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from functools import cached_property
 from pathlib import Path
+from typing import NoReturn
 
 import django.forms
 from django.forms.renderers import BaseRenderer, TemplatesSetting
@@ -99,3 +100,31 @@ class MarksOptionalFields:
     label of each field that is not (WCAG 3.3.2), so nobody has to guess which to fill in."""
 
     optional_label = gettext_lazy("optional")
+
+
+class RateLimited:
+    """A form that a rate limit can refuse. ``refuse`` raises the limit's message as the
+    form's error (code "throttled"), so the page shows the form again with what was typed,
+    and keeps the seconds until it can succeed for the answer's status and Retry-After
+    header (``answer_rate_limited``)."""
+
+    retry_after = 0
+
+    @property
+    def throttled(self) -> bool:
+        return bool(self.retry_after)
+
+    def refuse(self, wait: int, message: str) -> NoReturn:
+        """Refuse the form: it can succeed in ``wait`` seconds; ``message`` says when."""
+        self.retry_after = wait
+        raise django.forms.ValidationError(message, code="throttled")
+
+
+def answer_rate_limited(response, retry_after: int):
+    """A page that a rate limit refused (``retry_after`` seconds, 0 when none did) is a 429
+    that says when to come back: the time left until a request can succeed, not the whole
+    window (RFC 6585)."""
+    if retry_after:
+        response.status_code = 429
+        response["Retry-After"] = str(retry_after)
+    return response

@@ -17,9 +17,10 @@ from django.utils.translation import gettext, pgettext_lazy
 from django.utils.translation import gettext_lazy as _
 
 from accounts import roles
+from accounts.forms import try_again_in
 from accounts.models import Company
 from accounts.services import client_ip
-from portal.forms import MarksOptionalFields, ModelIdsField
+from portal.forms import MarksOptionalFields, ModelIdsField, RateLimited
 from portal.throttle import retry_after
 
 from .models import (
@@ -253,7 +254,7 @@ class MyTicketsFilterForm(forms.Form):
     q = forms.CharField(label=_("Search"), required=False, max_length=200)
 
 
-class CannotSignInForm(MarksOptionalFields, forms.Form):
+class CannotSignInForm(RateLimited, MarksOptionalFields, forms.Form):
     """A request for help from someone who cannot sign in; throttled per IP address."""
 
     name = forms.CharField(
@@ -284,20 +285,14 @@ class CannotSignInForm(MarksOptionalFields, forms.Form):
         super().__init__(*args, **kwargs)
         self.request = request
 
-    @property
-    def throttled(self) -> bool:
-        return self.has_error(forms.forms.NON_FIELD_ERRORS, "throttled")
-
     def clean(self):
         if self.errors:  # a form sent back to be corrected is not a request yet
             return super().clean()
         key = f"tickets-help-requests:{client_ip(self.request) or 'unknown'}"
         limit, window = settings.TICKET_HELP_REQUEST_LIMIT, settings.TICKET_HELP_REQUEST_WINDOW
-        if retry_after(key, limit=limit, window=window):
-            raise ValidationError(
-                _("Too many requests from your network. Please try again in an hour."),
-                code="throttled",
-            )
+        wait = retry_after(key, limit=limit, window=window)
+        if wait:
+            self.refuse(wait, try_again_in(wait))
         return super().clean()
 
 

@@ -16,6 +16,7 @@ from django.views.decorators.http import require_GET, require_POST
 
 from accounts import roles
 from mfa.decorators import strong_second_factor_required
+from portal.forms import answer_rate_limited
 from portal.pagination import CappedPaginator
 from portal.redirects import safe_next
 
@@ -300,8 +301,8 @@ def cannot_sign_in(request):
         if form.is_valid():
             services.create_sign_in_help_ticket(**form.cleaned_data)
             return redirect("tickets:cannot_sign_in_sent")
-        status = 429 if form.throttled else 400
-        return render(request, "tickets/cannot_sign_in.html", {"form": form}, status=status)
+        response = render(request, "tickets/cannot_sign_in.html", {"form": form}, status=400)
+        return answer_rate_limited(response, form.retry_after)
     return render(request, "tickets/cannot_sign_in.html", {"form": form})
 
 

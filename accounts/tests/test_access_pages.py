@@ -92,11 +92,25 @@ def test_an_unticked_confirmation_says_what_ticking_it_confirms(client):
 
 
 def test_requests_are_throttled_per_ip(client):
-    for _ in range(5):
+    start = timezone.now().replace(microsecond=0)
+    with time_machine.travel(start, tick=False) as traveller:
+        for _ in range(5):
+            assert client.post(REQUEST_URL, VALID).status_code == 302
+            traveller.shift(60)
+        traveller.shift(900)
+        response = client.post(REQUEST_URL, {**VALID, "company_name": "Delta AG"})
+        assert response.status_code == 429
+        # The hour began with the first request, 1,200 s ago: what is left, not the hour.
+        assert response["Retry-After"] == "2400"
+        text = response.content.decode()
+        assert (
+            "There were too many requests from your network. Please try again in 40 minutes."
+        ) in text
+        assert 'value="Delta AG"' in text and 'value="rita@gamma.example"' in text
+        assert SecurityManagerRequest.objects.count() == 5
+        traveller.shift(2400)
         assert client.post(REQUEST_URL, VALID).status_code == 302
-    response = client.post(REQUEST_URL, VALID)
-    assert response.status_code == 429
-    assert SecurityManagerRequest.objects.count() == 5
+    assert SecurityManagerRequest.objects.count() == 6
 
 
 @pytest.mark.parametrize("token", ["1", "abc", "MQ:1abc:def"])

@@ -1,9 +1,12 @@
-"""The per-IP throttle of the password step cannot be skipped with a made-up step name."""
+"""The per-IP throttle of the password step: it says how long is left, keeps the account
+named, and cannot be skipped with a made-up step name."""
 
 from __future__ import annotations
 
 import pytest
+import time_machine
 from django.conf import settings
+from django.utils import timezone
 
 from accounts import services
 from conftest import PASSWORD, sign_in_step
@@ -57,3 +60,34 @@ def test_without_the_throttle_a_bogus_goto_step_signs_in_as_usual(client, outsid
     response = _password(client, PASSWORD, wizard_goto_step="x")
     assert response.status_code == 302
     assert response["Location"] == "/dashboard/"
+
+
+def test_the_429_says_the_time_left_and_keeps_the_account_named(
+    client, outsider, settings, django_assert_max_num_queries
+):
+    settings.LOGIN_IP_FAILURE_LIMIT, settings.LOGIN_IP_FAILURE_WINDOW = 3, 600
+    start = timezone.now().replace(microsecond=0)
+    with time_machine.travel(start, tick=False) as traveller:
+        _identify(client, outsider)
+        for _ in range(3):
+            assert _password(client, "wrong").status_code == 400
+        traveller.shift(240)
+        # The session only (a database table in tests): no account is read, let alone locked.
+        with django_assert_max_num_queries(4):
+            response = _password(client, PASSWORD)
+        assert response.status_code == 429
+        assert response["Retry-After"] == "360"  # what is left of the 600 s, not 600
+        text = response.text
+        assert (
+            "There were too many failed sign-ins from your network. "
+            "Please try again in six minutes."
+        ) in text
+        # The password page again, for the account typed on the first page.
+        assert f"Signing in as <strong>{outsider.username}</strong>" in text
+        assert 'name="auth-password"' in text
+        assert "_auth_user_id" not in client.session
+        traveller.shift(359)
+        assert _password(client, PASSWORD)["Retry-After"] == "1"
+        traveller.shift(1)
+        response = _password(client, PASSWORD)
+        assert (response.status_code, response["Location"]) == (302, "/dashboard/")

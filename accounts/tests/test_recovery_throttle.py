@@ -34,3 +34,34 @@ def test_the_fourth_recovery_request_from_one_address_is_refused_with_429(client
     # Reading the forms is not limited, and another network is not affected.
     assert client.get(path).status_code == 200
     assert client.post(path, data, REMOTE_ADDR="198.51.100.7").status_code == 302
+
+
+@override_settings(RECOVERY_IP_LIMIT=3, RECOVERY_IP_WINDOW=3600)
+@pytest.mark.parametrize(("path", "data"), FORMS)
+def test_the_429_says_the_time_left_and_keeps_what_was_typed(client, path, data):
+    typed = {name: f"typed.{value}" for name, value in data.items()}
+    start = timezone.now().replace(microsecond=0)
+    with time_machine.travel(start, tick=False) as traveller:
+        for other_path, other_data in FORMS:
+            assert client.post(other_path, other_data).status_code == 302
+        traveller.shift(1000)
+        response = client.post(path, typed)
+        assert response.status_code == 429
+        assert response["Retry-After"] == "2600"  # what is left of the hour, not the hour
+        text = response.text
+        assert (
+            "There were too many requests from your network. Please try again in 44 minutes."
+        ) in text
+        for name, value in typed.items():
+            assert f'name="{name}" value="{value}"' in text
+        traveller.shift(2600)
+        assert client.post(path, data).status_code == 302
+
+
+@override_settings(RECOVERY_IP_LIMIT=1)
+def test_forms_sent_back_for_correction_do_not_use_up_the_limit(client):
+    path = "/account/password/forgot/"
+    for _mistake in range(3):
+        assert client.post(path, {"identifier": "someone@"}).status_code == 400
+    assert client.post(path, {"identifier": "someone@example.org"}).status_code == 302
+    assert client.post(path, {"identifier": "someone@example.org"}).status_code == 429

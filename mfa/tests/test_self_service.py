@@ -265,6 +265,7 @@ def test_email_setup_sends_no_code_to_a_new_address_during_the_cooldown(
         traveller.shift(20)
         response = client.post(url, {"name": "Other", "email": "victim@example.org"})
         assert response.status_code == 429
+        assert response["Retry-After"] == "40"
         assert [m.to for m in mailoutbox] == [["first@example.org"]]
         text = response.content.decode()
         when = timezone.now() + timezone.timedelta(seconds=40)
@@ -334,6 +335,7 @@ def test_email_setup_sends_codes_to_at_most_five_addresses_in_any_hour(
         assert timezone.now().minute == 0  # the clock hour has turned
         response = add("one-more@example.org")
         assert response.status_code == 429
+        assert response["Retry-After"] == str(3600 - 61 * services.EMAIL_SETUP_ADDRESSES_PER_HOUR)
         expected = timezone.localtime(first + timezone.timedelta(hours=1), zone)
         assert f"a new code can be sent at {expected:%H:%M:%S}" in response.content.decode()
         assert len(mailoutbox) == services.EMAIL_SETUP_ADDRESSES_PER_HOUR

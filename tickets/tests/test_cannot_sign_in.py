@@ -2,7 +2,9 @@ from __future__ import annotations
 
 import re
 
+import time_machine
 from django.urls import reverse
+from django.utils import timezone
 
 from accounts.tests.manage_helpers import sign_in_verified
 from tickets.models import LOGIN_CATEGORY_CODE, Ticket
@@ -63,15 +65,26 @@ def test_invalid_input_is_a_form_error(client, db):
 
 
 def test_it_is_throttled_per_ip(client, settings, db):
-    settings.TICKET_HELP_REQUEST_LIMIT = 3
-    for _ in range(3):
+    settings.TICKET_HELP_REQUEST_LIMIT, settings.TICKET_HELP_REQUEST_WINDOW = 3, 3600
+    start = timezone.now().replace(microsecond=0)
+    with time_machine.travel(start, tick=False) as traveller:
+        for _ in range(3):
+            assert client.post(URL, _data()).status_code == 302
+        traveller.shift(3000)
+        response = client.post(URL, _data(description="Still locked out, see above."))
+        assert response.status_code == 429
+        assert response["Retry-After"] == "600"  # what is left of the hour, not the hour
+        text = response.content.decode()
+        assert (
+            "There were too many requests from your network. Please try again in ten minutes."
+        ) in text
+        assert 'value="eva@example.com"' in text  # nothing typed is lost
+        assert "Still locked out, see above.</textarea>" in text
+        assert Ticket.objects.count() == 3
+        other_ip = client.post(URL, _data(), REMOTE_ADDR="10.9.8.7")
+        assert other_ip.status_code == 302
+        traveller.shift(600)
         assert client.post(URL, _data()).status_code == 302
-    response = client.post(URL, _data())
-    assert response.status_code == 429
-    assert "Too many requests" in response.content.decode()
-    assert Ticket.objects.count() == 3
-    other_ip = client.post(URL, _data(), REMOTE_ADDR="10.9.8.7")
-    assert other_ip.status_code == 302
 
 
 def test_agents_see_the_request_in_the_queue(client, agent):
