@@ -517,23 +517,28 @@ def process_pending_registrations(now=None) -> tuple[int, int]:
     return done, deleted
 
 
-def resend_registration_email(request, email: str) -> bool:
-    """Send the verification email (or the notice) again; False when throttled."""
-    if _email_wait("resend-cooldown", email, limit=1, window=REGISTRATION_RESEND_COOLDOWN):
-        return False
-    if _email_wait("resend-hour", email, limit=REGISTRATION_RESEND_PER_HOUR, window=3600):
-        return False
+def resend_registration_email(request, email: str) -> int:
+    """Send the verification email (or the notice) again; when it may not go yet, the
+    seconds until it may (the short cooldown or the hourly limit, whichever ends last), else
+    0."""
+    wait = _email_wait("resend-cooldown", email, limit=1, window=REGISTRATION_RESEND_COOLDOWN)
+    if wait:
+        hour = hits(_email_slot_key("resend-hour", email))
+        return max(wait, hour.seconds_left if hour.count >= REGISTRATION_RESEND_PER_HOUR else 0)
+    wait = _email_wait("resend-hour", email, limit=REGISTRATION_RESEND_PER_HOUR, window=3600)
+    if wait:
+        return wait
     users = list(User.objects.filter(email__iexact=email.strip()).order_by("date_joined"))
     unverified = [u for u in users if not u.email_verified]
     for user in unverified:
         send_verification_email(user)
     if users and not unverified:
         _send_registration_notice(users[0].email, users)
-    return True
+    return 0
 
 
-def resend_verification_email(request, user: User) -> bool:
-    """The signed-in user's own resend; False when throttled."""
+def resend_verification_email(request, user: User) -> int:
+    """The signed-in user's own resend; the seconds to wait when throttled, else 0."""
     return resend_registration_email(request, user.email)
 
 

@@ -37,6 +37,7 @@ from .forms import (
     ReauthenticationForm,
     RegistrationForm,
     RequiredPasswordChangeForm,
+    wait_text,
 )
 from .models import SecurityEvent, UserSession
 from .reauth import confirm_identity, reauthentication_required, recently_authenticated
@@ -393,11 +394,19 @@ def _invalid_link(request):
     return render(request, "accounts/link_invalid.html", status=400)
 
 
-def _report_resend(request, sent: bool, done: str = "") -> None:
-    if sent:
+def _answer_resend(request, wait: int, template: str, ctx: dict | None = None, done: str = ""):
+    """A resend that went leads back to its page, saying ``done`` (or that it went again);
+    one the per-address limit refused shows the page again, a 429 that says when the email
+    can go."""
+    if not wait:
         messages.success(request, done or _("We have sent the email again."))
-    else:
-        messages.warning(request, _("Please wait a minute before asking again."))
+        return redirect(request.path)
+    messages.warning(
+        request,
+        _("Please wait %(duration)s before asking again.") % {"duration": wait_text(wait)},
+    )
+    response = render(request, template, {**(ctx or {}), "plain_history": True})
+    return answer_rate_limited(response, wait)
 
 
 def terms(request):
@@ -433,11 +442,13 @@ def register(request):
 def verification_sent(request):
     """'Email verification': check your inbox; offers a throttled resend."""
     email = request.session.get(REGISTRATION_EMAIL_SESSION_KEY, "")
+    template, ctx = "accounts/verification_sent.html", {"email": email}
     if request.method == "POST":
-        if email:
-            _report_resend(request, services.resend_registration_email(request, email))
-        return redirect("accounts:verification_sent")
-    return render(request, "accounts/verification_sent.html", {"email": email})
+        if not email:
+            return redirect("accounts:verification_sent")
+        wait = services.resend_registration_email(request, email)
+        return _answer_resend(request, wait, template, ctx)
+    return render(request, template, ctx)
 
 
 @never_cache
@@ -473,15 +484,13 @@ def verify_email_required(request):
     """The required action of a signed-in user whose email address is not verified yet."""
     if request.user.email_verified:
         return redirect("dashboard")
+    template = "accounts/verify_email_required.html"
     if request.method == "POST":
+        wait = services.resend_verification_email(request, request.user)
         # Not "again": an account created in the admin was never sent one.
-        _report_resend(
-            request,
-            services.resend_verification_email(request, request.user),
-            _("We have sent a verification email to %(email)s.") % {"email": request.user.email},
-        )
-        return redirect("accounts:verify_email_required")
-    return render(request, "accounts/verify_email_required.html")
+        done = _("We have sent a verification email to %(email)s.") % {"email": request.user.email}
+        return _answer_resend(request, wait, template, done=done)
+    return render(request, template)
 
 
 # --- Check and unblock your account ------------------------------------------------------------

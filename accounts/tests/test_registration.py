@@ -179,12 +179,37 @@ def test_a_signed_in_user_is_sent_to_the_dashboard(client, outsider, sign_in):
 
 def test_resend_sends_the_verification_again_and_is_throttled(client, mailoutbox):
     client.post(URL, GOOD)
-    with time_machine.travel(timezone.now(), tick=False):
+    with time_machine.travel(timezone.now(), tick=False) as traveller:
         first = client.post("/account/register/check-email/", follow=True)
-        second = client.post("/account/register/check-email/", follow=True)
+        traveller.shift(20)
+        second = client.post("/account/register/check-email/")
     assert "We have sent the email again." in first.content.decode()
-    assert "Please wait a minute" in second.content.decode()
+    assert second.status_code == 429
+    assert second["Retry-After"] == "40"  # what is left of the minute
+    text = second.content.decode()
+    assert "Please wait 40 seconds before asking again." in text
+    assert "Resend the email" in text and "jane.doe@example.org" in text
     assert [m.subject for m in mailoutbox] == ["Verify email", "Verify email"]
+
+
+def test_resend_says_when_the_hourly_limit_lets_the_next_email_go(client, mailoutbox):
+    client.post(URL, GOOD)
+    url = "/account/register/check-email/"
+    start = timezone.now().replace(microsecond=0)
+    with time_machine.travel(start, tick=False) as traveller:
+        for _ in range(services.REGISTRATION_RESEND_PER_HOUR):
+            assert client.post(url).status_code == 302
+            traveller.shift(61)
+        response = client.post(url)  # past the minute, not past the hour
+        assert response.status_code == 429
+        hour_left = 3600 - 61 * services.REGISTRATION_RESEND_PER_HOUR
+        assert response["Retry-After"] == str(hour_left)
+        assert "Please wait 55 minutes before asking again." in response.content.decode()
+        traveller.shift(10)  # within the minute of that refusal too: the hour ends last
+        assert client.post(url)["Retry-After"] == str(hour_left - 10)
+        traveller.shift(hour_left - 10)
+        assert client.post(url).status_code == 302
+    assert len(mailoutbox) == 1 + services.REGISTRATION_RESEND_PER_HOUR + 1
 
 
 def test_resend_without_a_registration_in_this_session_sends_nothing(client, mailoutbox):
