@@ -110,10 +110,6 @@ class RateLimited:
 
     retry_after = 0
 
-    @property
-    def throttled(self) -> bool:
-        return bool(self.retry_after)
-
     def refuse(self, wait: int, message: str) -> NoReturn:
         """Refuse the form: it can succeed in ``wait`` seconds; ``message`` says when."""
         self.retry_after = wait
