@@ -447,7 +447,8 @@ class Ticket(ChoiceLabelsMixin, models.Model):
         self.priority = priority
         self.set_service_levels()
         self.updated_at = timezone.now()
-        self.save()
+        fields = ["priority", "first_response_due", "resolution_due", "updated_at"]
+        self.save(update_fields=fields)  # only these: a reply stored meanwhile keeps its own
         self.record(TicketEvent.Kind.PRIORITY, by, old=old, new=int(priority))
 
     def set_category(self, category: Category, by) -> None:

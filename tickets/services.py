@@ -416,8 +416,12 @@ def take_ticket(ticket: Ticket, agent, *, assignee_seen: int | None) -> None:
 
 
 def triage(ticket: Ticket, by, *, assignee, priority: int, category, status: str) -> None:
-    """Apply a support agent's triage form; an invalid status move raises WorkflowError."""
+    """Apply a support agent's triage form; an invalid status move raises WorkflowError.
+
+    On the ticket's row as it is now, locked: the page's copy may be minutes old, and a
+    customer's reply meanwhile changed it (its status, the reply window's times)."""
     with transaction.atomic():
+        ticket = Ticket.objects.select_for_update().get(pk=ticket.pk)
         ticket.assign(assignee, by)
         ticket.set_priority(priority, by)
         ticket.set_category(category, by)

@@ -173,3 +173,29 @@ def test_an_agent_is_not_emailed_about_their_own_ticket(
     own.refresh_from_db()
     assert own.status == Status.RESOLVED
     assert mailoutbox == []
+
+
+def test_triage_keeps_what_changed_since_the_page_loaded_the_ticket(ticket_a, agent):
+    """A customer's reply meanwhile set the reply window's due time: a priority change from a
+    page loaded before must not write the page's old copy over it."""
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from tickets import services
+    from tickets.models import Ticket
+
+    stale = Ticket.objects.get(pk=ticket_a.pk)
+    due = timezone.now() + timedelta(minutes=10)
+    Ticket.objects.filter(pk=ticket_a.pk).update(support_notice_due_at=due)
+    services.triage(
+        stale,
+        agent,
+        assignee=None,
+        priority=Priority.CRITICAL,
+        category=stale.category,
+        status=stale.status,
+    )
+    ticket_a.refresh_from_db()
+    assert ticket_a.priority == Priority.CRITICAL
+    assert ticket_a.support_notice_due_at == due
