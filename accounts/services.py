@@ -7,6 +7,7 @@ import logging
 from dataclasses import dataclass
 from datetime import timedelta
 
+from celery.exceptions import SoftTimeLimitExceeded
 from django.conf import settings
 from django.contrib.auth.hashers import make_password
 from django.db import transaction
@@ -512,6 +513,8 @@ def process_pending_registrations(now=None) -> tuple[int, int]:
         try:
             register_account(registration_id)
             done += 1
+        except SoftTimeLimitExceeded:  # the task's time is up: stop, the next run goes on
+            raise
         except Exception:  # one failing row must not hold up the others; it is tried again
             logger.exception("Pending registration %s failed", registration_id)
     return done, deleted

@@ -48,7 +48,8 @@ def delete_in_batches(
         with transaction.atomic():
             rows = queryset.filter(pk__in=pks)
             if before_delete is not None:
-                going = list(rows.select_for_update().order_by().values_list("pk", flat=True))
+                # In the primary key's order, as the bulk actions lock theirs: no deadlock.
+                going = list(rows.select_for_update().order_by("pk").values_list("pk", flat=True))
                 before_delete(going)
                 rows = model._base_manager.filter(pk__in=going)
             _total, per_model = rows.delete()

@@ -60,6 +60,23 @@ def test_a_failing_registration_does_not_hold_up_the_others(mailoutbox, monkeypa
     assert list(PendingRegistration.objects.all()) == [first]  # tried again in an hour
 
 
+def test_the_tasks_time_limit_stops_the_job_rather_than_one_row(mailoutbox, monkeypatch):
+    """Celery's soft limit is an exception too: caught like a failing row, the job would run
+    on into the hard limit, which kills the worker's process."""
+    from celery.exceptions import SoftTimeLimitExceeded
+
+    _pending("first@example.org", timedelta(hours=2))
+    _pending("second@example.org", timedelta(hours=1))
+
+    def out_of_time(*names):
+        raise SoftTimeLimitExceeded()
+
+    monkeypatch.setattr(services, "generate_username", out_of_time)
+    with pytest.raises(SoftTimeLimitExceeded):
+        services.process_pending_registrations()
+    assert PendingRegistration.objects.count() == 2  # both left for the next run
+
+
 def test_the_row_and_its_hash_are_gone_a_day_later_whatever_happened(mailoutbox, monkeypatch):
     _pending("never.works@example.org", timedelta(minutes=20))
     monkeypatch.setattr(services, "generate_username", lambda *names: 1 / 0)
