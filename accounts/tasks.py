@@ -59,13 +59,35 @@ def send_username_reminder(
 
 
 @shared_task
-def register_account(registration_id: str) -> None:
+def register_account(registration_id, *earlier_release) -> None:
     """Registration, out of the request so that its time does not tell whether the address
     has an account. Only the PendingRegistration's key travels: no password hash in the
-    broker."""
-    from . import services
+    broker.
 
-    services.register_account(registration_id)
+    A message queued by the release before PendingRegistration (form details, password hash,
+    address, browser, language) is still done during the deploy, through a row of its own;
+    remove this with the release after next."""
+    from . import services
+    from .models import PendingRegistration
+
+    if earlier_release:
+        details, (password_hash, ip_address, user_agent, language) = (
+            registration_id,
+            earlier_release,
+        )
+        registration_id = PendingRegistration.objects.create(
+            first_name=details["first_name"],
+            last_name=details["last_name"],
+            email=details["email"],
+            phone=details["phone"],
+            time_zone=details["time_zone"],
+            terms_version=details["terms_version"],
+            password_hash=password_hash,
+            language=language,
+            ip_address=ip_address,
+            user_agent=user_agent,
+        ).pk
+    services.register_account(str(registration_id))
 
 
 @shared_task

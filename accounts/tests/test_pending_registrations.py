@@ -96,3 +96,29 @@ def test_the_job_runs_every_hour(settings):
     from accounts.tasks import process_pending_registrations as task
 
     assert task.run() == (0, 0)
+
+
+def test_a_message_of_the_release_before_is_still_done(mailoutbox):
+    """Queued by a web process of the release before (its five arguments) and delivered to a
+    worker of this one during the deploy: the registration is not lost."""
+    from django.contrib.auth.hashers import make_password
+
+    from accounts.tasks import register_account
+
+    details = {
+        "first_name": "Ada",
+        "last_name": "Early",
+        "email": "ada.early@example.org",
+        "phone": "",
+        "time_zone": "Europe/Berlin",
+        "terms_version": settings.TERMS_VERSION,
+        "terms_accepted_at": timezone.now().isoformat(),
+    }
+    password_hash = make_password("a-long-and-fine-passphrase")
+    register_account.delay(details, password_hash, "198.51.100.9", "Firefox", "de")
+
+    user = User.objects.get(email="ada.early@example.org")
+    assert user.check_password("a-long-and-fine-passphrase") and user.preferred_language == "de"
+    assert user.time_zone == "Europe/Berlin"
+    assert [m.subject for m in mailoutbox] == ["E-Mail-Adresse bestätigen"]
+    assert not PendingRegistration.objects.exists()
