@@ -380,3 +380,24 @@ def test_the_admin_refuses_a_mismatched_new_password_with_400(admin_client_verif
     assert response.status_code == 400
     employee_a.refresh_from_db()
     assert employee_a.check_password(PASSWORD)
+
+
+def test_the_migration_takes_provider_staff_out_of_their_company(company_a, employee_a, agent):
+    import importlib
+
+    from django.apps import apps
+
+    from conftest import make_user
+
+    migration = importlib.import_module("accounts.migrations.0015_provider_staff_leave_companies")
+    agent.company = company_a
+    agent.save(update_fields=["company"])
+    staff = make_user("c10001.st", company=company_a, is_staff=True)
+    root = make_user("c10001.su", company=company_a, is_superuser=True)
+
+    migration.provider_staff_leave_companies(apps, None)
+
+    for user in (agent, staff, root, employee_a):
+        user.refresh_from_db()
+    assert (agent.company, staff.company, root.company) == (None, None, None)
+    assert employee_a.company == company_a
