@@ -392,7 +392,11 @@ def generate_username(first_name: str, last_name: str) -> str:
 
 
 def send_verification_email(user: User) -> None:
-    send_email_to_user(user, "verify_email", {"verify_url": _link_url("verify", user)})
+    """Registration sends it, and the resend on the "verify your email" page, also to an
+    account someone else created (staff in the admin): "if you did not register" would puzzle
+    them. Only registration accepts the terms, so that tells the two apart."""
+    context = {"verify_url": _link_url("verify", user), "registered": bool(user.terms_accepted_at)}
+    send_email_to_user(user, "verify_email", context)
 
 
 def _send_registration_notice(address: str, users: list[User]) -> None:

@@ -227,3 +227,54 @@ def test_the_welcome_email_is_only_sent_to_new_accounts(newcomer, mailoutbox):
     newcomer.save()
     services.verify_email(None, newcomer)
     assert mailoutbox == []
+
+
+# --- the email's last line: who entered the address ----------------------------------------
+
+REGISTERED_LINE = "If you did not register, ignore this email"
+ENTERED_LINE = "This address was entered for your account on the Cloud Service Portal."
+
+
+def test_a_self_registered_account_is_told_to_ignore_it_if_they_did_not_register(
+    client, mailoutbox
+):
+    client.post(
+        "/account/register/",
+        {
+            "first_name": "Max",
+            "last_name": "Muster",
+            "email": "max@example.org",
+            "password1": "a-long-and-fine-passphrase",
+            "password2": "a-long-and-fine-passphrase",
+            "accept_terms": "on",
+        },
+    )
+    (email,) = mailoutbox
+    html = email.alternatives[0][0]
+    assert REGISTERED_LINE in email.body and REGISTERED_LINE in html
+    assert ENTERED_LINE not in email.body and ENTERED_LINE not in html
+
+
+def test_an_account_created_in_the_admin_is_not_told_it_registered(
+    client, agent, verified_login, mailoutbox
+):
+    """Staff created in the admin never registered: the resend on the required page tells
+    them whose address it is instead."""
+    agent.email_verified = False
+    agent.save(update_fields=["email_verified"])
+    verified_login(agent)
+    client.post("/account/verify/required/")
+    (email,) = mailoutbox
+    html = email.alternatives[0][0]
+    assert ENTERED_LINE in email.body and ENTERED_LINE in html
+    assert "register" not in email.body and "register" not in html
+
+
+def test_an_employee_is_not_told_they_registered(client, employee_a, sign_in, mailoutbox):
+    employee_a.email_verified = False
+    employee_a.save(update_fields=["email_verified"])
+    sign_in(employee_a)
+    client.post("/account/verify/required/")
+    (email,) = mailoutbox
+    assert ENTERED_LINE in email.body
+    assert "register" not in email.body
