@@ -16,6 +16,7 @@ from portal.forms import FormErrorConcernsInput, MarksOptionalFields, RateLimite
 
 from . import services, sessions_service
 from .models import User
+from .password_policy import password_rules_html
 from .timezones import grouped_time_zone_choices, time_zone_choices
 
 INVALID_CREDENTIALS = _("Invalid user name or password.")
@@ -163,6 +164,10 @@ class NewPasswordForm(SetPasswordForm):
     # Django's own help reads in Spanish as "the same previous password" (the old one?).
     new_password2.help_text = _("Type the new password again, to rule out a typing mistake.")
 
+    def __init__(self, user, *args, **kwargs):
+        super().__init__(user, *args, **kwargs)
+        self.fields["new_password1"].help_text = password_rules_html(user)
+
     def validate_password_for_user(self, user, password_field_name="new_password2"):  # noqa: S107
         # The rules are about the new password: their errors go under it, not under its
         # confirmation, and come together with a mismatch rather than after it.
@@ -215,7 +220,6 @@ class RegistrationForm(RateLimited, MarksOptionalFields, forms.Form):
         label=_("Password"),
         strip=False,
         widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
-        help_text=password_validation.password_validators_help_text_html(),
     )
     password2 = forms.CharField(
         label=_("Confirm password"),
@@ -236,6 +240,7 @@ class RegistrationForm(RateLimited, MarksOptionalFields, forms.Form):
     def __init__(self, *args, request=None, **kwargs):
         super().__init__(*args, **kwargs)
         self.request = request
+        self.fields["password1"].help_text = password_rules_html(None)  # nobody has a company
         self.fields["accept_terms"].help_text = format_html(
             '<a href="{}">{}</a>',
             reverse("accounts:terms"),

@@ -17,6 +17,7 @@ import re
 from django.conf import settings
 from django.contrib.auth import password_validation
 from django.core.exceptions import ValidationError
+from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
@@ -143,3 +144,22 @@ class PersonalInformationValidator:
 
     def get_help_text(self) -> str:
         return _("Your password can’t contain your name, user name, email address or company name.")
+
+    def help_text_for(self, user) -> str:
+        """The rule for ``user``: a customer without a company is not told about one."""
+        if getattr(user, "company_id", None):
+            return self.get_help_text()
+        return _("Your password can’t contain your name, user name or email address.")
+
+
+def password_rules_html(user) -> str:
+    """The rules as the password forms list them, worded for ``user`` (None: a newcomer on
+    the registration, who has no company). Django's password_validators_help_text_html
+    knows no user; the checks themselves stay the same for everyone."""
+    rules = [
+        validator.help_text_for(user)
+        if hasattr(validator, "help_text_for")
+        else validator.get_help_text()
+        for validator in password_validation.get_default_password_validators()
+    ]
+    return format_html("<ul>{}</ul>", format_html_join("", "<li>{}</li>", ((r,) for r in rules)))
