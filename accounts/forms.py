@@ -82,6 +82,14 @@ class IdentifyForm(forms.Form):
         return self.cleaned_data["username"].strip()
 
 
+def refuse_over_sign_in_limit(form: RateLimited) -> None:
+    """Refuse ``form`` before it checks a password while its network is over the limit of
+    failed sign-ins: every form that checks one counts its failures there."""
+    wait = services.ip_retry_after(form.request)
+    if wait:
+        form.refuse(wait, try_again_in(wait, TOO_MANY_SIGN_IN_FAILURES))
+
+
 class PasswordStepForm(RateLimited, FormErrorConcernsInput, forms.Form):
     """Step 2 of the sign-in; ``user_cache`` is the user once the password is right.
 
@@ -107,9 +115,7 @@ class PasswordStepForm(RateLimited, FormErrorConcernsInput, forms.Form):
         password = self.cleaned_data.get("password")
         if password is None:
             return self.cleaned_data
-        wait = services.ip_retry_after(self.request)
-        if wait:
-            self.refuse(wait, try_again_in(wait, TOO_MANY_SIGN_IN_FAILURES))
+        refuse_over_sign_in_limit(self)
         result = services.check_sign_in_password(self.request, self.identifier, password)
         if result.user is None:
             raise forms.ValidationError(INVALID_CREDENTIALS, code="invalid_login")
@@ -329,8 +335,10 @@ class AccountIdentifierForm(RecoveryRequestForm):
 # --- Accounts II: re-authentication, password change, profile email --------------------------
 
 
-class ReauthenticationForm(forms.Form):
-    """The password again, counted like a sign-in attempt (failures block the account)."""
+class ReauthenticationForm(RateLimited, forms.Form):
+    """The password again, counted like a sign-in attempt (failures block the account), and
+    refused like one, unchecked, while the network is over its limit of failed sign-ins: a
+    session must not let anyone keep guessing past it."""
 
     password = forms.CharField(
         label=_("Password"),
@@ -344,14 +352,16 @@ class ReauthenticationForm(forms.Form):
 
     def clean_password(self) -> str:
         password = self.cleaned_data["password"]
+        refuse_over_sign_in_limit(self)
         result = services.check_sign_in_password(self.request, self.request.user.username, password)
         if result.user is None or result.user.pk != self.request.user.pk:
             raise forms.ValidationError(_("Your password was not correct."), code="invalid")
         return password
 
 
-class PortalPasswordChangeForm(RequiredPasswordChangeForm, PasswordChangeForm):
-    """Current password, new password, confirmation; wrong current passwords are counted."""
+class PortalPasswordChangeForm(RateLimited, RequiredPasswordChangeForm, PasswordChangeForm):
+    """Current password, new password, confirmation; wrong current passwords are counted, and
+    the current one is not checked while the network is over its limit (as at the sign-in)."""
 
     def __init__(self, user, *args, request=None, **kwargs):
         self.request = request
@@ -359,6 +369,7 @@ class PortalPasswordChangeForm(RequiredPasswordChangeForm, PasswordChangeForm):
 
     def clean_old_password(self) -> str:
         password = self.cleaned_data["old_password"]
+        refuse_over_sign_in_limit(self)
         result = services.check_sign_in_password(self.request, self.user.username, password)
         if result.user is None or result.user.pk != self.user.pk:
             raise forms.ValidationError(

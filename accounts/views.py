@@ -372,9 +372,9 @@ def change_initial_password(request):
                 )
             ]
         )
-    return render(
-        request, "accounts/change_initial_password.html", {"form": form}, status=_form_status(form)
-    )
+    template = "accounts/change_initial_password.html"
+    response = render(request, template, {"form": form}, status=_form_status(form))
+    return answer_rate_limited(response, getattr(form, "retry_after", 0))
 
 
 # --- Registration -----------------------------------------------------------------------------
@@ -624,7 +624,8 @@ def reauthenticate(request):
     except Resolver404:
         destination = None
     ctx = {"form": form, "next": next_url, "destination": destination}
-    return render(request, "accounts/reauthenticate.html", ctx, status=400 if form.errors else 200)
+    response = render(request, "accounts/reauthenticate.html", ctx, status=_form_status(form))
+    return answer_rate_limited(response, form.retry_after)
 
 
 @login_required
@@ -638,8 +639,10 @@ def change_password(request):
             request, _("Your password has been changed. Your other sessions were signed out.")
         )
         return redirect("accounts:security")
-    status = _form_status(form)
-    return render(request, "accounts/change_password.html", {"form": form}, status=status)
+    response = render(
+        request, "accounts/change_password.html", {"form": form}, status=_form_status(form)
+    )
+    return answer_rate_limited(response, form.retry_after)
 
 
 @login_required

@@ -133,7 +133,8 @@ def _confirm_password(request):
         confirm_identity(request)
         return redirect(next_url)
     status = 400 if form.is_bound else 200
-    return render(request, "mfa/reauth.html", {"form": form, "next": next_url}, status=status)
+    response = render(request, "mfa/reauth.html", {"form": form, "next": next_url}, status=status)
+    return answer_rate_limited(response, form.retry_after)
 
 
 def _type_allowed(request, kind: str) -> bool:
