@@ -65,8 +65,10 @@ def abandoned_registrations(before: datetime) -> QuerySet[User]:
     signed in: most often a mistyped address, which the account would hold forever
     (registering it again only emails its owner). Never an account someone else made
     (an employee, a Security Manager's or staff's: no terms accepted, or a company), one that
-    staff blocked or deactivated, one with a role, or one with tickets."""
+    staff blocked or deactivated, one with a role, or one with tickets, nor one whose address
+    an open "cannot sign in" request names: support may be helping its owner just then."""
     from tickets.models import Ticket
+    from tickets.services import open_help_requests_from
 
     return User.objects.filter(
         Q(blocked_at__isnull=True) | Q(blocked_reason=User.BlockReason.LOCKOUT),
@@ -81,6 +83,7 @@ def abandoned_registrations(before: datetime) -> QuerySet[User]:
     ).filter(
         ~Exists(User.groups.through.objects.filter(user_id=OuterRef("pk"))),
         ~Exists(Ticket.objects.filter(requester_id=OuterRef("pk"))),
+        ~Exists(open_help_requests_from(OuterRef("email"))),
     )
 
 

@@ -6,7 +6,7 @@ from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import Case, Count, F, OuterRef, Q, Subquery, Value, When, Window
+from django.db.models import Case, Count, F, OuterRef, Q, QuerySet, Subquery, Value, When, Window
 from django.db.models.functions import Left, RowNumber
 from django.utils import timezone, translation
 from django.utils.text import Truncator
@@ -309,6 +309,14 @@ def create_sign_in_help_ticket(*, name: str, email: str, username: str, descript
         contact_username=username,
         contact_language=translation.get_language() or "",
     )
+
+
+def open_help_requests_from(email) -> QuerySet[Ticket]:
+    """Open requests made without signing in from ``email`` (an address, or an expression
+    such as OuterRef("email")), in any category: triage may change it. Accounts' retention
+    keeps the account of an address support is still helping, in the query that selects the
+    accounts it deletes."""
+    return Ticket.objects.open().filter(requester__isnull=True, contact_email__iexact=email)
 
 
 @transaction.atomic

@@ -21,6 +21,7 @@ from accounts.models import (
 from accounts.tasks import purge_expired_accounts_data
 from accounts.tests.helpers import pending_registration
 from portal.tests.retention_checks import assert_constant_queries_per_batch
+from tickets import services as tickets_services
 from tickets.models import Category, Ticket
 
 Kind = SecurityEvent.Kind
@@ -319,6 +320,56 @@ def test_accounts_never_verified_nor_used_go_after_30_days_and_leave_nothing(
     assert Ticket.objects.get().requester == accounts["Ticket"]
     # The address is free again: registering it creates an account.
     assert _register("Abandoned", "abandoned@example.com") is not None
+
+
+def _help_request(email: str, status: str = "new") -> None:
+    """A "cannot sign in" request, made without signing in, as its page makes it."""
+    ticket = tickets_services.create_sign_in_help_ticket(
+        name="Someone", email=email, username="", description="I cannot sign in."
+    )
+    Ticket.objects.filter(pk=ticket.pk).update(status=status)
+
+
+def test_an_account_whose_address_an_open_help_request_names_stays(settings, db):
+    settings.UNVERIFIED_ACCOUNT_RETENTION_DAYS = 30
+    with time_machine.travel(days_ago(31)):
+        helped = {
+            status: _register(status.title(), f"{status}@example.com")
+            for status in ("new", "in_progress", "waiting", "resolved", "closed")
+        }
+    for status, account in helped.items():
+        # The address as the person typed it, in other letters' case.
+        _help_request(account.email.upper(), status)
+    _help_request("someone.else@example.com")
+
+    deleted = retention.purge()
+
+    assert deleted["unverified accounts"] == 2  # those whose request is resolved or closed
+    kept = User.objects.filter(pk__in=[user.pk for user in helped.values()])
+    assert set(kept.values_list("email", flat=True)) == {
+        "new@example.com",
+        "in_progress@example.com",
+        "waiting@example.com",
+    }
+
+
+def test_unverified_accounts_with_help_requests_cost_the_same_queries_per_batch(db):
+    """Open requests for other addresses and closed ones for these: one query per batch."""
+    before = days_ago(30)
+    count = iter(range(100))
+
+    def abandoned_with_a_closed_request():
+        number = next(count)
+        with time_machine.travel(before - DAY):
+            _register("Gone", f"gone{number}@example.com")
+        _help_request(f"gone{number}@example.com", "closed")
+        _help_request(f"other{number}@example.com")
+
+    assert_constant_queries_per_batch(
+        abandoned_with_a_closed_request,
+        lambda: retention.abandoned_registrations(before),
+        before_delete=retention._forget_their_log,
+    )
 
 
 def test_an_account_verified_while_the_purge_runs_stays(registered_31_days_ago):
