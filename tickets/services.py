@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime, timedelta
+from typing import NamedTuple
 
 from django.conf import settings
 from django.db import transaction
@@ -436,19 +437,29 @@ def triage(ticket: Ticket, by, *, assignee, priority: int, category, status: str
     change_status(ticket, status, by)
 
 
+class BulkResult(NamedTuple):
+    """What the bulk bar did: how many tickets changed, how many already had what was asked,
+    the tickets whose move the workflow refused, and those left alone because they changed
+    since the page showed them (with their ``assignee`` and ``status`` now)."""
+
+    changed: int
+    unchanged: int
+    refused: list[Ticket]
+    lost: list[Ticket]
+
+
 @transaction.atomic
 def bulk_update(
     tickets, by, *, action: str, seen: dict, assignee=None, status: str = ""
-) -> tuple[int, list[Ticket], list[Ticket]]:
+) -> BulkResult:
     """The queue's bulk bar: assign many tickets to ``assignee`` (None: nobody; "Assign
     selected to me" is an assignment to ``by``) or move them to ``status``.
 
     ``seen`` maps a ticket's id to the (assignee id, status) the page showed (missing: an
     unassigned ticket in no status). A ticket changed since is left alone rather than changed
     unseen: for an assignment, one someone else took meanwhile (take_ticket's rule); for a
-    status move, one moved to another status. The tickets are read and locked in one query.
-    Returns how many changed, the tickets whose move the workflow refused, and the tickets
-    left alone, with their ``assignee`` and ``status`` now."""
+    status move, one moved to another status. A ticket that already has the assignee or
+    status is not counted as changed. The tickets are read and locked in one query."""
     locked = (
         Ticket.objects.filter(pk__in=[ticket.pk for ticket in tickets])
         # Only the tickets' rows: PostgreSQL refuses to lock the nullable side of the join.
@@ -456,17 +467,23 @@ def bulk_update(
         .select_related("assignee", "requester")
         .order_by("pk")  # two agents' selections lock their common tickets in one order
     )
-    changed, refused, lost = 0, [], []
+    changed, unchanged, refused, lost = 0, 0, [], []
     for ticket in locked:
         assignee_seen, status_seen = seen.get(ticket.pk, (None, None))
         if action == "assign":
             if _taken_meanwhile(ticket, assignee, assignee_seen):
                 lost.append(ticket)
                 continue
+            if ticket.assignee_id == (assignee.pk if assignee else None):
+                unchanged += 1
+                continue
             ticket.assign(assignee, by)
         else:
             if ticket.status not in (status_seen, status):
                 lost.append(ticket)
+                continue
+            if ticket.status == status:
+                unchanged += 1
                 continue
             try:
                 _move(ticket, status, by)
@@ -474,7 +491,7 @@ def bulk_update(
                 refused.append(ticket)
                 continue
         changed += 1
-    return changed, refused, lost
+    return BulkResult(changed, unchanged, refused, lost)
 
 
 # --- Reading -----------------------------------------------------------------------------

@@ -32,6 +32,7 @@ from .forms import (
     agents_queryset,
     is_assignable,
     label_assignees,
+    person_labels,
 )
 from .models import (
     Attachment,
@@ -130,10 +131,43 @@ def _changed_meanwhile_message(lost: list[Ticket], agents: list, action: str) ->
     return text % {"count": len(lost), "tickets": _tickets_with(lost, now)}
 
 
+def _unchanged_message(count: int, data: dict, agents: list, me) -> str:
+    """Counts the selected tickets that already had what the bar asked for. Not named: there
+    is nothing to look at (as the employee list's "already blocked and skipped")."""
+    if data["action"] != "assign":
+        text = ngettext(
+            "%(count)d ticket already had the status “%(status)s”.",
+            "%(count)d tickets already had the status “%(status)s”.",
+            count,
+        )
+        return text % {"count": count, "status": Status(data["status"]).label}
+    assignee = data["assignee"]
+    if assignee is None:
+        text = ngettext(
+            "%(count)d ticket was already unassigned.",
+            "%(count)d tickets were already unassigned.",
+            count,
+        )
+    elif assignee.pk == me.pk:
+        text = ngettext(
+            "%(count)d ticket was already assigned to you.",
+            "%(count)d tickets were already assigned to you.",
+            count,
+        )
+    else:
+        text = ngettext(
+            "%(count)d ticket was already assigned to %(name)s.",
+            "%(count)d tickets were already assigned to %(name)s.",
+            count,
+        )
+    name = person_labels(agents)[assignee.username] if assignee else ""
+    return text % {"count": count, "name": name}
+
+
 def _apply_bulk(request, data: dict, agents: list) -> None:
     """Carry out the bulk bar's valid form and tell the agent how it went: the tickets it
     could not change are named, so that the agent knows which to look at."""
-    changed, refused, lost = services.bulk_update(
+    changed, unchanged, refused, lost = services.bulk_update(
         data["tickets"],
         request.user,
         action=data["action"],
@@ -141,12 +175,14 @@ def _apply_bulk(request, data: dict, agents: list) -> None:
         assignee=data["assignee"],
         status=data["status"],
     )
-    if changed or not (refused or lost):  # no green "0 tickets updated." above the reasons
+    if changed or not (unchanged or refused or lost):  # no green "0 tickets updated."
         messages.success(
             request,
             ngettext("%(count)d ticket updated.", "%(count)d tickets updated.", changed)
             % {"count": changed},
         )
+    if unchanged:
+        messages.info(request, _unchanged_message(unchanged, data, agents, request.user))
     if refused:
         now = [ticket.get_status_display() for ticket in refused]
         messages.error(

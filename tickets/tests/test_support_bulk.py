@@ -222,7 +222,8 @@ def test_assign_to_someone_leaves_alone_tickets_taken_meanwhile(
 
     selected = [free, grabbed, anas, released, kims]
     content = _send(client, selected, seen, action="assign", assignee=kim.pk)
-    assert "4 tickets updated." in content
+    assert "3 tickets updated." in content
+    assert "1 ticket was already assigned to Kim Lee." in content
     assert (
         f"1 ticket was taken by someone else meanwhile: {grabbed.reference} "
         "(Ana Ruiz (support.ana))." in content
@@ -280,7 +281,8 @@ def test_a_status_change_leaves_alone_tickets_moved_meanwhile(
 
     selected = [kept, resolved, closed, already]
     content = _send(client, selected, seen, action="status", status="waiting")
-    assert "2 tickets updated." in content
+    assert "1 ticket updated." in content
+    assert "1 ticket already had the status “Waiting for customer”." in content
     assert (
         f"2 tickets changed their status meanwhile: {resolved.reference} (Resolved), "
         f"{closed.reference} (Closed)." in content
@@ -358,3 +360,45 @@ def test_a_tampered_seen_row_is_reported(client, ticket_a, agent):
         assert "The queue page was out of date. Please reload it" in response.content.decode()
     ticket_a.refresh_from_db()
     assert ticket_a.assignee is None
+
+
+@pytest.mark.parametrize(
+    ("bar", "already"),
+    [
+        (
+            {"action": "status", "status": "waiting"},
+            "2 tickets already had the status “Waiting for customer”.",
+        ),
+        ({"action": "assign", "assignee": "{kim}"}, "2 tickets were already assigned to Kim Lee."),
+        ({"action": "assign", "mine": "1"}, "2 tickets were already assigned to you."),
+        ({"action": "assign", "assignee": "unassigned"}, "2 tickets were already unassigned."),
+    ],
+    ids=["status", "assign", "mine", "unassign"],
+)
+def test_tickets_that_already_had_it_are_not_counted_as_updated(
+    client, make_ticket, employee_a, agent, bar, already
+):
+    """Only tickets that changed count in "N tickets updated."; those that already had the
+    status or assignee are counted apart, briefly. Nothing changed is no green success."""
+    kim = make_user("support.kim", group=roles.SUPPORT_AGENTS, first_name="Kim", last_name="Lee")
+    bar = {name: value.format(kim=kim.pk) for name, value in bar.items()}
+    first, second, other = (make_ticket(employee_a) for _ in range(3))
+    # Two of them already have what the bar asks for, the third not.
+    if bar["action"] == "status":
+        for ticket in (first, second):
+            ticket.move_to(Status.WAITING, agent)
+    elif bar.get("assignee") == "unassigned":
+        other.assign(kim, kim)
+    else:
+        holder = agent if bar.get("mine") else kim
+        for ticket in (first, second):
+            ticket.assign(holder, holder)
+    sign_in_verified(client, agent)
+    content = _send(client, [first, second, other], _seen(client), **bar)
+    assert "1 ticket updated." in content
+    assert already in content
+
+    content = _send(client, [first, second], _seen(client), **bar)
+    assert already in content
+    assert "updated." not in content
+    assert "message-success" not in content
