@@ -110,25 +110,39 @@ def _tickets_with(tickets: list[Ticket], now: list[str]) -> str:
     )
 
 
-def _changed_meanwhile_message(lost: list[Ticket], agents: list, action: str) -> str:
+def _changed_meanwhile_messages(lost: list[Ticket], agents: list, action: str, me) -> list[str]:
     """Names the tickets the bulk bar left alone because they changed since the page showed
-    them, with whom or what they have now."""
-    if action == "assign":
-        label_assignees(lost, agents)
-        now = [ticket.assignee_label for ticket in lost]
-        text = ngettext(
-            "%(count)d ticket was taken by someone else meanwhile: %(tickets)s.",
-            "%(count)d tickets were taken by someone else meanwhile: %(tickets)s.",
-            len(lost),
-        )
-    else:
+    them, with whom or what they have now. Those assigned to the agent meanwhile (in another
+    tab, or by a colleague) are told apart: "taken by someone else" would name the agent."""
+    if action != "assign":
         now = [ticket.get_status_display() for ticket in lost]
         text = ngettext(
             "%(count)d ticket changed its status meanwhile: %(tickets)s.",
             "%(count)d tickets changed their status meanwhile: %(tickets)s.",
             len(lost),
         )
-    return text % {"count": len(lost), "tickets": _tickets_with(lost, now)}
+        return [text % {"count": len(lost), "tickets": _tickets_with(lost, now)}]
+    others = [ticket for ticket in lost if ticket.assignee_id != me.pk]
+    mine = [ticket for ticket in lost if ticket.assignee_id == me.pk]
+    texts = []
+    if others:
+        label_assignees(others, agents)
+        now = [ticket.assignee_label for ticket in others]
+        text = ngettext(
+            "%(count)d ticket was taken by someone else meanwhile: %(tickets)s.",
+            "%(count)d tickets were taken by someone else meanwhile: %(tickets)s.",
+            len(others),
+        )
+        texts.append(text % {"count": len(others), "tickets": _tickets_with(others, now)})
+    if mine:
+        text = ngettext(
+            "%(count)d ticket was assigned to you meanwhile: %(tickets)s.",
+            "%(count)d tickets were assigned to you meanwhile: %(tickets)s.",
+            len(mine),
+        )
+        references = ", ".join(ticket.reference for ticket in mine)
+        texts.append(text % {"count": len(mine), "tickets": references})
+    return texts
 
 
 def _unchanged_message(count: int, data: dict, agents: list, me) -> str:
@@ -198,8 +212,8 @@ def _apply_bulk(request, data: dict, agents: list) -> None:
                 "tickets": _tickets_with(refused, now),
             },
         )
-    if lost:
-        messages.error(request, _changed_meanwhile_message(lost, agents, data["action"]))
+    for text in _changed_meanwhile_messages(lost, agents, data["action"], request.user):
+        messages.error(request, text)
 
 
 # --- Customers ---------------------------------------------------------------------------

@@ -362,6 +362,30 @@ def test_a_tampered_seen_row_is_reported(client, ticket_a, agent):
     assert ticket_a.assignee is None
 
 
+def test_assign_to_someone_names_tickets_the_agent_took_meanwhile_as_theirs(
+    client, make_ticket, employee_a, agent
+):
+    """The agent took a ticket in another tab, then assigns the page's selection to a
+    colleague: the ticket stays theirs, and the message says so instead of "taken by someone
+    else (<their own name>)"."""
+    kim = make_user("support.kim", group=roles.SUPPORT_AGENTS, first_name="Kim", last_name="Lee")
+    ana = make_user("support.ana", group=roles.SUPPORT_AGENTS, first_name="Ana", last_name="Ruiz")
+    free, taken_by_me, grabbed = (make_ticket(employee_a) for _ in range(3))
+    sign_in_verified(client, agent)
+    seen = _seen(client)
+    # Meanwhile:
+    taken_by_me.assign(agent, agent)
+    grabbed.assign(ana, ana)
+
+    selected = [free, taken_by_me, grabbed]
+    content = _send(client, selected, seen, action="assign", assignee=kim.pk)
+    assert "1 ticket updated." in content
+    assert f"taken by someone else meanwhile: {grabbed.reference} (Ana Ruiz)." in content
+    assert f"1 ticket was assigned to you meanwhile: {taken_by_me.reference}." in content
+    assert agent.get_full_name() not in content.split('class="messages"')[1].split("</ul>")[0]
+    assert [t.assignee for t in selected for _ in [t.refresh_from_db()]] == [kim, agent, ana]
+
+
 @pytest.mark.parametrize(
     ("bar", "already"),
     [
