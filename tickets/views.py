@@ -9,6 +9,8 @@ from django.core.paginator import Paginator
 from django.http import FileResponse, Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
+from django.utils.html import conditional_escape, format_html, format_html_join
+from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 from django.views.decorators.cache import never_cache
@@ -102,15 +104,42 @@ def _render_detail(request, ticket: Ticket, *, reply_form=None, triage_form=None
     return render(request, "tickets/ticket_detail.html", ctx, status=status)
 
 
-def _tickets_with(tickets: list[Ticket], now: list[str]) -> str:
+def _reference(ticket: Ticket) -> SafeString:
+    """A ticket's reference in a message, kept on one line (portal.css): a phone broke
+    "INC-000001" at its hyphen."""
+    return format_html('<span class="reference">{}</span>', ticket.reference)
+
+
+def _html(text: str, **values) -> SafeString:
+    """``text % values`` for a message holding markup (_reference): the text and each value
+    not marked safe are escaped; numbers are left for %d."""
+    escaped = {
+        name: value if isinstance(value, int) else conditional_escape(value)
+        for name, value in values.items()
+    }
+    # Safe: every part is escaped above (format_html cannot take the %-style translations).
+    return mark_safe(conditional_escape(text) % escaped)  # noqa: S308
+
+
+def _references(tickets: list[Ticket]) -> SafeString:
+    return format_html_join(", ", "{}", ((_reference(ticket),) for ticket in tickets))
+
+
+def _tickets_with(tickets: list[Ticket], now: list[str]) -> SafeString:
     """Each ticket with whom or what it has: "INC-000001 (Kim Lee), INC-000002 (Resolved)"."""
-    return ", ".join(
-        _("%(reference)s (%(name)s)") % {"reference": ticket.reference, "name": name}
-        for ticket, name in zip(tickets, now, strict=True)
+    return format_html_join(
+        ", ",
+        "{}",
+        (
+            (_html(_("%(reference)s (%(name)s)"), reference=_reference(ticket), name=name),)
+            for ticket, name in zip(tickets, now, strict=True)
+        ),
     )
 
 
-def _changed_meanwhile_messages(lost: list[Ticket], agents: list, action: str, me) -> list[str]:
+def _changed_meanwhile_messages(
+    lost: list[Ticket], agents: list, action: str, me
+) -> list[SafeString]:
     """Names the tickets the bulk bar left alone because they changed since the page showed
     them, with whom or what they have now. Those assigned to the agent meanwhile (in another
     tab, or by a colleague) are told apart: "taken by someone else" would name the agent."""
@@ -121,7 +150,7 @@ def _changed_meanwhile_messages(lost: list[Ticket], agents: list, action: str, m
             "%(count)d tickets changed their status meanwhile: %(tickets)s.",
             len(lost),
         )
-        return [text % {"count": len(lost), "tickets": _tickets_with(lost, now)}]
+        return [_html(text, count=len(lost), tickets=_tickets_with(lost, now))]
     others = [ticket for ticket in lost if ticket.assignee_id != me.pk]
     mine = [ticket for ticket in lost if ticket.assignee_id == me.pk]
     texts = []
@@ -133,15 +162,14 @@ def _changed_meanwhile_messages(lost: list[Ticket], agents: list, action: str, m
             "%(count)d tickets were taken by someone else meanwhile: %(tickets)s.",
             len(others),
         )
-        texts.append(text % {"count": len(others), "tickets": _tickets_with(others, now)})
+        texts.append(_html(text, count=len(others), tickets=_tickets_with(others, now)))
     if mine:
         text = ngettext(
             "%(count)d ticket was assigned to you meanwhile: %(tickets)s.",
             "%(count)d tickets were assigned to you meanwhile: %(tickets)s.",
             len(mine),
         )
-        references = ", ".join(ticket.reference for ticket in mine)
-        texts.append(text % {"count": len(mine), "tickets": references})
+        texts.append(_html(text, count=len(mine), tickets=_references(mine)))
     return texts
 
 
@@ -199,18 +227,19 @@ def _apply_bulk(request, data: dict, agents: list) -> None:
         messages.info(request, _unchanged_message(unchanged, data, agents, request.user))
     if refused:
         now = [ticket.get_status_display() for ticket in refused]
+        text = ngettext(
+            "%(count)d ticket cannot move to “%(status)s”: %(tickets)s.",
+            "%(count)d tickets cannot move to “%(status)s”: %(tickets)s.",
+            len(refused),
+        )
         messages.error(
             request,
-            ngettext(
-                "%(count)d ticket cannot move to “%(status)s”: %(tickets)s.",
-                "%(count)d tickets cannot move to “%(status)s”: %(tickets)s.",
-                len(refused),
-            )
-            % {
-                "count": len(refused),
-                "status": Status(data["status"]).label,
-                "tickets": _tickets_with(refused, now),
-            },
+            _html(
+                text,
+                count=len(refused),
+                status=Status(data["status"]).label,
+                tickets=_tickets_with(refused, now),
+            ),
         )
     for text in _changed_meanwhile_messages(lost, agents, data["action"], request.user):
         messages.error(request, text)
@@ -258,7 +287,8 @@ def ticket_create(request):
             files=data["attachments"],
         )
         messages.success(
-            request, _("Your incident %(reference)s was created.") % {"reference": ticket.reference}
+            request,
+            _html(_("Your incident %(reference)s was created."), reference=_reference(ticket)),
         )
         return redirect("tickets:detail", pk=ticket.pk)
     status = 400 if form.is_bound else 200
@@ -437,6 +467,6 @@ def ticket_assign_to_me(request, pk: int):
         messages.error(request, str(error))
     else:
         messages.success(
-            request, _("%(reference)s is assigned to you.") % {"reference": ticket.reference}
+            request, _html(_("%(reference)s is assigned to you."), reference=_reference(ticket))
         )
     return redirect("tickets:detail", pk=ticket.pk)

@@ -256,3 +256,52 @@ def test_assign_selected_to_me_leaves_tickets_taken_meanwhile(
     rows = page.locator(".queue-table tbody tr")
     expect(rows.filter(has_text=free.reference)).to_contain_text(agent.get_full_name())
     expect(rows.filter(has_text=grabbed.reference)).to_contain_text("Ana Ruiz")
+
+
+# Every ticket reference in the page's messages: how many line boxes it takes (a reference
+# split at its hyphen takes two), at each width of the messages from 200 to 390 px.
+_REFERENCE_LINES = r"""(messages) => {
+    const broken = [];
+    for (let width = 200; width <= 390; width += 2) {
+        messages.style.width = width + 'px';
+        const walker = document.createTreeWalker(messages, NodeFilter.SHOW_TEXT);
+        for (let node = walker.nextNode(); node; node = walker.nextNode()) {
+            for (const match of node.data.matchAll(/INC-\d{6}/g)) {
+                const range = document.createRange();
+                range.setStart(node, match.index);
+                range.setEnd(node, match.index + match[0].length);
+                if (range.getClientRects().length > 1) broken.push([width, match[0]]);
+            }
+        }
+    }
+    messages.style.width = '';
+    return broken;
+}"""
+
+
+def test_ticket_references_in_messages_never_break_at_the_hyphen(
+    reference_data, page: Page, live_server, agent, employee_a, tmp_path
+):
+    """On a phone, the bulk bar's long messages wrap between references, never inside one
+    ("INC-" at the end of a line, "000001" on the next)."""
+    from accounts import roles
+
+    maxi = make_user(
+        "support.maxi",
+        group=roles.SUPPORT_AGENTS,
+        first_name="Maximiliane-Alexandra",
+        last_name="Schwarzenberg-Oberhäuslerová",
+    )
+    tickets = [_report(employee_a, f"VPN drops, site {n}") for n in range(6)]
+    page.set_viewport_size({"width": 390, "height": 844})
+    sign_in(page, live_server.url, agent.username)
+    page.goto(f"{live_server.url}/support/")
+    for ticket in tickets:
+        page.get_by_label(f"Select {ticket.reference}").check()
+    for ticket in tickets[1:]:
+        ticket.assign(maxi, maxi)  # while the page is open
+    page.locator("#bulk-form").get_by_role("button", name="Assign selected to me").click()
+    messages = page.locator(".messages")
+    expect(messages).to_contain_text("5 tickets were taken by someone else meanwhile")
+    page.screenshot(path=str(tmp_path / "messages-390.png"))
+    assert messages.evaluate(_REFERENCE_LINES) == []

@@ -3,6 +3,7 @@ from __future__ import annotations
 import re
 
 import pytest
+from django.utils.html import strip_tags
 
 from accounts import roles
 from accounts.tests.manage_helpers import sign_in_verified
@@ -58,7 +59,7 @@ def test_it_changes_status_and_refuses_invalid_moves(client, make_ticket, employ
     # Named, with the status that keeps them from the move: the agent knows which to look at.
     assert (
         f"3 tickets cannot move to “Closed”: {waiting.reference} (In progress), "
-        f"{fresh.reference} (In progress), {untouched.reference} (New)." in content
+        f"{fresh.reference} (In progress), {untouched.reference} (New)." in _said(content)
     )
     assert "tickets updated" not in content  # no success above the refusal: nothing changed
     waiting.refresh_from_db()
@@ -162,6 +163,11 @@ def _seen(client) -> list[str]:
     return [row for row, *_ in SEEN.findall(client.get("/support/?status=all").content.decode())]
 
 
+def _said(content: str) -> str:
+    """The page's messages as the agent reads them, without their markup."""
+    return strip_tags(content.split('class="messages"')[1].split("</ul>")[0])
+
+
 def _send(client, tickets: list, seen: list[str], **bar) -> str:
     """Send the bulk bar for ``tickets`` with what the page showed; the page it leads to."""
     response = client.post(
@@ -196,7 +202,7 @@ def test_assign_selected_to_me_leaves_alone_tickets_taken_meanwhile(
     assert "3 tickets updated." in content
     assert (
         f"2 tickets were taken by someone else meanwhile: {grabbed.reference} (Ana Ruiz), "
-        f"{passed_on.reference} (Ana Ruiz)." in content
+        f"{passed_on.reference} (Ana Ruiz)." in _said(content)
     )
     assignees = [t.assignee for t in selected for _ in [t.refresh_from_db()]]
     assert assignees == [agent, ana, agent, ana, agent]
@@ -226,7 +232,7 @@ def test_assign_to_someone_leaves_alone_tickets_taken_meanwhile(
     assert "1 ticket was already assigned to Kim Lee." in content
     assert (
         f"1 ticket was taken by someone else meanwhile: {grabbed.reference} "
-        "(Ana Ruiz (support.ana))." in content
+        "(Ana Ruiz (support.ana))." in _said(content)
     )
     assignees = [t.assignee for t in selected for _ in [t.refresh_from_db()]]
     assert assignees == [kim, ana, kim, kim, kim]
@@ -241,7 +247,7 @@ def test_unassigning_leaves_alone_tickets_taken_meanwhile(client, make_ticket, e
     grabbed.assign(kim, kim)  # meanwhile
     content = _send(client, [shown_with_kim, grabbed], seen, action="assign", assignee="unassigned")
     assert "1 ticket updated." in content
-    assert f"taken by someone else meanwhile: {grabbed.reference} (Kim Lee)." in content
+    assert f"taken by someone else meanwhile: {grabbed.reference} (Kim Lee)." in _said(content)
     assert [t.assignee for t in (shown_with_kim, grabbed) for _ in [t.refresh_from_db()]] == [
         None,
         kim,
@@ -257,8 +263,8 @@ def test_nothing_changed_is_no_success(client, make_ticket, employee_a, agent):
     seen = _seen(client)
     grabbed.assign(kim, kim)  # meanwhile
     content = _send(client, [grabbed], seen, action="assign", mine="1")
-    assert (
-        f"1 ticket was taken by someone else meanwhile: {grabbed.reference} (Kim Lee)." in content
+    assert f"1 ticket was taken by someone else meanwhile: {grabbed.reference} (Kim Lee)." in _said(
+        content
     )
     assert "tickets updated" not in content
     assert "message-success" not in content
@@ -285,7 +291,7 @@ def test_a_status_change_leaves_alone_tickets_moved_meanwhile(
     assert "1 ticket already had the status “Waiting for customer”." in content
     assert (
         f"2 tickets changed their status meanwhile: {resolved.reference} (Resolved), "
-        f"{closed.reference} (Closed)." in content
+        f"{closed.reference} (Closed)." in _said(content)
     )
     statuses = [t.status for t in selected for _ in [t.refresh_from_db()]]
     assert statuses == [Status.WAITING, Status.RESOLVED, Status.CLOSED, Status.WAITING]
@@ -380,9 +386,9 @@ def test_assign_to_someone_names_tickets_the_agent_took_meanwhile_as_theirs(
     selected = [free, taken_by_me, grabbed]
     content = _send(client, selected, seen, action="assign", assignee=kim.pk)
     assert "1 ticket updated." in content
-    assert f"taken by someone else meanwhile: {grabbed.reference} (Ana Ruiz)." in content
-    assert f"1 ticket was assigned to you meanwhile: {taken_by_me.reference}." in content
-    assert agent.get_full_name() not in content.split('class="messages"')[1].split("</ul>")[0]
+    assert f"taken by someone else meanwhile: {grabbed.reference} (Ana Ruiz)." in _said(content)
+    assert f"1 ticket was assigned to you meanwhile: {taken_by_me.reference}." in _said(content)
+    assert agent.get_full_name() not in _said(content)
     assert [t.assignee for t in selected for _ in [t.refresh_from_db()]] == [kim, agent, ana]
 
 
@@ -426,3 +432,22 @@ def test_tickets_that_already_had_it_are_not_counted_as_updated(
     assert already in content
     assert "updated." not in content
     assert "message-success" not in content
+
+
+def test_references_in_messages_are_kept_whole_and_names_escaped(
+    client, make_ticket, employee_a, agent
+):
+    """Each reference is one unbreakable span (a phone broke "INC-" / "000001" apart); the
+    message holds markup, so whatever else it names is escaped."""
+    odd = make_user(
+        "support.odd", group=roles.SUPPORT_AGENTS, first_name="<b>Al</b>", last_name="&"
+    )
+    grabbed = make_ticket(employee_a)
+    sign_in_verified(client, agent)
+    seen = _seen(client)
+    grabbed.assign(odd, odd)  # meanwhile
+    content = _send(client, [grabbed], seen, action="assign", mine="1")
+    assert (
+        f'<span class="reference">{grabbed.reference}</span> (&lt;b&gt;Al&lt;/b&gt; &amp;).'
+        in content
+    )
