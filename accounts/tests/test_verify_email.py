@@ -13,6 +13,16 @@ from conftest import make_user, sign_in_step
 
 from .helpers import link_in
 
+# A self-registration, as the form posts it.
+MAX_REGISTERS = {
+    "first_name": "Max",
+    "last_name": "Muster",
+    "email": "max@example.org",
+    "password1": "a-long-and-fine-passphrase",
+    "password2": "a-long-and-fine-passphrase",
+    "accept_terms": "on",
+}
+
 pytestmark = pytest.mark.django_db
 
 
@@ -103,17 +113,7 @@ def test_a_blocked_user_is_verified_but_not_signed_in(client, newcomer):
 
 
 def test_register_then_verify_end_to_end(client, mailoutbox):
-    client.post(
-        "/account/register/",
-        {
-            "first_name": "Max",
-            "last_name": "Muster",
-            "email": "max@example.org",
-            "password1": "a-long-and-fine-passphrase",
-            "password2": "a-long-and-fine-passphrase",
-            "accept_terms": "on",
-        },
-    )
+    client.post("/account/register/", MAX_REGISTERS)
     link = link_in(mailoutbox[0], "/account/verify/")
     client.post(link)
     response = client.get("/dashboard/")
@@ -238,17 +238,7 @@ ENTERED_LINE = "This address was entered for your account on the Cloud Service P
 def test_a_self_registered_account_is_told_to_ignore_it_if_they_did_not_register(
     client, mailoutbox
 ):
-    client.post(
-        "/account/register/",
-        {
-            "first_name": "Max",
-            "last_name": "Muster",
-            "email": "max@example.org",
-            "password1": "a-long-and-fine-passphrase",
-            "password2": "a-long-and-fine-passphrase",
-            "accept_terms": "on",
-        },
-    )
+    client.post("/account/register/", MAX_REGISTERS)
     (email,) = mailoutbox
     html = email.alternatives[0][0]
     assert REGISTERED_LINE in email.body and REGISTERED_LINE in html
