@@ -48,9 +48,6 @@ def _form_status(form) -> int:
     return 400 if form.is_bound and form.errors else 200
 
 
-LANGUAGE_CHOSEN_KEY = services.LANGUAGE_CHOSEN_KEY
-
-
 def _remember_language(response, language: str) -> None:
     """The interface language of this browser from the next page on: the one cookie that
     the header's switcher, the sign-in and the profile's "Preferred language" all set."""
@@ -75,7 +72,7 @@ def speak_link_language(request, language: str) -> None:
     their own. An invalid link names nobody: the view never calls this, nothing changes."""
     if request.user.is_authenticated or language not in dict(settings.LANGUAGES):
         return
-    if request.session.get(LANGUAGE_CHOSEN_KEY) in dict(settings.LANGUAGES):
+    if request.session.get(services.LANGUAGE_CHOSEN_KEY) in dict(settings.LANGUAGES):
         return
     translation.activate(language)
     request.LANGUAGE_CODE = language
@@ -280,7 +277,7 @@ def switch_language(request):
     response = HttpResponseRedirect(safe_next(request, "/"))
     if check_for_language(language) and language in dict(settings.LANGUAGES):
         if not request.user.is_authenticated:
-            request.session[LANGUAGE_CHOSEN_KEY] = language  # kept at sign-in
+            request.session[services.LANGUAGE_CHOSEN_KEY] = language  # kept at sign-in
         elif request.user.preferred_language != language:
             request.user.preferred_language = language
             request.user.save(update_fields=["preferred_language"])
