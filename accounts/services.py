@@ -428,20 +428,26 @@ def request_registration(
     """
     from .tasks import register_account as task
 
-    ip_address, user_agent = client_ip(request), request_user_agent(request)
-    pending = PendingRegistration.objects.create(
+    pending = store_pending_registration(
         first_name=first_name,
         last_name=last_name,
-        email=(email or "").strip(),
-        phone=phone or "",
-        time_zone=time_zone or "",
+        email=email,
+        phone=phone,
+        time_zone=time_zone,
         terms_version=settings.TERMS_VERSION,
         password_hash=make_password(password),
         language=_request_language(),
-        ip_address=ip_address,
-        user_agent=user_agent,
+        ip_address=client_ip(request),
+        user_agent=request_user_agent(request),
     )
     enqueue_after_commit(task, str(pending.pk))
+
+
+def store_pending_registration(*, email, phone="", time_zone="", **fields) -> PendingRegistration:
+    """The row a registration task does (register_account); ``fields`` are its other columns."""
+    return PendingRegistration.objects.create(
+        email=(email or "").strip(), phone=phone or "", time_zone=time_zone or "", **fields
+    )
 
 
 def register_account(registration_id: str) -> User | None:

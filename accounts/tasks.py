@@ -68,20 +68,15 @@ def register_account(registration_id, *earlier_release) -> None:
     address, browser, language) is still done during the deploy, through a row of its own;
     remove this with the release after next."""
     from . import services
-    from .models import PendingRegistration
 
     if earlier_release:
         details, (password_hash, ip_address, user_agent, language) = (
             registration_id,
             earlier_release,
         )
-        registration_id = PendingRegistration.objects.create(
-            first_name=details["first_name"],
-            last_name=details["last_name"],
-            email=details["email"],
-            phone=details["phone"],
-            time_zone=details["time_zone"],
-            terms_version=details["terms_version"],
+        details = {key: value for key, value in details.items() if key != "terms_accepted_at"}
+        registration_id = services.store_pending_registration(
+            **details,
             password_hash=password_hash,
             language=language,
             ip_address=ip_address,
