@@ -67,8 +67,7 @@ def abandoned_registrations(before: datetime) -> QuerySet[User]:
     (an employee, a Security Manager's or staff's: no terms accepted, or a company), one that
     staff blocked or deactivated, one with a role, or one with tickets, nor one whose address
     an open "cannot sign in" request names: support may be helping its owner just then."""
-    from tickets.models import Ticket
-    from tickets.services import open_help_requests_from
+    from tickets.services import open_help_requests_from, tickets_requested_by
 
     return User.objects.filter(
         Q(blocked_at__isnull=True) | Q(blocked_reason=User.BlockReason.LOCKOUT),
@@ -82,7 +81,7 @@ def abandoned_registrations(before: datetime) -> QuerySet[User]:
         is_superuser=False,
     ).filter(
         ~Exists(User.groups.through.objects.filter(user_id=OuterRef("pk"))),
-        ~Exists(Ticket.objects.filter(requester_id=OuterRef("pk"))),
+        ~Exists(tickets_requested_by(OuterRef("pk"))),
         ~Exists(open_help_requests_from(OuterRef("email"))),
     )
 

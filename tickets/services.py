@@ -312,6 +312,12 @@ def create_sign_in_help_ticket(*, name: str, email: str, username: str, descript
     )
 
 
+def tickets_requested_by(user) -> QuerySet[Ticket]:
+    """Every ticket ``user`` (a user, an id, or an expression such as OuterRef("pk")) opened,
+    whatever its state: accounts' retention never deletes an account that has one."""
+    return Ticket.objects.filter(requester=user)
+
+
 def open_help_requests_from(email) -> QuerySet[Ticket]:
     """Open requests made without signing in from ``email`` (an address, or an expression
     such as OuterRef("email")), in any category: triage may change it. Accounts' retention
