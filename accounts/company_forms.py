@@ -15,7 +15,7 @@ from django.utils.translation import ngettext_lazy, pgettext_lazy
 
 from mfa.services import TYPE_LABELS
 from portal.forms import MarksOptionalFields, RateLimited, is_database_id
-from portal.throttle import count_hit, hits
+from portal.throttle import count_hit, seconds_until_allowed
 
 from .forms import NewPasswordForm, PhoneField, try_again_in
 from .models import Company, SecurityEvent, SecurityManagerRequest, User
@@ -468,13 +468,15 @@ class ManagerRequestForm(RateLimited, MarksOptionalFields, forms.ModelForm):
 
     def clean(self):
         cleaned = super().clean()
-        requests = hits(self._throttle_key())
-        if requests.count >= MANAGER_REQUEST_LIMIT:
-            self.refuse(requests.seconds_left, try_again_in(requests.seconds_left))
+        limit, window = MANAGER_REQUEST_LIMIT, MANAGER_REQUEST_WINDOW
+        wait = seconds_until_allowed(self._throttle_key(), limit=limit, window=window)
+        if wait:
+            self.refuse(wait, try_again_in(wait))
         return cleaned
 
     def count_submission(self) -> None:
-        count_hit(self._throttle_key(), MANAGER_REQUEST_WINDOW)
+        limit, window = MANAGER_REQUEST_LIMIT, MANAGER_REQUEST_WINDOW
+        count_hit(self._throttle_key(), limit=limit, window=window)
 
 
 class RejectManagerRequestForm(forms.Form):

@@ -16,7 +16,7 @@ from django.utils import timezone
 from portal.celery import enqueue_after_commit
 from portal.locks import lock_for_transaction
 from portal.prepared import PreparedQuery
-from portal.throttle import count_hit, hits, retry_after
+from portal.throttle import count_hit, retry_after, seconds_until_allowed
 
 from .emails import send_email, send_email_to_user
 from .models import Company, PendingRegistration, SecurityEvent, User
@@ -134,14 +134,13 @@ def _ip_key(ip: str | None) -> str:
 
 def ip_retry_after(request) -> int:
     """Seconds until this IP may try again, or 0 when it is not throttled."""
-    failures = hits(_ip_key(client_ip(request)))
-    if failures.count >= settings.LOGIN_IP_FAILURE_LIMIT:
-        return failures.seconds_left
-    return 0
+    limit, window = settings.LOGIN_IP_FAILURE_LIMIT, settings.LOGIN_IP_FAILURE_WINDOW
+    return seconds_until_allowed(_ip_key(client_ip(request)), limit=limit, window=window)
 
 
 def _count_ip_failure(request) -> None:
-    count_hit(_ip_key(client_ip(request)), settings.LOGIN_IP_FAILURE_WINDOW)
+    limit, window = settings.LOGIN_IP_FAILURE_LIMIT, settings.LOGIN_IP_FAILURE_WINDOW
+    count_hit(_ip_key(client_ip(request)), limit=limit, window=window)
 
 
 def recovery_retry_after(request) -> int:
@@ -536,8 +535,9 @@ def resend_registration_email(request, email: str) -> int:
     0."""
     wait = _email_wait("resend-cooldown", email, limit=1, window=REGISTRATION_RESEND_COOLDOWN)
     if wait:
-        hour = hits(_email_slot_key("resend-hour", email))
-        return max(wait, hour.seconds_left if hour.count >= REGISTRATION_RESEND_PER_HOUR else 0)
+        hour_key = _email_slot_key("resend-hour", email)
+        limit = REGISTRATION_RESEND_PER_HOUR
+        return max(wait, seconds_until_allowed(hour_key, limit=limit, window=3600))
     wait = _email_wait("resend-hour", email, limit=REGISTRATION_RESEND_PER_HOUR, window=3600)
     if wait:
         return wait

@@ -42,7 +42,7 @@ from accounts.services import (
 )
 from accounts.sessions_service import describe_user_agent
 from portal.prepared import PreparedQuery
-from portal.throttle import count_in_window
+from portal.throttle import retry_after
 
 from . import protocol
 from .delivery import get_backend
@@ -518,7 +518,7 @@ def email_setup_retry_after(user) -> int:
     if wait:
         return wait
     key = f"mfa-email-setup:{user.pk}"
-    return count_in_window(key, limit=EMAIL_SETUP_ADDRESSES_PER_HOUR, window=3600)
+    return retry_after(key, limit=EMAIL_SETUP_ADDRESSES_PER_HOUR, window=3600)
 
 
 def send_email_code(

@@ -9,6 +9,7 @@ pool, so one per pool is enough.
 from __future__ import annotations
 
 from django.core.cache.backends.redis import RedisCache, RedisCacheClient
+from redis.commands.core import Script
 
 
 class ReusingRedisCacheClient(RedisCacheClient):
@@ -25,3 +26,13 @@ class PortalRedisCache(RedisCache):
     def __init__(self, server, params):
         super().__init__(server, params)
         self._class = ReusingRedisCacheClient
+
+    def script(self, source: str) -> Script:
+        """``source`` as a Lua script on the server the cache writes to: it runs there
+        atomically, in one round trip (EVALSHA, loaded on first use). Its keys must come
+        from make_and_validate_key, as the cache's own do."""
+        scripts = self.__dict__.setdefault("_scripts", {})
+        script = scripts.get(source)
+        if script is None:
+            script = scripts[source] = self._cache.get_client(write=True).register_script(source)
+        return script
