@@ -62,6 +62,25 @@ def test_without_the_throttle_a_bogus_goto_step_signs_in_as_usual(client, outsid
     assert response["Location"] == "/dashboard/"
 
 
+def test_no_burst_of_failures_gets_through_around_the_end_of_the_window(client, outsider, settings):
+    """One failure, then two in the last second of its window: the next second lets one
+    more through, but then the limit holds for the two (a fixed window started anew)."""
+    settings.LOGIN_IP_FAILURE_LIMIT, settings.LOGIN_IP_FAILURE_WINDOW = 3, 600
+    start = timezone.now().replace(microsecond=0)
+    with time_machine.travel(start, tick=False) as traveller:
+        _identify(client, outsider)
+        assert _password(client, "wrong").status_code == 400
+        traveller.shift(599)
+        assert _password(client, "wrong").status_code == 400
+        assert _password(client, "wrong").status_code == 400
+        traveller.shift(1)
+        assert _password(client, "wrong").status_code == 400
+        response = _password(client, PASSWORD)
+        assert response.status_code == 429
+        assert response["Retry-After"] == "599"
+        assert "_auth_user_id" not in client.session
+
+
 def test_the_429_says_the_time_left_and_keeps_the_account_named(
     client, outsider, settings, django_assert_max_num_queries
 ):

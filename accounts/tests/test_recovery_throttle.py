@@ -65,3 +65,21 @@ def test_forms_sent_back_for_correction_do_not_use_up_the_limit(client):
         assert client.post(path, {"identifier": "someone@"}).status_code == 400
     assert client.post(path, {"identifier": "someone@example.org"}).status_code == 302
     assert client.post(path, {"identifier": "someone@example.org"}).status_code == 429
+
+
+@override_settings(RECOVERY_IP_LIMIT=3, RECOVERY_IP_WINDOW=3600)
+def test_no_burst_gets_through_around_the_end_of_the_hour(client):
+    """One request, then two in the last second of its hour: the next second lets one more
+    through, as the first has left, but not three (a fixed hour started anew there)."""
+    path, data = FORMS[0]
+    start = timezone.now().replace(microsecond=0)
+    with time_machine.travel(start, tick=False) as traveller:
+        assert client.post(path, data).status_code == 302
+        traveller.shift(3599)
+        assert client.post(path, data).status_code == 302
+        assert client.post(path, data).status_code == 302
+        traveller.shift(1)
+        assert client.post(path, data).status_code == 302
+        response = client.post(path, data)
+        assert response.status_code == 429
+        assert response["Retry-After"] == "3599"  # when the two of second 3599 leave
