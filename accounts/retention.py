@@ -2,8 +2,8 @@
 
 Each kind has its setting (*_RETENTION_DAYS, 0 keeps it forever) and its query here; the
 deleting is portal.retention's batches. The smaller kinds go first: a run that meets a large
-backlog of security events and hits the task's time limit has done the rest by then, and the
-next day's run goes on where it stopped.
+backlog of security events and runs out of its time budget has done the rest by then, and
+the run it queues goes on where it stopped.
 """
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ from django.core.management import call_command
 from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.utils import timezone
 
-from portal.retention import cutoff, delete_in_batches
+from portal.retention import Expired, TimeBudget, cutoff, delete_expired
 
 from .models import (
     EmailChangeRequest,
@@ -96,12 +96,8 @@ def _forget_their_log(user_pks: list) -> None:
     SecurityEvent.objects.filter(user_id__in=user_pks).delete()
 
 
-def purge(now: datetime | None = None, batch_size: int | None = None) -> dict[str, int]:
-    """Delete what is past its retention; returns the number of records deleted per kind."""
-    now = now or timezone.now()
-    # The session store's own leftovers: database sessions past their expiry. Cache sessions
-    # (Redis, in production) expire by themselves, and clearsessions leaves them alone.
-    call_command("clearsessions")
+def expired(now: datetime) -> list[Expired]:
+    """Each kind past its retention at ``now``, the smaller kinds first (see above)."""
     kinds = [
         ("sign-in records", past_sign_in_records, settings.SESSION_HISTORY_RETENTION_DAYS),
         ("email changes", past_email_changes, settings.EMAIL_CHANGE_RETENTION_DAYS),
@@ -114,14 +110,24 @@ def purge(now: datetime | None = None, batch_size: int | None = None) -> dict[st
         ),
         ("security events", past_security_events, settings.SECURITY_EVENT_RETENTION_DAYS),
     ]
-    deleted = {}
-    for name, rows, days in kinds:
-        before = cutoff(now, days)
-        if before is not None:
-            deleted[name] = delete_in_batches(
-                rows(before),
-                batch_size=batch_size,
-                before_delete=_forget_their_log if rows is abandoned_registrations else None,
-            )
+    return [
+        Expired(
+            name,
+            rows(before),
+            before_delete=_forget_their_log if rows is abandoned_registrations else None,
+        )
+        for name, rows, days in kinds
+        if (before := cutoff(now, days)) is not None
+    ]
+
+
+def purge(
+    now: datetime | None = None, batch_size: int | None = None, budget: TimeBudget | None = None
+) -> dict[str, int]:
+    """Delete what is past its retention; returns the number of records deleted per kind."""
+    # The session store's own leftovers: database sessions past their expiry. Cache sessions
+    # (Redis, in production) expire by themselves, and clearsessions leaves them alone.
+    call_command("clearsessions")
+    deleted = delete_expired(expired(now or timezone.now()), batch_size=batch_size, budget=budget)
     logger.info("Accounts retention: deleted %s", deleted)
     return deleted

@@ -14,7 +14,7 @@ from django.conf import settings
 from django.db.models import QuerySet
 from django.utils import timezone
 
-from portal.retention import cutoff, delete_in_batches
+from portal.retention import Expired, TimeBudget, cutoff, delete_expired
 
 from .models import PushChallenge, PushEnrollment
 from .services import TYPES, expired_push_nonces
@@ -39,21 +39,26 @@ def abandoned_setups(model, before: datetime) -> QuerySet:
     return model.objects.filter(confirmed=False, created_at__lt=before)
 
 
-def purge(now: datetime | None = None, batch_size: int | None = None) -> dict[str, int]:
-    """Delete what is past its retention; returns the number of records deleted per kind."""
-    now = now or timezone.now()
-    deleted = {"push nonces": delete_in_batches(expired_push_nonces(now), batch_size=batch_size)}
+def expired(now: datetime) -> list[Expired]:
+    """Each kind past its retention at ``now``."""
+    kinds = [Expired("push nonces", expired_push_nonces(now))]
     before = cutoff(now, settings.MFA_RETENTION_DAYS)
     if before is not None:
-        deleted["push challenges"] = delete_in_batches(
-            past_push_challenges(before), batch_size=batch_size
-        )
-        deleted["push enrolments"] = delete_in_batches(
-            past_push_enrollments(before), batch_size=batch_size
-        )
-        for code, model in TYPES.items():
-            deleted[f"unfinished {code} setups"] = delete_in_batches(
-                abandoned_setups(model, before), batch_size=batch_size
-            )
+        kinds += [
+            Expired("push challenges", past_push_challenges(before)),
+            Expired("push enrolments", past_push_enrollments(before)),
+        ]
+        kinds += [
+            Expired(f"unfinished {code} setups", abandoned_setups(model, before))
+            for code, model in TYPES.items()
+        ]
+    return kinds
+
+
+def purge(
+    now: datetime | None = None, batch_size: int | None = None, budget: TimeBudget | None = None
+) -> dict[str, int]:
+    """Delete what is past its retention; returns the number of records deleted per kind."""
+    deleted = delete_expired(expired(now or timezone.now()), batch_size=batch_size, budget=budget)
     logger.info("MFA retention: deleted %s", deleted)
     return deleted

@@ -406,6 +406,10 @@ MFA_RETENTION_DAYS = env.int("MFA_RETENTION_DAYS", default=30)
 # Kept by default: the incident history is the customer's record and ours.
 TICKET_RETENTION_DAYS = env.int("TICKET_RETENTION_DAYS", default=0)
 RETENTION_BATCH_SIZE = 1000
+# Seconds a daily retention task begins new batches for before it queues itself again for the
+# rest (portal.retention.purge_within_budget): half the soft time limit, so a slow last batch
+# still ends before it.
+RETENTION_TIME_BUDGET = CELERY_TASK_SOFT_TIME_LIMIT // 2
 CELERY_BEAT_SCHEDULE.update(
     {
         "accounts-retention": {

@@ -15,7 +15,7 @@ from django.db import transaction
 from django.db.models import QuerySet
 from django.utils import timezone
 
-from portal.retention import cutoff, delete_in_batches
+from portal.retention import Expired, TimeBudget, cutoff, delete_expired
 
 from .models import Attachment, Status, Ticket, forget_status_counts
 
@@ -45,17 +45,23 @@ def _remove_files(names: list[str]) -> None:
             logger.exception("Could not delete the attachment file %s", name)
 
 
-def purge(now: datetime | None = None, batch_size: int | None = None) -> dict[str, int]:
-    """Delete what is past its retention; returns the number of records deleted per kind."""
-    before = cutoff(now or timezone.now(), settings.TICKET_RETENTION_DAYS)
+def expired(now: datetime) -> list[Expired]:
+    """Each kind past its retention at ``now``: none unless TICKET_RETENTION_DAYS is set."""
+    before = cutoff(now, settings.TICKET_RETENTION_DAYS)
     if before is None:
+        return []
+    return [Expired("tickets", past_tickets(before), before_delete=_delete_their_files)]
+
+
+def purge(
+    now: datetime | None = None, batch_size: int | None = None, budget: TimeBudget | None = None
+) -> dict[str, int]:
+    """Delete what is past its retention; returns the number of records deleted per kind."""
+    kinds = expired(now or timezone.now())
+    if not kinds:
         return {}
-    deleted = {
-        "tickets": delete_in_batches(
-            past_tickets(before), batch_size=batch_size, before_delete=_delete_their_files
-        )
-    }
-    if deleted["tickets"]:
+    deleted = delete_expired(kinds, batch_size=batch_size, budget=budget)
+    if deleted.get("tickets"):
         forget_status_counts()
     logger.info("Tickets retention: deleted %s", deleted)
     return deleted
