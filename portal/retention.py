@@ -98,6 +98,11 @@ def delete_expired(
     return deleted
 
 
+def count_expired(kinds: list[Expired]) -> dict[str, int]:
+    """What delete_expired would delete now, deleting nothing (a dry run)."""
+    return {kind.name: kind.rows.count() for kind in kinds}
+
+
 class TimeBudget:
     """Seconds in which a run may begin new batches; once over, ``ran_out`` stays True."""
 

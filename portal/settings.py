@@ -67,6 +67,7 @@ INSTALLED_APPS = [
     "accounts",
     "mfa",
     "tickets",
+    "portal",  # for the management commands that span the apps (purge_expired)
 ]
 
 MIDDLEWARE = [
