@@ -14,7 +14,7 @@ $(VENV)/.installed: requirements.txt
 run: $(VENV)/.installed
 	$(PY) manage.py migrate --noinput
 	$(PY) manage.py seed_demo
-	$(PY) manage.py runserver 127.0.0.1:8000
+	$(PY) manage.py runserver_with_beat 127.0.0.1:8000
 
 test: $(VENV)/.installed
 	$(PY) -m pytest
