@@ -154,6 +154,9 @@ CACHES["fragments"] = {
 
 CELERY_BROKER_URL = REDIS_URL or "memory://"
 CELERY_RESULT_BACKEND = None
+# No results are kept, so nothing expires: without this Celery adds a daily
+# celery.backend_cleanup job to beat that has nothing to clean.
+CELERY_RESULT_EXPIRES = None
 CELERY_TASK_ALWAYS_EAGER = env.bool(
     "CELERY_TASK_ALWAYS_EAGER", default=not REDIS_URL or RUNNING_TESTS
 )

@@ -115,3 +115,14 @@ def test_the_server_runs_each_job_in_its_own_process_once_and_stops_with_ctrl_c(
     assert [task for task in tasks if not _ran_in_place(task, content)] == [], content
     assert "AlwaysEagerIgnored" not in content
     assert list(tmp_path.glob("celerybeat-schedule*"))
+
+
+def test_beat_adds_no_result_cleanup_job_without_a_result_backend():
+    """Celery adds a daily celery.backend_cleanup to beat while results expire; we keep none."""
+    from celery.beat import Scheduler
+
+    from portal.celery import app
+
+    scheduler = Scheduler(app, lazy=True)
+    scheduler.install_default_entries(scheduler.schedule)
+    assert "celery.backend_cleanup" not in scheduler.schedule
