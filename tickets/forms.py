@@ -500,7 +500,7 @@ class SeenField(forms.Field):
             match = SEEN_ROW.fullmatch(str(row))
             if match is None or match[3] not in Status.values:
                 raise ValidationError(
-                    _("The queue page was out of date. Please reload it and try again."),
+                    _("The queue page was out of date: check the selection and try again."),
                     code="invalid",
                 )
             ticket, assignee, status = match.groups()
@@ -515,11 +515,26 @@ class BulkForm(forms.Form):
     ACTIONS = [("assign", _("Assign")), ("status", _("Change status"))]
     UNASSIGNED = "unassigned"
 
+    # The queue shows these errors above the bar: the rows' boxes are outside the form.
     tickets = ModelIdsField(
-        label=_("Tickets"), queryset=Ticket.objects.all(), widget=forms.MultipleHiddenInput
+        label=_("Tickets"),
+        queryset=Ticket.objects.all(),
+        widget=forms.MultipleHiddenInput,
+        error_messages={
+            "required": _("Select the tickets to change."),
+            "invalid_choice": _("A selected ticket no longer exists."),
+            "invalid_pk_value": _("A selected ticket no longer exists."),
+        },
     )
-    action = forms.ChoiceField(label=_("Action"), choices=ACTIONS)
-    assignee = forms.ChoiceField(label=_("Assign to"), required=False)
+    action = forms.ChoiceField(
+        label=_("Action"), choices=ACTIONS, error_messages={"required": _("Choose an action.")}
+    )
+    assignee = forms.ChoiceField(
+        label=_("Assign to"),
+        required=False,
+        # An agent the page offered who is none any more, or a forged value.
+        error_messages={"invalid_choice": _("Tickets can be assigned to support agents only.")},
+    )
     # A ticket never moves back to "new".
     status = forms.ChoiceField(
         label=_("New status"),

@@ -6,7 +6,6 @@ app_name = "support"
 
 urlpatterns = [
     path("", views.queue, name="queue"),
-    path("bulk/", views.queue_bulk, name="bulk"),
     path("tickets/<int:pk>/triage/", views.ticket_triage, name="triage"),
     path("tickets/<int:pk>/assign-to-me/", views.ticket_assign_to_me, name="assign_to_me"),
 ]

@@ -14,13 +14,12 @@ from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 from django.views.decorators.cache import never_cache
-from django.views.decorators.http import require_GET, require_POST
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from accounts import roles
 from mfa.decorators import strong_second_factor_required
 from portal.forms import answer_rate_limited
 from portal.pagination import CappedPaginator
-from portal.redirects import safe_next
 
 from . import services
 from .forms import (
@@ -393,18 +392,37 @@ def cannot_sign_in_sent(request):
 # --- Support staff -----------------------------------------------------------------------
 
 
+def _selected_ids(form: BulkForm) -> set[int]:
+    """The tickets the bar's bound ``form`` selected, to tick again on the page sent back."""
+    if not form.is_bound:
+        return set()
+    return {int(value) for value in form.data.getlist("tickets") if value.isdigit()}
+
+
 @never_cache
 @staff_required
-@require_GET
+@require_http_methods(["GET", "POST"])
 def queue(request):
+    """The queue, and its bulk bar, which posts to the URL of the page it is on: bad input
+    comes back as that page (filters, sort and page kept, the selection and the bar as they
+    were, the error at the bar) with 400; carried out, the bar leads back to it."""
     agents = list(agents_queryset())
+    bulk_form = BulkForm(
+        request.POST if request.method == "POST" else None,
+        agents=agents,
+        me=request.user,
+        auto_id="bulk_%s",  # its own ids: the filters have fields of the same names
+    )
+    if bulk_form.is_bound and bulk_form.is_valid():
+        _apply_bulk(request, bulk_form.cleaned_data, agents)
+        return redirect(request.get_full_path())
     form = QueueFilterForm(request.GET, agents=agents)
     now = timezone.now()
     if form.is_valid():
         tickets = form.filter(Ticket.objects.all(), request.user, now)
-        status, active_filters, active_sort = 200, form.active_filters(), form.active_sort()
+        active_filters, active_sort = form.active_filters(), form.active_sort()
     else:
-        tickets, status, active_filters, active_sort = Ticket.objects.none(), 400, [], None
+        tickets, active_filters, active_sort = Ticket.objects.none(), [], None
     tickets = tickets.select_related("category", "company", "assignee", "requester")
     page = CappedPaginator(tickets, PAGE_SIZE).get_page(request.GET.get("page"))
     label_assignees(page, agents)
@@ -416,24 +434,11 @@ def queue(request):
         "rows": [(ticket, ticket.is_overdue(now)) for ticket in page],
         "status_counts": status_counts(),
         "query": _query_without_page(request),
-        # Its own ids: the filters above have fields of the same names.
-        "bulk_form": BulkForm(agents=agents, auto_id="bulk_%s"),
+        "bulk_form": bulk_form,
+        "selected": _selected_ids(bulk_form),
     }
+    status = 400 if form.errors or bulk_form.errors else 200
     return render(request, "tickets/queue.html", ctx, status=status)
-
-
-@staff_required
-@require_POST
-def queue_bulk(request):
-    agents = list(agents_queryset())
-    form = BulkForm(request.POST, agents=agents, me=request.user)
-    if form.is_valid():
-        _apply_bulk(request, form.cleaned_data, agents)
-    elif "tickets" in form.errors or "action" in form.errors:
-        messages.error(request, _("Select tickets and an action."))
-    else:
-        messages.error(request, " ".join(e for errors in form.errors.values() for e in errors))
-    return redirect(safe_next(request, "support:queue"))
 
 
 @staff_required

@@ -47,11 +47,11 @@ def test_employee_actions_on_ids_no_row_can_have_are_refused(manager_client, emp
 def test_bulk_triage_of_ids_no_row_can_have_is_refused(client, agent, bad_id):
     sign_in_verified(client, agent)
     response = client.post(
-        "/support/bulk/", {"action": "status", "status": "resolved", "tickets": [bad_id]}
+        "/support/", {"action": "status", "status": "resolved", "tickets": [bad_id]}
     )
-    # The queue's bulk bar answers like any refused bulk action: back to the queue, with why.
-    assert response.status_code == 302
-    assert "Select tickets and an action." in client.get(response.url).text
+    # The queue's bulk bar answers like any form: the queue again, with why.
+    assert response.status_code == 400
+    assert "A selected ticket no longer exists." in response.text
 
 
 def test_a_nul_in_the_user_agent_or_a_malformed_address_is_logged_without_them(

@@ -258,6 +258,42 @@ def test_assign_selected_to_me_leaves_tickets_taken_meanwhile(
     expect(rows.filter(has_text=grabbed.reference)).to_contain_text("Ana Ruiz")
 
 
+def test_the_bulk_bar_answers_bad_input_on_the_page_the_agent_was_on(
+    reference_data, page: Page, live_server, agent, employee_a
+):
+    """A bar sent without the new status comes back as the same queue (its sort kept), with
+    the error at the bar and the selection and the action as they were: choosing the status
+    is all that is left to do."""
+    first = _report(employee_a, "VPN drops every hour")
+    second = _report(employee_a, "Shared drive is read-only")
+    other = _report(employee_a, "Printer offline")
+    sign_in(page, live_server.url, agent.username)
+    page.goto(f"{live_server.url}/support/?sort=-created")
+    page.get_by_label(f"Select {first.reference}").check()
+    page.get_by_label(f"Select {second.reference}").check()
+    bar = page.locator("#bulk-form")
+    bar.get_by_label("Action").select_option(label="Change status")
+    with page.expect_response(re.compile(r"/support/\?sort=-created$")) as answer:
+        bar.get_by_role("button", name="Apply to selected").click()
+    assert answer.value.status == 400
+    expect(page).to_have_url(re.compile(r"/support/\?sort=-created$"))
+    expect(page.locator(".filters-sort")).to_have_text("Sort: Newest")
+    expect(bar.get_by_role("alert")).to_contain_text("Please correct the bulk action.")
+    expect(bar.locator(".field-invalid")).to_contain_text("Choose the new status.")
+    expect(bar.get_by_label("Action")).to_have_value("status")
+    expect(page.get_by_label(f"Select {first.reference}")).to_be_checked()
+    expect(page.get_by_label(f"Select {second.reference}")).to_be_checked()
+    expect(page.get_by_label(f"Select {other.reference}")).not_to_be_checked()
+
+    bar.get_by_label("New status").select_option(label="In progress")
+    bar.get_by_role("button", name="Apply to selected").click()
+    expect(page.locator(".messages")).to_contain_text("2 tickets updated.")
+    expect(page).to_have_url(re.compile(r"/support/\?sort=-created$"))
+    rows = page.locator(".queue-table tbody tr")
+    expect(rows.filter(has_text=first.reference)).to_contain_text("In progress")
+    expect(rows.filter(has_text=other.reference)).to_contain_text("New")
+
+
 # Every ticket reference in the page's messages: how many line boxes it takes (a reference
 # split at its hyphen takes two), at each width of the messages from 200 to 390 px.
 _REFERENCE_LINES = r"""(messages) => {

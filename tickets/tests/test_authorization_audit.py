@@ -30,8 +30,8 @@ def test_the_companys_security_manager_cannot_use_the_support_bulk_actions(
     """A manager sees the company's incidents, verified with TOTP, but is no support staff."""
     sign_in_verified(client, manager_a)
     data = {"tickets": [ticket_a.pk], "action": "assign", "assignee": agent.pk}
-    assert client.post("/support/bulk/", data).status_code == 403
+    assert client.post("/support/", data).status_code == 403
     data = {"tickets": [ticket_a.pk], "action": "status", "status": "closed"}
-    assert client.post("/support/bulk/", data).status_code == 403
+    assert client.post("/support/", data).status_code == 403
     ticket_a.refresh_from_db()
     assert (ticket_a.assignee_id, ticket_a.status) == (None, Status.NEW)

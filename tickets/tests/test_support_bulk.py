@@ -10,12 +10,10 @@ from accounts.tests.manage_helpers import sign_in_verified
 from conftest import make_user, with_strong_factor
 from tickets.models import Status
 
-URL = "/support/bulk/"
+from .test_ticket_list import bulk_tickets
 
-
-def test_get_is_405(client, agent):
-    sign_in_verified(client, agent)
-    assert client.get(URL).status_code == 405
+# The bar posts to the queue page it is on: its filters, sort and page in the query string.
+URL = "/support/"
 
 
 def test_anonymous_is_sent_to_sign_in(client):
@@ -28,20 +26,15 @@ def test_customers_get_403(client, employee_a, ticket_a):
     assert response.status_code == 403
 
 
-def test_it_assigns_many_tickets(client, make_ticket, employee_a, agent):
+def test_it_assigns_many_tickets_and_leads_back_to_the_page(client, make_ticket, employee_a, agent):
     tickets = [make_ticket(employee_a) for _ in range(3)]
     sign_in_verified(client, agent)
     response = client.post(
-        URL,
-        {
-            "tickets": [t.pk for t in tickets[:2]],
-            "action": "assign",
-            "assignee": agent.pk,
-            "next": "/support/?status=all",
-        },
+        "/support/?status=all&sort=due&page=1",
+        {"tickets": [t.pk for t in tickets[:2]], "action": "assign", "assignee": agent.pk},
     )
     assert response.status_code == 302
-    assert response["Location"] == "/support/?status=all"
+    assert response["Location"] == "/support/?status=all&sort=due&page=1"
     assignees = [t.assignee_id for t in tickets for _ in [t.refresh_from_db()]]
     assert assignees == [agent.pk, agent.pk, None]
 
@@ -66,7 +59,8 @@ def test_it_changes_status_and_refuses_invalid_moves(client, make_ticket, employ
     assert waiting.status == Status.IN_PROGRESS
 
 
-def test_it_ignores_an_outside_next_url(client, ticket_a, agent):
+def test_it_takes_no_next_url(client, ticket_a, agent):
+    """Where the bar leads is the page it was posted from, never a URL it was given."""
     sign_in_verified(client, agent)
     response = client.post(
         URL,
@@ -80,20 +74,122 @@ def test_it_ignores_an_outside_next_url(client, ticket_a, agent):
     assert response["Location"] == "/support/"
 
 
-def test_an_incomplete_form_is_reported(client, agent):
+def _bar(content: str) -> str:
+    """The bulk bar of a queue page, errors included."""
+    return content.split('id="bulk-form"')[1].split("</form>")[0]
+
+
+def _checked(content: str) -> set[int]:
+    """The tickets whose boxes the page ticks."""
+    return {int(pk) for pk in re.findall(r'name="tickets" value="(\d+)"[^>]* checked', content)}
+
+
+def _selected_option(bar: str, name: str) -> str:
+    select = bar.split(f'name="{name}"')[1].split("</select>")[0]
+    return re.search(r'<option value="([^"]*)" selected>', select)[1]
+
+
+@pytest.mark.parametrize(
+    ("bar", "error"),
+    [
+        ({"action": "status"}, "Select the tickets to change."),
+        ({"tickets": ["{first}"]}, "Choose an action."),
+        ({"tickets": ["{first}"], "action": "dance"}, "Select a valid choice."),
+        ({"tickets": ["{first}"], "action": "status"}, "Choose the new status."),
+        ({"tickets": ["{first}"], "action": "status", "status": "new"}, "Select a valid choice."),
+        ({"tickets": ["{first}"], "action": "assign"}, "Choose whom to assign them to."),
+        (
+            {"tickets": ["{first}", "{second}"], "action": "assign", "assignee": "{outsider}"},
+            "Tickets can be assigned to support agents only.",
+        ),
+        (
+            {"tickets": ["{first}", "{gone}"], "action": "assign", "mine": "1"},
+            "A selected ticket no longer exists.",
+        ),
+        (
+            {"tickets": ["{first}"], "seen": ["{first}:x:new"], "action": "assign", "mine": "1"},
+            "The queue page was out of date: check the selection and try again.",
+        ),
+    ],
+    ids=[
+        "no-ticket",
+        "no-action",
+        "bad-action",
+        "no-status",
+        "bad-status",
+        "no-assignee",
+        "not-an-agent",
+        "not-a-ticket",
+        "bad-seen",
+    ],
+)
+def test_bad_input_is_a_400_with_the_page_the_agent_was_on(
+    client, make_ticket, employee_a, agent, outsider, bar, error
+):
+    """The queue comes back with its filters, sort and page, the error at the bar, and the
+    selection and the bar as the agent left them: nothing to choose again."""
+    bulk_tickets(employee_a, 60)  # 12 in progress among them
+    first, second = (make_ticket(employee_a) for _ in range(2))
+    for ticket in (first, second):
+        ticket.move_to(Status.IN_PROGRESS, agent)
+    ids = {"first": first.pk, "second": second.pk, "gone": 2**40, "outsider": outsider.pk}
+    bar = {
+        name: [value.format(**ids) for value in values]
+        if isinstance(values, list)
+        else values.format(**ids)
+        for name, values in bar.items()
+    }
     sign_in_verified(client, agent)
-    response = client.post(URL, {"action": "status"}, follow=True)
-    assert "Select tickets and an action" in response.content.decode()
+    url = "/support/?status=in_progress&sort=-created&page=1"
+    posted_to = f'action="{url.replace("&", "&amp;")}"'
+    assert posted_to in client.get(url).text  # where the bar posts: the page it is on
+
+    response = client.post(url, bar)
+
+    assert response.status_code == 400
+    content = response.text
+    assert error in strip_tags(_bar(content))
+    assert 'role="alert"' in _bar(content)
+    # The page the agent was on: its filters, sort and page.
+    rows = [ticket.pk for ticket, _overdue in response.context["rows"]]
+    assert rows[:2] == [second.pk, first.pk]
+    assert len(rows) == 14
+    assert '<span class="filters-sort">Sort: Newest</span>' in content
+    assert "Status: In progress" in content
+    assert posted_to in content
+    # What the agent chose: the selection and the bar.
+    assert _checked(content) == {
+        pk for pk in (first.pk, second.pk) if str(pk) in bar.get("tickets", [])
+    }
+    if bar.get("action") in ("assign", "status"):
+        assert _selected_option(_bar(content), "action") == bar["action"]
+    # Nothing changed.
+    for ticket in (first, second):
+        ticket.refresh_from_db()
+        assert (ticket.assignee_id, ticket.status) == (None, Status.IN_PROGRESS)
+    assert "message-success" not in content
+
+
+def test_bad_input_keeps_the_page_number_the_agent_was_on(client, employee_a, agent):
+    bulk_tickets(employee_a, 60)
+    sign_in_verified(client, agent)
+    url = "/support/?status=all&page=2"
+    on_page_two = [ticket.pk for ticket, _overdue in client.get(url).context["rows"]]
+    response = client.post(url, {"tickets": on_page_two[:3]})
+    assert response.status_code == 400
+    assert response.context["page"].number == 2
+    assert [ticket.pk for ticket, _overdue in response.context["rows"]] == on_page_two
+    assert _checked(response.text) == set(on_page_two[:3])
+    assert "Choose an action." in _bar(response.text)
 
 
 def test_an_untouched_assignee_unassigns_nothing(client, make_ticket, employee_a, agent):
     ticket = make_ticket(employee_a)
     ticket.assign(agent, agent)
     sign_in_verified(client, agent)
-    response = client.post(
-        URL, {"tickets": [ticket.pk], "action": "assign", "assignee": ""}, follow=True
-    )
-    assert "Choose whom to assign them to." in response.content.decode()
+    response = client.post(URL, {"tickets": [ticket.pk], "action": "assign", "assignee": ""})
+    assert response.status_code == 400
+    assert "Choose whom to assign them to." in _bar(response.text)
     ticket.refresh_from_db()
     assert ticket.assignee == agent
     _send(client, [ticket], _seen(client), action="assign", assignee="unassigned")
@@ -146,10 +242,9 @@ def test_assign_selected_to_me_is_refused_to_staff_whom_no_assignee_list_offers(
     root = with_strong_factor(make_user("root.admin", is_staff=True, is_superuser=True))
     ticket = make_ticket(employee_a)
     sign_in_verified(client, root)
-    response = client.post(
-        URL, {"tickets": [ticket.pk], "action": "assign", "mine": "1"}, follow=True
-    )
-    assert "Tickets can be assigned to support agents only." in response.content.decode()
+    response = client.post(URL, {"tickets": [ticket.pk], "action": "assign", "mine": "1"})
+    assert response.status_code == 400
+    assert "Tickets can be assigned to support agents only." in _bar(response.text)
     ticket.refresh_from_db()
     assert ticket.assignee is None
 
@@ -358,12 +453,11 @@ def test_a_tampered_seen_row_is_reported(client, ticket_a, agent):
     pk = ticket_a.pk
     for bad in ("x", "12", f"{pk}:me:new", "1:2:3", "9" * 40 + "::new", f"{pk}:", f"{pk}::gone"):
         response = client.post(
-            URL,
-            {"tickets": [pk], "seen": [bad], "action": "assign", "mine": "1"},
-            follow=True,
+            URL, {"tickets": [pk], "seen": [bad], "action": "assign", "mine": "1"}
         )
-        assert response.status_code == 200
-        assert "The queue page was out of date. Please reload it" in response.content.decode()
+        assert response.status_code == 400
+        assert "The queue page was out of date: check the selection" in _bar(response.text)
+        assert _checked(response.text) == {pk}
     ticket_a.refresh_from_db()
     assert ticket_a.assignee is None
 

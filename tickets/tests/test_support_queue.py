@@ -26,9 +26,10 @@ def test_customers_get_403(client, db, request, role):
     assert client.get(URL).status_code == 403
 
 
-def test_post_is_405(client, agent):
+def test_methods_but_get_and_the_bulk_bars_post_are_405(client, agent):
     sign_in_verified(client, agent)
-    assert client.post(URL).status_code == 405
+    assert client.put(URL).status_code == 405
+    assert client.delete(URL).status_code == 405
 
 
 def test_agents_see_open_tickets_of_every_company(
@@ -155,6 +156,18 @@ def test_the_query_count_is_constant(
     cells = re.findall(r'<td data-label="Assignee">(.*?)</td>', response.content.decode())
     assert {"Ana Ruiz (support.ana)", "Ana Ruiz (support.aruiz)"} <= set(cells)
     assert "Ana Ruiz" not in cells
+
+    # The bulk bar's bad input answers with the same page: one query more, the check that the
+    # selected tickets exist, however many there are.
+    selected = [ticket.pk for ticket, _overdue in response.context["rows"]]
+    with django_assert_max_num_queries(12):
+        response = client.post(
+            f"{URL}?status=all", {"tickets": selected, "action": "assign", "assignee": ""}
+        )
+    assert response.status_code == 400
+    assert len(response.context["rows"]) == min(count, 25)
+    ticked = re.findall(r'name="tickets" value="(\d+)"[^>]* checked', response.text)
+    assert ticked == [str(pk) for pk in selected]
 
 
 def test_the_queue_counts_matches_only_up_to_a_cap(client, employee_a, agent, monkeypatch):

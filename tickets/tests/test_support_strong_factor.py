@@ -10,7 +10,7 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 
 pytestmark = pytest.mark.django_db
 
-POST_URLS = ["/support/bulk/", "/support/tickets/{pk}/triage/"]
+POST_URLS = ["/support/", "/support/tickets/{pk}/triage/"]
 
 
 def _verified_by(client, device):
