@@ -123,6 +123,17 @@ def _announce_unassigned_reply(ticket: Ticket, message: Message, reopened: bool)
     return earlier
 
 
+def _end_reply_window(ticket: Ticket) -> list[str]:
+    """Support answered the customer: with a public reply, or by resolving or closing the
+    ticket (which tells the customer it is done, who may reopen it by replying). The replies
+    the window held back are answered, so nobody is emailed about them any more, and the
+    customer's next reply is news again, counting none of them. Returns the fields to save."""
+    if ticket.support_notified_at is None and ticket.support_notice_due_at is None:
+        return []
+    ticket.support_notified_at = ticket.support_notice_due_at = None
+    return ["support_notified_at", "support_notice_due_at"]
+
+
 def _hand_over_held_back_replies(ticket: Ticket, message: Message) -> int:
     """The number of replies held back while nobody was assigned, for the assignee's email
     about ``message`` to count: nobody was emailed about them. The window's end then has
@@ -223,6 +234,13 @@ def announce_held_back_replies(now: datetime | None = None) -> int:
     """Email support about the customer replies the reply window held back, once it has
     ended and no later reply did: the agents while nobody is assigned, else the assignee,
     who heard of none of them. Returns the number of tickets; safe to run twice at once.
+
+    Support's answer ends the window (_end_reply_window): a public reply, or resolving or
+    closing the ticket, whichever way (ticket page, bulk bar). Those replies were handled,
+    so they are never announced, nor counted by the email about the next reply, which
+    reopens the ticket. A ticket resolved or closed otherwise (by the customer, or the
+    waiting rule) still has its replies announced, nobody in support having been told of
+    them; the email says the ticket's status now.
 
     Beat runs it every minute rather than a task per window queued with a countdown: such a
     task waits unacknowledged in a worker until it is due, so a crashed worker's comes back
@@ -367,11 +385,8 @@ def add_reply(
     if staff and not internal and ticket.first_responded_at is None:
         ticket.first_responded_at = now
         fields.append("first_responded_at")
-    if staff and not internal and ticket.support_notified_at is not None:
-        # Support answered: the customer's next reply is news again, whatever the window, and
-        # the replies it held back are answered.
-        ticket.support_notified_at = ticket.support_notice_due_at = None
-        fields += ["support_notified_at", "support_notice_due_at"]
+    if staff and not internal:
+        fields += _end_reply_window(ticket)
     ticket.save(update_fields=fields)
     old = ticket.status
     if status:
@@ -397,7 +412,12 @@ def _move(ticket: Ticket, status: str, by) -> None:
     """change_status on a ticket whose row the caller holds locked."""
     old = ticket.status
     ticket.move_to(status, by)
-    if ticket.status == Status.RESOLVED and old != Status.RESOLVED:
+    if ticket.status == old:
+        return
+    staff = by is not None and roles.is_provider_staff(by)
+    if staff and not ticket.is_open and (fields := _end_reply_window(ticket)):
+        ticket.save(update_fields=fields)
+    if ticket.status == Status.RESOLVED:
         _notify_requester(ticket, "ticket_resolved", by=by)
 
 

@@ -14,6 +14,7 @@ from django.test.utils import CaptureQueriesContext
 from accounts import roles
 from conftest import make_user
 from tickets import services, tasks
+from tickets.models import Status
 
 from .conftest import START
 
@@ -214,3 +215,95 @@ def test_two_runs_at_once_email_support_once(employee_a, agent, mailoutbox):
         assert sum(pool.map(run, range(3))) == len(tickets)
     assert len(mailoutbox) == len(tickets)
     assert all(m.to == [agent.email] for m in mailoutbox)
+
+
+def _resolve_by_triage(ticket, agent):
+    services.triage(
+        ticket,
+        agent,
+        assignee=None,
+        priority=ticket.priority,
+        category=ticket.category,
+        status=Status.RESOLVED,
+    )
+
+
+def _resolve_by_bulk_bar(ticket, agent):
+    services.bulk_update(
+        [ticket], agent, action="status", seen={ticket.pk: (None, ticket.status)}, status="resolved"
+    )
+
+
+def _resolve_by_reply(ticket, agent):
+    services.add_reply(ticket, agent, "Fixed on our side.", status=Status.RESOLVED)
+
+
+def _close_after_the_customer_resolved(ticket, agent):
+    services.change_status(ticket, Status.RESOLVED, ticket.requester)
+    services.change_status(ticket, Status.CLOSED, agent)
+
+
+@pytest.mark.parametrize(
+    "handle",
+    [
+        _resolve_by_triage,
+        _resolve_by_bulk_bar,
+        _resolve_by_reply,
+        _close_after_the_customer_resolved,
+    ],
+    ids=["triage", "bulk-bar", "reply", "closed"],
+)
+def test_replies_support_resolved_or_closed_the_ticket_after_are_never_announced(
+    customer_replies, announce, ticket_a, agent, kim, handle
+):
+    """Resolving or closing a ticket answers the customer, like a reply: the replies held back
+    before were handled. Support is not emailed about them when the window ends, and the reply
+    that reopens the ticket is news without counting them."""
+    customer_replies(0)
+    assert customer_replies(60, body="Held back") == []
+    with time_machine.travel(START + timedelta(seconds=120), tick=False):
+        handle(ticket_a, agent)
+    ticket_a.refresh_from_db()
+    assert not ticket_a.is_open
+    assert announce(WINDOW) == []
+    if ticket_a.status == Status.RESOLVED:
+        emails = customer_replies(WINDOW + 60, body="Still broken")
+        assert sorted(m.to[0] for m in emails) == sorted([agent.email, kim.email])
+        for email in emails:
+            assert "this reply reopened it" in email.body
+            assert "Still broken" in email.body
+            assert "more repl" not in email.body
+            assert "Held back" not in email.body
+
+
+def test_replies_held_back_before_the_customer_resolved_the_ticket_are_announced_saying_so(
+    customer_replies, announce, ticket_a, employee_a, agent, kim
+):
+    """The customer's own "my problem is solved" is no answer from support: nobody in support
+    was told of the replies before it, so they are emailed when the window ends, with the
+    ticket's status now (there may be nothing left to do)."""
+    customer_replies(0)
+    assert customer_replies(60, body="It was the cable") == []
+    with time_machine.travel(START + timedelta(seconds=120), tick=False):
+        services.change_status(ticket_a, Status.RESOLVED, employee_a)
+    emails = announce(WINDOW)
+    assert sorted(m.to[0] for m in emails) == sorted([agent.email, kim.email])
+    changed = "Since this reply, the ticket’s status has changed to “Resolved”, not by support"
+    for part in (emails[0].body, emails[0].alternatives[0][0]):
+        assert "It was the cable" in part
+        assert changed in part
+    assert announce(WINDOW + 60) == []
+
+
+def test_a_move_that_leaves_the_ticket_open_keeps_the_replies_held_back(
+    customer_replies, announce, ticket_a, agent
+):
+    """Only an answer to the customer ends the window: moving the ticket along (here to
+    "waiting") without one, the replies are still announced, without a status line."""
+    customer_replies(0)
+    assert customer_replies(60, body="Held back") == []
+    with time_machine.travel(START + timedelta(seconds=120), tick=False):
+        services.change_status(ticket_a, Status.WAITING, agent)
+    [email] = announce(WINDOW)
+    assert "Held back" in email.body
+    assert "status has changed" not in email.body
