@@ -40,13 +40,15 @@ def delete_in_batches(
     batch_size: int | None = None,
     before_delete: Callable[[list], None] | None = None,
     budget: TimeBudget | None = None,
+    lock: bool = False,
 ) -> int:
     """Delete the rows of ``queryset`` by primary-key batches; returns how many of its model.
 
-    ``before_delete(pks)`` runs in each batch's transaction first, with the rows that are
-    about to go (locked and checked again), for what goes with them but would survive the
-    cascade: an account's security log. A ``budget`` that has run out stops it before the
-    next batch, with the rest left for the next run.
+    ``lock``: each batch's rows are locked and checked again first, for rows a request may
+    change meanwhile (a ticket reopened must stay). ``before_delete(pks)`` runs then, in the
+    batch's transaction, with the rows that are about to go (locked too), for what goes with
+    them but would survive the cascade: an account's security log. A ``budget`` that has run
+    out stops it before the next batch, with the rest left for the next run.
     """
     batch_size = batch_size or settings.RETENTION_BATCH_SIZE
     model = queryset.model
@@ -61,10 +63,11 @@ def delete_in_batches(
             return deleted
         with transaction.atomic():
             rows = queryset.filter(pk__in=pks)
-            if before_delete is not None:
+            if lock or before_delete is not None:
                 # In the primary key's order, as the bulk actions lock theirs: no deadlock.
                 going = list(rows.select_for_update().order_by("pk").values_list("pk", flat=True))
-                before_delete(going)
+                if before_delete is not None:
+                    before_delete(going)
                 rows = model._base_manager.filter(pk__in=going)
             _total, per_model = rows.delete()
         deleted += per_model.get(model._meta.label, 0)
@@ -81,6 +84,7 @@ class Expired:
     name: str
     rows: QuerySet
     before_delete: Callable[[list], None] | None = None
+    lock: bool = False
 
 
 def delete_expired(
@@ -93,7 +97,11 @@ def delete_expired(
         if budget is not None and not budget.left():
             break
         deleted[kind.name] = delete_in_batches(
-            kind.rows, batch_size=batch_size, before_delete=kind.before_delete, budget=budget
+            kind.rows,
+            batch_size=batch_size,
+            before_delete=kind.before_delete,
+            budget=budget,
+            lock=kind.lock,
         )
     return deleted
 

@@ -11,13 +11,12 @@ import logging
 from datetime import datetime
 
 from django.conf import settings
-from django.db import transaction
 from django.db.models import QuerySet
 from django.utils import timezone
 
 from portal.retention import Expired, TimeBudget, cutoff, delete_expired
 
-from .models import Attachment, Status, Ticket, forget_status_counts
+from .models import Status, Ticket, forget_status_counts
 
 logger = logging.getLogger(__name__)
 
@@ -27,30 +26,14 @@ def past_tickets(before: datetime) -> QuerySet[Ticket]:
     return Ticket.objects.filter(status__in=(Status.RESOLVED, Status.CLOSED), updated_at__lt=before)
 
 
-def _delete_their_files(ticket_pks: list) -> None:
-    # The rows cascade, the files would stay behind: removed once the rows are gone for good.
-    names = list(
-        Attachment.objects.filter(message__ticket_id__in=ticket_pks).values_list("file", flat=True)
-    )
-    if names:
-        transaction.on_commit(lambda: _remove_files(names))
-
-
-def _remove_files(names: list[str]) -> None:
-    storage = Attachment._meta.get_field("file").storage
-    for name in names:
-        try:
-            storage.delete(name)
-        except OSError:
-            logger.exception("Could not delete the attachment file %s", name)
-
-
 def expired(now: datetime) -> list[Expired]:
     """Each kind past its retention at ``now``: none unless TICKET_RETENTION_DAYS is set."""
     before = cutoff(now, settings.TICKET_RETENTION_DAYS)
     if before is None:
         return []
-    return [Expired("tickets", past_tickets(before), before_delete=_delete_their_files)]
+    # Locked: one reopened meanwhile stays. Their attachments' files go once each batch has
+    # committed (models.delete_attachment_file).
+    return [Expired("tickets", past_tickets(before), lock=True)]
 
 
 def purge(

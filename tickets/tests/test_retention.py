@@ -95,5 +95,5 @@ def test_tickets_cost_the_same_queries_per_batch(finished_ticket):
     assert_constant_queries_per_batch(
         lambda: finished_ticket(40),
         lambda: retention.past_tickets(days_ago(30)),
-        before_delete=retention._delete_their_files,
+        lock=True,
     )
