@@ -545,3 +545,30 @@ def test_references_in_messages_are_kept_whole_and_names_escaped(
         f'<span class="reference">{grabbed.reference}</span> (&lt;b&gt;Al&lt;/b&gt; &amp;).'
         in content
     )
+
+
+def test_a_page_from_before_the_deploy_still_applies_its_bar(
+    client, make_ticket, employee_a, agent
+):
+    """Its bar posts to the old URL with a next: 307 hands the same POST to that queue page."""
+    tickets = [make_ticket(employee_a) for _ in range(2)]
+    sign_in_verified(client, agent)
+    form = {
+        "tickets": [t.pk for t in tickets],
+        "action": "assign",
+        "assignee": agent.pk,
+        "next": "/support/?status=all&sort=due",
+    }
+    response = client.post("/support/bulk/", form)
+    assert response.status_code == 307
+    assert response["Location"] == "/support/?status=all&sort=due"
+    response = client.post("/support/bulk/", {**form, "next": "https://evil.example/"})
+    assert response["Location"] == "/support/"
+    response = client.post("/support/bulk/", form, follow=True)
+    assert response.redirect_chain[-1] == ("/support/?status=all&sort=due", 302)
+    assert {t.assignee_id for t in tickets for _ in [t.refresh_from_db()]} == {agent.pk}
+
+
+def test_the_old_bulk_url_is_for_staff_only(client, ticket_a, employee_a):
+    client.force_login(employee_a)
+    assert client.post("/support/bulk/", {"next": "/support/"}).status_code == 403
