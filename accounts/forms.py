@@ -335,10 +335,25 @@ class AccountIdentifierForm(RecoveryRequestForm):
 # --- Accounts II: re-authentication, password change, profile email --------------------------
 
 
-class ReauthenticationForm(RateLimited, forms.Form):
-    """The password again, counted like a sign-in attempt (failures block the account), and
-    refused like one, unchecked, while the network is over its limit of failed sign-ins: a
-    session must not let anyone keep guessing past it."""
+class ChecksCurrentPassword(RateLimited):
+    """A signed-in form that asks for the account's password again, counted like a sign-in
+    attempt (failures block the account) and refused like one, unchecked, while the network
+    is over its limit of failed sign-ins: a session must not let anyone keep guessing past
+    it. ``locked_out`` tells the view that the account is locked out (this failure or an
+    earlier one locked it): it then signs the session out (reauth.sign_out_locked_out)."""
+
+    locked_out = False
+
+    def check_current_password(self, user: User, password: str, error: forms.ValidationError):
+        refuse_over_sign_in_limit(self)
+        result = services.check_sign_in_password(self.request, user.username, password)
+        if result.user is None or result.user.pk != user.pk:
+            self.locked_out = result.locked_out
+            raise error
+
+
+class ReauthenticationForm(ChecksCurrentPassword, forms.Form):
+    """The password again, before a security page (reauth.reauthentication_required)."""
 
     password = forms.CharField(
         label=_("Password"),
@@ -352,16 +367,16 @@ class ReauthenticationForm(RateLimited, forms.Form):
 
     def clean_password(self) -> str:
         password = self.cleaned_data["password"]
-        refuse_over_sign_in_limit(self)
-        result = services.check_sign_in_password(self.request, self.request.user.username, password)
-        if result.user is None or result.user.pk != self.request.user.pk:
-            raise forms.ValidationError(_("Your password was not correct."), code="invalid")
+        error = forms.ValidationError(_("Your password was not correct."), code="invalid")
+        self.check_current_password(self.request.user, password, error)
         return password
 
 
-class PortalPasswordChangeForm(RateLimited, RequiredPasswordChangeForm, PasswordChangeForm):
-    """Current password, new password, confirmation; wrong current passwords are counted, and
-    the current one is not checked while the network is over its limit (as at the sign-in)."""
+class PortalPasswordChangeForm(
+    ChecksCurrentPassword, RequiredPasswordChangeForm, PasswordChangeForm
+):
+    """Current password, new password, confirmation; the current one is checked like a
+    re-authentication (ChecksCurrentPassword)."""
 
     def __init__(self, user, *args, request=None, **kwargs):
         self.request = request
@@ -369,12 +384,10 @@ class PortalPasswordChangeForm(RateLimited, RequiredPasswordChangeForm, Password
 
     def clean_old_password(self) -> str:
         password = self.cleaned_data["old_password"]
-        refuse_over_sign_in_limit(self)
-        result = services.check_sign_in_password(self.request, self.user.username, password)
-        if result.user is None or result.user.pk != self.user.pk:
-            raise forms.ValidationError(
-                self.error_messages["password_incorrect"], code="password_incorrect"
-            )
+        error = forms.ValidationError(
+            self.error_messages["password_incorrect"], code="password_incorrect"
+        )
+        self.check_current_password(self.user, password, error)
         return password
 
 

@@ -29,6 +29,18 @@ def confirm_identity(request) -> None:
     record_event(SecurityEvent.Kind.REAUTHENTICATED, request.user, request=request)
 
 
+def sign_out_locked_out(request):
+    """A password typed in this signed-in session was refused because the account is locked
+    out (its own wrong passwords locked it, or earlier ones did): whoever sits at an
+    unattended browser must not stay signed in. This session only is signed out, with the
+    log entry, and sent to the sign-in page, which says how to unblock the account. The
+    account's other sessions stay: anyone who knows a user name can cause a lockout."""
+    from .sessions_service import LOCKED_OUT, end_current_session
+
+    end_current_session(request, LOCKED_OUT)
+    return redirect("accounts:login")
+
+
 def recently_authenticated(request) -> bool:
     auth_at = request.session.get(AUTH_AT)
     return auth_at is not None and time.time() - auth_at <= settings.REAUTHENTICATION_MAX_AGE

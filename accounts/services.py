@@ -169,6 +169,10 @@ def registration_retry_after(request) -> int:
 class PasswordCheck:
     user: User | None
     unverified_email: bool = False
+    # Refused because the account is locked out (by this failure or earlier ones). Only for
+    # signed-in forms, which sign their session out then: the sign-in page answers a locked
+    # account like any wrong password.
+    locked_out: bool = False
 
 
 def check_sign_in_password(request, identifier: str, password: str) -> PasswordCheck:
@@ -206,7 +210,7 @@ def check_sign_in_password(request, identifier: str, password: str) -> PasswordC
         make_password(password)  # outside the transaction: nothing is locked
     if not ok:
         _count_ip_failure(request)
-        return PasswordCheck(user=None)
+        return PasswordCheck(user=None, locked_out=user is not None and user.is_locked_out)
     user.backend = settings.AUTHENTICATION_BACKENDS[0]
     return PasswordCheck(user=user, unverified_email=not user.email_verified)
 

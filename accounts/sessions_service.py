@@ -47,6 +47,8 @@ ENDED = "ended"
 STATE_MAX_AGE = 3600
 
 IDLE, ABSOLUTE, REVOKED, BLOCKED = "idle", "absolute", "revoked", "blocked"
+# Its own wrong passwords locked the account (a signed-in form asking for it again).
+LOCKED_OUT = "locked_out"
 
 
 def hash_key(key: str | None) -> str:
@@ -289,6 +291,8 @@ def end_current_session(request, reason: str) -> None:
     row_id = request.session.get(TRACKED_ID)
     if reason in (IDLE, ABSOLUTE):
         record_event(Kind.SESSION_EXPIRED, user, request=request, reason=reason)
+    elif reason == LOCKED_OUT:
+        record_event(Kind.SIGNED_OUT, user, request=request, reason=reason)
     if row_id is not None:
         _end_rows(UserSession.objects.filter(pk=row_id), reason)
     request.tracked_session = None
@@ -301,6 +305,12 @@ def end_current_session(request, reason: str) -> None:
         text = _("You were signed out because you had been signed in for %(duration)s.") % {
             "duration": idle_duration_text(settings.SESSION_ABSOLUTE_TIMEOUT)
         }
+    elif reason == LOCKED_OUT:
+        text = _(
+            "Your account is blocked after too many wrong passwords, and you have been signed "
+            "out. To unblock it, use the link in the email we sent you, or choose “Check and "
+            "unblock your account”."
+        )
     else:
         text = _("Your session was ended. Please sign in again.")
     messages.info(request, text)

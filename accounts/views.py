@@ -40,7 +40,12 @@ from .forms import (
     wait_text,
 )
 from .models import SecurityEvent, UserSession
-from .reauth import confirm_identity, reauthentication_required, recently_authenticated
+from .reauth import (
+    confirm_identity,
+    reauthentication_required,
+    recently_authenticated,
+    sign_out_locked_out,
+)
 
 
 def _form_status(form) -> int:
@@ -359,6 +364,8 @@ def change_initial_password(request):
     if request.method == "POST" and form.is_valid():
         services.change_password(request, user, form.cleaned_data["new_password1"])
         return redirect("accounts:password_changed")
+    if getattr(form, "locked_out", False):
+        return sign_out_locked_out(request)
     if "old_password" in form.errors and "old_password" not in request.POST:
         # The page was shown while the sign-in was recent and sent after that: say why the
         # current password is asked for now (nothing was checked, nothing counted).
@@ -615,6 +622,8 @@ def reauthenticate(request):
     if request.method == "POST" and form.is_valid():
         confirm_identity(request)
         return redirect(next_url)
+    if form.locked_out:
+        return sign_out_locked_out(request)
     try:
         match = resolve(next_url.split("?")[0])
         destination = REAUTH_DESTINATIONS.get(f"{match.namespace}:{match.url_name}")
@@ -636,6 +645,8 @@ def change_password(request):
             request, _("Your password has been changed. Your other sessions were signed out.")
         )
         return redirect("accounts:security")
+    if form.locked_out:
+        return sign_out_locked_out(request)
     response = render(
         request, "accounts/change_password.html", {"form": form}, status=_form_status(form)
     )

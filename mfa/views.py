@@ -16,7 +16,7 @@ from django.views.decorators.http import require_GET, require_POST
 from django_otp import login as otp_login
 
 from accounts.forms import ReauthenticationForm
-from accounts.reauth import confirm_identity
+from accounts.reauth import confirm_identity, sign_out_locked_out
 from portal.forms import answer_rate_limited
 from portal.redirects import safe_next
 
@@ -132,6 +132,8 @@ def _confirm_password(request):
     if request.method == "POST" and form.is_valid():
         confirm_identity(request)
         return redirect(next_url)
+    if form.locked_out:
+        return sign_out_locked_out(request)
     status = 400 if form.is_bound else 200
     response = render(request, "mfa/reauth.html", {"form": form, "next": next_url}, status=status)
     return answer_rate_limited(response, form.retry_after)
