@@ -14,10 +14,11 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext_lazy, pgettext_lazy
 
 from mfa.services import TYPE_LABELS
+from portal.durations import try_again_in
 from portal.forms import MarksOptionalFields, RateLimited, is_database_id
 from portal.throttle import count_hit, seconds_until_allowed
 
-from .forms import NewPasswordForm, PhoneField, try_again_in
+from .forms import NewPasswordForm, PhoneField
 from .models import Company, SecurityEvent, SecurityManagerRequest, User
 
 AUTHENTICATOR_TYPES = [(code, TYPE_LABELS[code]) for code in ("totp", "push", "email")]

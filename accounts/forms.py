@@ -1,7 +1,5 @@
 from __future__ import annotations
 
-import math
-
 from django import forms
 from django.conf import settings
 from django.contrib.auth import password_validation
@@ -12,9 +10,10 @@ from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 from phonenumber_field.formfields import PhoneNumberField
 
+from portal.durations import try_again_in
 from portal.forms import FormErrorConcernsInput, MarksOptionalFields, RateLimited
 
-from . import services, sessions_service
+from . import services
 from .models import User
 from .password_policy import password_rules_html
 from .timezones import grouped_time_zone_choices, time_zone_choices
@@ -22,29 +21,14 @@ from .timezones import grouped_time_zone_choices, time_zone_choices
 INVALID_CREDENTIALS = _("Invalid user name or password.")
 
 
-def wait_text(seconds: int) -> str:
-    """How long a refused request must wait, in words ("ten minutes", "45 seconds"), for the
-    public pages, which have no time zone to say a time in: from a minute on in whole
-    minutes, rounded up, so that nobody is sent back too early."""
-    if seconds > 60:
-        seconds = math.ceil(seconds / 60) * 60
-    return sessions_service.idle_duration_text(seconds)
-
-
-# What a form over a per-network limit says; try_again_in fills in the wait.
-TOO_MANY_REQUESTS = _(
-    "There were too many requests from your network. Please try again in %(duration)s."
-)
+# What the per-network limits of the sign-in and of registration say (portal.durations'
+# try_again_in fills in the wait).
 TOO_MANY_SIGN_IN_FAILURES = _(
     "There were too many failed sign-ins from your network. Please try again in %(duration)s."
 )
 TOO_MANY_REGISTRATIONS = _(
     "Too many accounts were registered from your network. Please try again in %(duration)s."
 )
-
-
-def try_again_in(wait: int, message=TOO_MANY_REQUESTS) -> str:
-    return message % {"duration": wait_text(wait)}
 
 
 class PhoneField(PhoneNumberField):

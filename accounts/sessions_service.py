@@ -29,8 +29,9 @@ from django.db.models import BooleanField, ExpressionWrapper, Q
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.utils.translation import ngettext
 from user_agents import parse as parse_user_agent
+
+from portal.durations import duration_text
 
 from . import reauth
 from .emails import send_email_to_user
@@ -256,35 +257,6 @@ def after_response(request, key_at_start: str | None) -> None:
         cache.set(_state_key(row.pk), (row.user_id, row.session_key_hash), STATE_MAX_AGE)
 
 
-def idle_duration_text(seconds: int | None = None) -> str:
-    """ "two hours", "30 minutes", "5 seconds": the idle limit in words."""
-    seconds = settings.SESSION_IDLE_TIMEOUT if seconds is None else seconds
-    words = {
-        1: _("one"),
-        2: _("two"),
-        3: _("three"),
-        4: _("four"),
-        5: _("five"),
-        6: _("six"),
-        7: _("seven"),
-        8: _("eight"),
-        9: _("nine"),
-        10: _("ten"),
-        11: _("eleven"),
-        12: _("twelve"),
-    }
-    if seconds % 3600 == 0:
-        count = seconds // 3600
-        text = ngettext("%(count)s hour", "%(count)s hours", count)
-    elif seconds % 60 == 0:
-        count = seconds // 60
-        text = ngettext("%(count)s minute", "%(count)s minutes", count)
-    else:
-        count = seconds
-        text = ngettext("%(count)s second", "%(count)s seconds", count)
-    return text % {"count": words.get(count, count)}
-
-
 def end_current_session(request, reason: str) -> None:
     """Sign this request's session out because of ``reason`` and say why on the sign-in page."""
     user = request.user
@@ -299,11 +271,11 @@ def end_current_session(request, reason: str) -> None:
     logout(request)
     if reason == IDLE:
         text = _("You were signed out after %(duration)s of inactivity.") % {
-            "duration": idle_duration_text()
+            "duration": duration_text(settings.SESSION_IDLE_TIMEOUT)
         }
     elif reason == ABSOLUTE:
         text = _("You were signed out because you had been signed in for %(duration)s.") % {
-            "duration": idle_duration_text(settings.SESSION_ABSOLUTE_TIMEOUT)
+            "duration": duration_text(settings.SESSION_ABSOLUTE_TIMEOUT)
         }
     elif reason == LOCKED_OUT:
         text = _(

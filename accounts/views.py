@@ -22,6 +22,7 @@ from two_factor.views import LoginView
 
 from mfa.login import SecondFactorLoginMixin
 from mfa.services import authenticator_types
+from portal.durations import wait_text
 from portal.forms import answer_rate_limited
 from portal.redirects import safe_next
 
@@ -37,7 +38,6 @@ from .forms import (
     ReauthenticationForm,
     RegistrationForm,
     RequiredPasswordChangeForm,
-    wait_text,
 )
 from .models import SecurityEvent, UserSession
 from .reauth import (

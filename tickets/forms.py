@@ -17,9 +17,9 @@ from django.utils.translation import gettext, pgettext_lazy
 from django.utils.translation import gettext_lazy as _
 
 from accounts import roles
-from accounts.forms import try_again_in
 from accounts.models import Company
 from accounts.services import client_ip
+from portal.durations import try_again_in
 from portal.forms import MarksOptionalFields, ModelIdsField, RateLimited
 from portal.throttle import retry_after
 

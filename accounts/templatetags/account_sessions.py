@@ -32,7 +32,8 @@ def idle_limits(context) -> dict:
     seconds, for static/js/idle-timeout.js."""
     from django.conf import settings
 
-    from accounts.sessions_service import idle_duration_text, seconds_left
+    from accounts.sessions_service import seconds_left
+    from portal.durations import duration_text
 
     timeout = settings.SESSION_IDLE_TIMEOUT
     request = context.get("request")
@@ -40,5 +41,5 @@ def idle_limits(context) -> dict:
         "timeout": timeout,
         "warning": min(settings.SESSION_IDLE_WARNING, timeout // 2),
         "absolute_left": seconds_left(request) if request is not None else None,
-        "absolute_limit": idle_duration_text(settings.SESSION_ABSOLUTE_TIMEOUT),
+        "absolute_limit": duration_text(settings.SESSION_ABSOLUTE_TIMEOUT),
     }
