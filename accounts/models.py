@@ -418,7 +418,17 @@ class UserSession(models.Model):
         verbose_name = _("session")
         verbose_name_plural = _("sessions")
         ordering = ["-last_activity_at", "-id"]
-        indexes = [models.Index(fields=["user", "ended_at"])]
+        indexes = [
+            models.Index(fields=["user", "ended_at"]),
+            # For the retention job (accounts.retention.past_sign_in_records): the records
+            # past their retention, and whether a user has a newer one in a known browser.
+            models.Index(fields=["created_at"], name="usersession_created_idx"),
+            models.Index(
+                fields=["user", "id"],
+                condition=~models.Q(browser_key_hash=""),
+                name="usersession_known_browser_idx",
+            ),
+        ]
 
     def __str__(self) -> str:
         return f"{self.user_id}: {self.browser} / {self.os}"
