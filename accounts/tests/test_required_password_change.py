@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import re
 import time
 
 import pytest
@@ -84,3 +85,28 @@ def test_logout_stays_reachable(client, initial_user):
 def test_without_a_required_change_the_page_sends_you_home(client, employee_a):
     client.force_login(employee_a)
     assert client.get(URL)["Location"] == "/dashboard/"
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    ("reason", "heading"),
+    [
+        ("initial", "Change the initial password"),
+        ("expired", "Your password has expired"),
+        ("compromised", "Change your password"),
+    ],
+)
+def test_the_tab_title_is_the_pages_heading_whatever_the_reason(
+    client, employee_a, reason, heading
+):
+    if reason == "initial":
+        employee_a.must_change_password = True
+    elif reason == "expired":
+        employee_a.password_changed_at = timezone.now() - timezone.timedelta(days=91)
+    else:
+        employee_a.password_compromised = True
+    employee_a.save()
+    client.force_login(employee_a)
+    html = client.get(URL).content.decode()
+    assert f"<h1>{heading}</h1>" in html
+    assert re.search(r"<title>\s*" + re.escape(heading) + r"\s*·", html)
