@@ -222,3 +222,31 @@ def test_a_required_enrolment_shows_only_the_header_items_that_work(
     _header_shows_only_what_a_required_enrolment_allows(page)
     sign_out(page)
     expect(page.get_by_role("banner").get_by_role("link", name="Sign in")).to_be_visible()
+
+
+def test_the_authenticator_actions_stay_in_their_row_and_on_one_line(
+    page, portal, employee_a, mailoutbox
+):
+    """The actions are a cell of the table like the others (a flex cell lost its row's
+    height and borders at desktop width) and, on a phone, one line of buttons, not three
+    (the phone layout's ``display: block`` for cells overrode the flex box)."""
+    EmailDevice.objects.create(
+        user=employee_a, name="Email", email=employee_a.email, confirmed=True
+    )
+    TOTPDevice.objects.create(user=employee_a, name="Phone", confirmed=True)
+    sign_in_to_second_factor(page, portal, employee_a)
+    page.fill("#id_token-otp_token", re.search(r"\b(\d{6})\b", mailoutbox[-1].body).group(1))
+    page.click("#second-factor-submit")
+    expect(page).to_have_url(re.compile(r"/dashboard/$"))
+    page.goto(f"{portal}/account/security/two-factor/")
+    row = page.locator(".mfa-table tbody tr").nth(1)  # not the default: three actions
+    actions = row.locator("td").last
+    buttons = actions.locator("a, button")
+    expect(buttons).to_have_count(3)
+    page.set_viewport_size({"width": 1280, "height": 844})
+    assert actions.evaluate("(cell) => getComputedStyle(cell).display") == "table-cell"
+    row_box, cell_box = row.bounding_box(), actions.bounding_box()
+    assert abs(cell_box["y"] + cell_box["height"] - (row_box["y"] + row_box["height"])) <= 1
+    page.set_viewport_size({"width": 390, "height": 844})
+    tops = {round(button.bounding_box()["y"]) for button in buttons.all()}
+    assert len(tops) == 1, tops
