@@ -133,7 +133,7 @@ class ProfileForm(MarksOptionalFields, forms.ModelForm):
         # portal.js shows it when the device is set to another zone of the list.
         self.fields["time_zone"].help_text = format_html(
             "<span data-device-time-zone-hint hidden>{} <strong></strong> "
-            '<button type="button" class="button-small">{}</button></span>',
+            '<button type="button" class="button-small button-secondary">{}</button></span>',
             _("This device is set to"),
             _("Use this time zone"),
         )

@@ -178,7 +178,11 @@ def test_the_profile_offers_the_devices_time_zone(live_server, page: Page):
     hint = page.get_by_text("This device is set to")
     expect(hint).to_be_visible()
     expect(hint).to_contain_text("Bogota (UTC-05:00)")
-    page.get_by_role("button", name="Use this time zone").click()
+    use_it = page.get_by_role("button", name="Use this time zone")
+    # A portal button (white with a blue border and text), not the browser's grey one.
+    expect(use_it).to_have_css("background-color", "rgb(255, 255, 255)")
+    expect(use_it).to_have_css("border-color", "rgb(11, 92, 173)")
+    use_it.click()
     expect(page.get_by_label("Time zone")).to_have_value("America/Bogota")
     expect(page.get_by_label("Time zone")).to_be_focused()
     expect(hint).to_be_hidden()
