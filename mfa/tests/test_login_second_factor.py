@@ -457,3 +457,24 @@ def test_forward_after_back_from_the_code_page_keeps_the_account_named(
     assert forward.status_code == 303 and forward["Location"] == f"{LOGIN}?step=auth"
     page = client.get(forward["Location"]).content.decode()
     assert employee_a.username in page and 'type="password"' in page
+
+
+def test_after_a_denied_push_the_page_offers_a_new_request_not_i_approved_it(
+    client, employee_a, phone, to_token_step
+):
+    """Once the phone denied (or the request expired) there is no number to choose and
+    nothing to approve: "I approved it" would only show the same error again."""
+    handset = phone(employee_a)
+    response = to_token_step(employee_a)
+    assert "I approved it" in response.content.decode()
+    challenge = handset.pending(client).json()["challenges"][0]
+    handset.answer(client, challenge["id"], {"decision": "deny"})
+    response = sign_in_step(client, LOGIN, {"login_view-current_step": "token"})
+    html = response.content.decode()
+    assert "denied on your phone" in html
+    assert "I approved it" not in html
+    assert "choose the number shown here" not in html
+    resend = re.search(
+        r'<button class="([^"]*)" name="challenge_device"[^>]*>Send a new request', html
+    )
+    assert resend and "link-button" not in resend.group(1), resend
