@@ -10,14 +10,27 @@ from . import services
 CODE_ATTRS = {
     "autocomplete": "one-time-code",
     "inputmode": "numeric",
-    "pattern": "[0-9]*",
+    "pattern": "[0-9 ]*",
     "autofocus": True,
-    "maxlength": 6,
 }
 
 
+class CodeField(forms.CharField):
+    """Six digits, as typed or pasted: authenticator apps show "123 456", and the spaces of
+    such a copy are no part of the code (nor a wrong code that counts toward the lockout)."""
+
+    # The browser cuts input at maxlength: room for "123 456" with a stray space each side.
+    INPUT_MAXLENGTH = 9
+
+    def to_python(self, value) -> str:
+        return "".join(super().to_python(value).split())
+
+    def widget_attrs(self, widget) -> dict:
+        return {**super().widget_attrs(widget), "maxlength": str(self.INPUT_MAXLENGTH)}
+
+
 def code_field() -> forms.CharField:
-    return forms.CharField(
+    return CodeField(
         label=_("6-digit code"),
         max_length=6,
         min_length=6,

@@ -53,6 +53,29 @@ def test_a_valid_totp_code_signs_in_and_verifies_the_session(
     assert device.last_used_at is not None
 
 
+@pytest.mark.parametrize("layout", ["{} {}", " {}  {} ", "{}\u00a0{}"])
+def test_a_code_pasted_as_the_app_shows_it_in_two_groups_signs_in(
+    client, employee_a, totp_device, to_token_step, layout
+):
+    """Authenticator apps show "123 456"; a copy of it is the same code, not a wrong one
+    that counts toward the lockout."""
+    device = totp_device(employee_a)
+    to_token_step(employee_a)
+    code = current_code(device)
+    response = token_post(client, layout.format(code[:3], code[3:]))
+    assert response.status_code == 302
+    assert _signed_in(client)
+
+
+def test_the_code_input_takes_a_code_with_its_space(client, employee_a, totp_device, to_token_step):
+    """The browser cuts what is typed or pasted at the input's maxlength: six would keep
+    "123 45" of "123 456"."""
+    totp_device(employee_a)
+    html = to_token_step(employee_a).content.decode()
+    field = re.search(r'<input[^>]*name="token-otp_token"[^>]*>', html).group(0)
+    assert int(re.search(r'maxlength="(\d+)"', field).group(1)) >= len("123 456")
+
+
 def test_a_used_totp_code_is_refused_on_replay(client, employee_a, totp_device, to_token_step):
     device = totp_device(employee_a)
     code = current_code(device)

@@ -250,3 +250,16 @@ def test_the_authenticator_actions_stay_in_their_row_and_on_one_line(
     page.set_viewport_size({"width": 390, "height": 844})
     tops = {round(button.bounding_box()["y"]) for button in buttons.all()}
     assert len(tops) == 1, tops
+
+
+def test_an_app_code_pasted_with_its_space_signs_in(page, portal, employee_a):
+    """Authenticator apps show "123 456": pasted as it is, the browser keeps all of it (a
+    maxlength of six kept "123 45") and the portal reads the six digits."""
+    device = TOTPDevice.objects.create(user=employee_a, name="Phone", confirmed=True)
+    sign_in_to_second_factor(page, portal, employee_a)
+    code = _unused_code(device.config_url, employee_a)
+    page.locator("#id_token-otp_token").focus()
+    page.keyboard.insert_text(f"{code[:3]} {code[3:]}")
+    expect(page.locator("#id_token-otp_token")).to_have_value(f"{code[:3]} {code[3:]}")
+    page.click("#second-factor-submit")
+    expect(page).to_have_url(re.compile(r"/dashboard/$"))
