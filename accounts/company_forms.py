@@ -382,6 +382,14 @@ class SecurityLogFilterForm(forms.Form):
         label=_("To"), required=False, widget=forms.DateInput(attrs={"type": "date"})
     )
 
+    def clean(self):
+        cleaned = super().clean()
+        date_from, date_to = cleaned.get("date_from"), cleaned.get("date_to")
+        # Swapped dates would match nothing: say so rather than answer "No matching events."
+        if date_from and date_to and date_to < date_from:
+            self.add_error("date_to", _("“To” is before “From”: choose a later date."))
+        return cleaned
+
 
 class ImportUploadForm(forms.Form):
     MAX_BYTES = 512 * 1024

@@ -56,6 +56,20 @@ def test_bad_filters_are_a_400_not_a_500(manager_client):
     assert manager_client.get(URL, {"date_from": "yesterday", "kind": "nope"}).status_code == 400
 
 
+def test_a_to_date_before_the_from_date_is_named_not_answered_with_nothing(
+    manager_client, employee_a
+):
+    services.record_event(Kind.BLOCKED, employee_a)
+    response = manager_client.get(URL, {"date_from": "2026-11-23", "date_to": "2026-11-01"})
+    assert response.status_code == 400
+    assert response.context["filter_form"].errors["date_to"] == [
+        "“To” is before “From”: choose a later date."
+    ]
+    # What was typed stays in the form.
+    html = response.content.decode()
+    assert 'value="2026-11-23"' in html and 'value="2026-11-01"' in html
+
+
 def test_query_count_is_constant(manager_client, employee_a, django_assert_max_num_queries):
     services.record_event(Kind.BLOCKED, employee_a)
     manager_client.get(URL)
