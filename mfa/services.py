@@ -820,13 +820,13 @@ def answer_challenge(device: PushDevice, public_id: str, decision: str, number) 
         raise PushError("challenge is no longer pending", status=409)
     if not approved:
         reason = "denied" if decision == "deny" else "wrong_number"
+        # Where the refused sign-in came from, as the email says: the phone's answer is not it.
         record_event(
             Kind.PUSH_DENIED,
             challenge.user,
+            origin=(challenge.ip_address, challenge.user_agent),
             device=device.name,
             reason=reason,
-            attempt_ip=challenge.ip_address,
-            browser=describe_browser(challenge.user_agent),
         )
         send_email_to_user(
             challenge.user,

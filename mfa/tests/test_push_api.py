@@ -139,6 +139,22 @@ def test_deny_refuses_logs_and_emails(client, employee_a, phone, to_token_step, 
     assert mailoutbox[-1].to == [employee_a.email]
 
 
+def test_a_denied_push_is_logged_with_the_address_and_browser_of_the_sign_in_attempt(
+    client, employee_a, phone, to_token_step
+):
+    """The log's columns show where the refused sign-in came from, as the email does (they
+    showed "—": the phone's answer has no browser, and the attempt's went into details)."""
+    handset = phone(employee_a)
+    chrome = "Mozilla/5.0 (Windows NT 10.0; Win64; x64) Chrome/120.0 Safari/537.36"
+    client.defaults.update(REMOTE_ADDR="203.0.113.7", HTTP_USER_AGENT=chrome)
+    to_token_step(employee_a)
+    client.defaults.update(REMOTE_ADDR="198.51.100.2", HTTP_USER_AGENT="PortalApp/1.0")
+    challenge = handset.pending(client).json()["challenges"][0]
+    handset.answer(client, challenge["id"], {"decision": "deny"})
+    event = SecurityEvent.objects.get(user=employee_a, kind=SecurityEvent.Kind.PUSH_DENIED)
+    assert (event.ip_address, event.user_agent) == ("203.0.113.7", chrome)
+
+
 def test_at_most_three_pending_and_five_per_fifteen_minutes(employee_a, phone, rf):
     handset = phone(employee_a)
 
