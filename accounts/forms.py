@@ -362,9 +362,16 @@ class PortalPasswordChangeForm(
     """Current password, new password, confirmation; the current one is checked like a
     re-authentication (ChecksCurrentPassword)."""
 
+    # "Current", as the portal's other messages say, not Django's "old" beside the new one.
+    error_messages = {
+        **PasswordChangeForm.error_messages,
+        "password_incorrect": _("Your current password is not correct."),
+    }
+
     def __init__(self, user, *args, request=None, **kwargs):
         self.request = request
         super().__init__(user, *args, **kwargs)
+        self.fields["old_password"].label = _("Current password")
 
     def clean_old_password(self) -> str:
         password = self.cleaned_data["old_password"]

@@ -118,7 +118,7 @@ def test_it_refuses_a_wrong_current_password(client, sign_in, employee_a):
     sign_in(employee_a)
     response = change(client, old="not-my-password-1")
     assert response.status_code == 400
-    assert "Your old password was entered incorrectly" in response.text
+    assert "Your current password is not correct." in response.text
     employee_a.refresh_from_db()
     assert employee_a.check_password(PASSWORD)
 
@@ -128,3 +128,12 @@ def test_the_new_password_must_differ_and_follow_the_policy(client, sign_in, emp
     assert "must differ from your current password" in change(client, new=PASSWORD).text
     assert "too short" in change(client, new="short-pw").text
     assert "didn’t match" in change(client, confirm="something-else-entirely").text
+
+
+def test_the_password_asked_for_is_called_the_current_one(client, sign_in, employee_a):
+    """As in the page's other messages ("enter your current password too"), not Django's
+    "Old password" next to the new one."""
+    sign_in(employee_a)
+    html = client.get("/account/security/password/").content.decode()
+    assert '<label for="id_old_password">Current password</label>' in html
+    assert "Old password" not in html
