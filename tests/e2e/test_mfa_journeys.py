@@ -263,3 +263,25 @@ def test_an_app_code_pasted_with_its_space_signs_in(page, portal, employee_a):
     expect(page.locator("#id_token-otp_token")).to_have_value(f"{code[:3]} {code[3:]}")
     page.click("#second-factor-submit")
     expect(page).to_have_url(re.compile(r"/dashboard/$"))
+
+
+def test_a_long_authenticator_name_wraps_on_a_phone(page, portal, employee_a):
+    """A name is the user's own text, up to 64 characters and maybe one word: it wraps
+    inside the page instead of widening it sideways."""
+    name = "JonasDietrichsDienstlichesIPhone15ProMitMicrosoftAuthenticator"
+    device = TOTPDevice.objects.create(user=employee_a, name=name, confirmed=True)
+    EmailDevice.objects.create(user=employee_a, name=name, email=employee_a.email, confirmed=True)
+    page.set_viewport_size({"width": 390, "height": 844})
+    sign_in_to_second_factor(page, portal, employee_a)
+    expect(page.locator("main")).to_contain_text(name)
+    assert page.evaluate("document.documentElement.scrollWidth") <= 390
+    page.fill("#id_token-otp_token", _unused_code(device.config_url, employee_a))
+    page.click("#second-factor-submit")
+    expect(page).to_have_url(re.compile(r"/dashboard/$"))
+    for path in (
+        "/account/security/two-factor/",
+        f"/account/security/two-factor/totp-{device.pk}/remove/",
+    ):
+        page.goto(f"{portal}{path}")
+        expect(page.locator("main")).to_contain_text(name[:20])
+        assert page.evaluate("document.documentElement.scrollWidth") <= 390, path
