@@ -321,8 +321,13 @@ def login_help(request):
 def profile(request):
     form = ProfileWithEmailForm(request.POST or None, instance=request.user)
     if request.method == "POST" and form.is_valid():
+        # A new email is logged as its own request; a save that changed nothing, not at all.
+        changed = [name for name in form.changed_data if name != "email"]
         form.save()
-        services.record_event(SecurityEvent.Kind.PROFILE_CHANGED, request.user, request=request)
+        if changed:
+            services.record_event(
+                SecurityEvent.Kind.PROFILE_CHANGED, request.user, request=request, fields=changed
+            )
         # A new preferred language is the portal's language at once, from this message on.
         translation.activate(request.user.preferred_language)
         messages.success(request, _("Your profile has been saved."))

@@ -173,3 +173,30 @@ def test_a_link_opened_signed_out_leads_to_the_sign_in_which_says_why(
     assert response["Location"].startswith("/account/login/?next=")
     page = other_browser.get(response["Location"]).content.decode()
     assert "Sign in to confirm your new email address." in page
+
+
+def test_the_log_names_the_profile_fields_that_changed_and_nothing_when_none_did(
+    client, sign_in, employee_a
+):
+    """As when a Security Manager edits an employee: a save that changed nothing, or only
+    asked for a new email (logged as its own request), is no "Profile changed"."""
+    sign_in(employee_a)
+    unchanged = {
+        "first_name": employee_a.first_name,
+        "last_name": employee_a.last_name,
+        "phone": "",
+        "preferred_language": employee_a.preferred_language,
+        "time_zone": employee_a.time_zone,
+        "email": employee_a.email,
+    }
+    profile_changes = SecurityEvent.objects.filter(
+        user=employee_a, kind=SecurityEvent.Kind.PROFILE_CHANGED
+    )
+    assert client.post("/account/profile/", unchanged).status_code == 302
+    client.post("/account/profile/", {**unchanged, "email": "new.address@example.org"})
+    assert SecurityEvent.objects.filter(
+        user=employee_a, kind=SecurityEvent.Kind.EMAIL_CHANGE_REQUESTED
+    ).exists()
+    assert not profile_changes.exists()
+    client.post("/account/profile/", {**unchanged, "phone": "+49 30 1234567"})
+    assert [event.data["fields"] for event in profile_changes] == [["phone"]]
