@@ -14,7 +14,7 @@ from django.http import Http404, HttpResponseRedirect, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import Resolver404, resolve, reverse
 from django.utils import timezone, translation
-from django.utils.translation import check_for_language
+from django.utils.translation import check_for_language, gettext_lazy
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_POST
@@ -569,7 +569,7 @@ def password_reset_sent(request):
 @never_cache
 @link_page
 def password_reset_confirm(request, uidb64: str, token: str):
-    """'Update password' from an emailed reset link."""
+    """'Reset password' from an emailed reset link."""
     user = _check_link(uidb64, token, tokens.password_reset_token)
     if user is None or not user.is_active:
         return _invalid_link(request)
@@ -615,8 +615,9 @@ def password_changed(request):
 # --- Accounts II: re-authentication, password change, sessions, email change ------------------
 
 
-# Pages a re-authentication leads to, named in the explanation shown to the user.
-REAUTH_DESTINATIONS = {"accounts:change_password": _("Update password")}
+# Pages a re-authentication leads to, named in the explanation shown to the user (lazy: the
+# name is read in the user's language, not in the one active when the module was imported).
+REAUTH_DESTINATIONS = {"accounts:change_password": gettext_lazy("Change password")}
 
 
 @login_required

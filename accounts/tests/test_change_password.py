@@ -46,7 +46,7 @@ def test_after_five_minutes_it_asks_to_reauthenticate_first(client, sign_in, emp
         assert response.url == "/account/security/confirm/?next=%2Faccount%2Fsecurity%2Fpassword%2F"
         page = client.get(response.url)
         assert (
-            "Re-authenticate yourself, then you will be redirected to the Update password page."
+            "Re-authenticate yourself, then you will be redirected to the Change password page."
             in page.text
         )
         key_before = client.session.session_key
@@ -137,3 +137,34 @@ def test_the_password_asked_for_is_called_the_current_one(client, sign_in, emplo
     html = client.get("/account/security/password/").content.decode()
     assert '<label for="id_old_password">Current password</label>' in html
     assert "Old password" not in html
+
+
+# The links and buttons that lead here say "Change password": the page's title, heading and
+# button say the same, in every language (it once read "Update password").
+WORDING = [("en", "Change password"), ("de", "Passwort ändern"), ("es", "Cambiar contraseña")]
+
+
+@pytest.mark.parametrize("language, wording", WORDING)
+def test_the_page_is_named_like_the_links_to_it(client, sign_in, employee_a, language, wording):
+    employee_a.preferred_language = language
+    employee_a.save(update_fields=["preferred_language"])
+    sign_in(employee_a)
+    security = client.get("/account/security/").text
+    page = client.get("/account/security/password/").text
+    assert f">{wording}</a>" in security
+    assert f"<title>{wording} · " in page
+    assert f"<h1>{wording}</h1>" in page
+    assert f">{wording}</button>" in page
+    for other in ("Update password", "Passwort aktualisieren", "Actualizar contraseña"):
+        assert other not in page
+
+
+def test_reauthentication_names_the_page_as_its_links_do(client, sign_in, employee_a):
+    employee_a.preferred_language = "de"
+    employee_a.save(update_fields=["preferred_language"])
+    with time_machine.travel(START, tick=False) as traveller:
+        sign_in(employee_a)
+        traveller.shift(timedelta(minutes=5, seconds=1))
+        page = client.get("/account/security/confirm/?next=/account/security/password/").text
+    assert "Passwort ändern" in page
+    assert "Passwort aktualisieren" not in page

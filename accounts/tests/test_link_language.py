@@ -84,7 +84,7 @@ def activation_link(user: User) -> str:
 LINKS = {
     "verify": (verify_link, "Verify your email address"),
     "unblock": (unblock_link, "Unblock your account"),
-    "reset": (reset_link, "Update password"),
+    "reset": (reset_link, "Reset password"),
     "report": (report_link, "Secure your account"),
     "activate": (activation_link, "Activate your account"),
 }
@@ -128,9 +128,9 @@ def test_a_language_the_visitor_picked_on_the_site_wins(kind, picked, account):
 def test_a_language_picked_on_the_link_page_itself_wins():
     path = reset_link(person("de"))
     visitor = browser("en")
-    assert_speaks(visitor.get(path), "de", "Update password")
+    assert_speaks(visitor.get(path), "de", "Reset password")
     response = visitor.post("/language/", {"language": "es", "next": path}, follow=True)
-    assert_speaks(response, "es", "Update password")
+    assert_speaks(response, "es", "Reset password")
 
 
 @pytest.mark.parametrize("language", ["de", "es"])
@@ -142,7 +142,7 @@ def test_the_cookie_another_accounts_sign_in_left_is_no_choice(client, sign_in, 
     client.post("/account/logout/")
     assert client.cookies[settings.LANGUAGE_COOKIE_NAME].value == "en"
     response = client.get(reset_link(person(language)))
-    assert_speaks(response, language, "Update password")
+    assert_speaks(response, language, "Reset password")
 
 
 def test_a_signed_in_visitor_keeps_their_own_language(client, sign_in):
@@ -150,7 +150,7 @@ def test_a_signed_in_visitor_keeps_their_own_language(client, sign_in):
     is the signed-in person's, and so is its language."""
     sign_in(make_user("c30003.colleague", preferred_language="es"))
     response = client.get(reset_link(person("de")))
-    assert_speaks(response, "es", "Update password")
+    assert_speaks(response, "es", "Reset password")
 
 
 @pytest.mark.parametrize("kind", LINKS)

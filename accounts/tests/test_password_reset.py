@@ -1,4 +1,4 @@
-"""Forgotten password: same answer always, reset link, Update password page."""
+"""Forgotten password: same answer always, reset link, Reset password page."""
 
 from __future__ import annotations
 
@@ -135,10 +135,10 @@ def test_requests_per_address_are_limited(client, outsider, mailoutbox):
     assert len(mailoutbox) == 5
 
 
-def test_the_link_shows_the_update_password_page(client, outsider):
+def test_the_link_shows_the_reset_password_page(client, outsider):
     response = client.get(_reset_link(outsider))
     assert response.status_code == 200
-    assert b"Update password" in response.content
+    assert b"Reset password" in response.content
     assert outsider.username.encode() in response.content
 
 
@@ -250,3 +250,20 @@ def test_every_account_with_the_address_gets_its_own_link(client, company_a, mai
     assert {"c10001.xa", "c10001.xb"} == {
         name for m in mailoutbox for name in ("c10001.xa", "c10001.xb") if name in m.body
     }
+
+
+@pytest.mark.parametrize(
+    "language, wording",
+    [("en", "Reset password"), ("de", "Passwort zurücksetzen"), ("es", "Restablecer contraseña")],
+)
+def test_the_link_page_is_named_like_the_email_that_leads_to_it(
+    client, outsider, language, wording
+):
+    """The email's subject and the button that asked for it say "Reset password"."""
+    outsider.preferred_language = language
+    outsider.save(update_fields=["preferred_language"])
+    page = client.get(_reset_link(outsider)).text
+    assert f"<title>{wording} · " in page
+    assert f"<h1>{wording}</h1>" in page
+    assert f">{wording}</button>" in page
+    assert "Update password" not in page

@@ -1,5 +1,5 @@
 """Reset links that others trigger (the Security Manager, "This wasn't me") are the same links
-as the forgotten-password email's: they open the Update password page and work."""
+as the forgotten-password email's: they open the Reset password page and work."""
 
 from __future__ import annotations
 

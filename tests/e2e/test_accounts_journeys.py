@@ -91,11 +91,11 @@ def test_forgotten_password_end_to_end(live_server, page: Page, mailoutbox):
     _shot(page, "check_inbox")
 
     page.goto(live_server.url + link_in(mailoutbox[0], "/account/password/reset/"))
-    expect(page.get_by_role("heading", name="Update password")).to_be_visible()
+    expect(page.get_by_role("heading", name="Reset password")).to_be_visible()
     page.get_by_label(re.compile(r"^New password:?$")).fill(NEW_PASSWORD)
     page.get_by_label("Confirm new password").fill(NEW_PASSWORD)
     _shot(page, "password_reset_confirm")
-    page.get_by_role("button", name="Update password").click()
+    page.get_by_role("button", name="Reset password").click()
     expect(page.get_by_text("Your password has been changed. You are signed in.")).to_be_visible()
 
     page.locator("summary").click()
