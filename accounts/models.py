@@ -88,6 +88,17 @@ class PortalUserManager(UserManager):
     def get_by_natural_key(self, username):
         return self.get(username__iexact=username)
 
+    def security_managers_of(self, company_id: int):
+        """The company's Security Managers who can act now: active and not blocked."""
+        from .roles import SECURITY_MANAGERS
+
+        return self.filter(
+            company_id=company_id,
+            groups__name=SECURITY_MANAGERS,
+            is_active=True,
+            blocked_at__isnull=True,
+        ).order_by("last_name", "first_name", "pk")
+
     def find_by_identifier(self, identifier: str, *, lock: bool = False):
         """The user an identifier (user name or email, any case) names, or None.
 
@@ -195,6 +206,19 @@ class User(AbstractUser):
         """Blocked by a Security Manager or provider staff: only they can lift it. A block of
         unknown origin (blocked_at set without a reason) counts as one: the safe side."""
         return self.blocked_at is not None and not self.is_locked_out
+
+    def security_managers_to_ask(self, limit: int = 5) -> list[str]:
+        """Names of the colleagues who can lift a Security Manager's block, for the emails to
+        this account's own address. Names only: their email address is a personal one and
+        their phone is not published, and nothing says which of them blocked the account."""
+        if not self.company_id:
+            return []
+        managers = (
+            User.objects.security_managers_of(self.company_id)
+            .exclude(pk=self.pk)
+            .exclude(first_name="", last_name="")
+        )
+        return [manager.get_full_name() for manager in managers[:limit]]
 
     @property
     def deactivated_by_staff(self) -> bool:

@@ -13,7 +13,7 @@ from django.contrib.admin.helpers import ACTION_CHECKBOX_NAME
 from django.utils import timezone
 
 from accounts import company_services as cs
-from accounts import services, tokens
+from accounts import roles, services, tokens
 from accounts.models import SecurityEvent, User
 from conftest import PASSWORD, make_user
 
@@ -96,8 +96,8 @@ def test_the_report_on_a_manager_blocked_account_says_ask_the_security_manager(
 ):
     client.post(CHECK_URL, {"identifier": manager_blocked.username})
     [mail] = mailoutbox
-    assert "blocked by your company's Security Manager" in mail.body
-    assert "please contact them" in mail.body
+    assert "blocked by a Security Manager of your company" in mail.body
+    assert "please contact one of them" in mail.body
     assert "/account/unblock/" not in mail.body
     assert "/account/unblock/" not in mail.alternatives[0][0]
     event = SecurityEvent.objects.get(kind=Kind.ACCOUNT_CHECKED)
@@ -166,7 +166,7 @@ def test_forgotten_password_of_a_manager_blocked_account_sends_no_link(
     assert mail.subject == "Your password cannot be reset while your account is blocked"
     assert "/account/password/reset/" not in mail.body
     assert "/account/password/reset/" not in mail.alternatives[0][0]
-    assert "blocked by your company's Security Manager" in mail.body
+    assert "blocked by a Security Manager of your company" in mail.body
     event = SecurityEvent.objects.get(user=manager_blocked, kind=Kind.PASSWORD_RESET_REQUESTED)
     assert event.data == {"refused": "blocked"}
 
@@ -279,3 +279,62 @@ def test_the_migration_copies_the_user_name_onto_existing_events(employee_a):
     migration.copy_usernames(apps, None)
     event.refresh_from_db()
     assert event.username == employee_a.username
+
+
+# A block only a Security Manager can lift: the emails to the account's own address name the
+# colleagues who can, not just "your Security Manager". The pages, which anyone may see
+# signed out, name nobody.
+
+
+@pytest.fixture
+def colleagues_who_manage(company_a, company_b, manager_a):
+    """manager_a ("C10001 Tester") and Sabine Meyer can act; the others cannot or are not
+    the company's managers."""
+    group = roles.SECURITY_MANAGERS
+    make_user("c10001.sm", company=company_a, group=group, first_name="Sabine", last_name="Meyer")
+    make_user("c10001.bl", company=company_a, group=group, first_name="Blocked", last_name="Boss")
+    make_user("c10001.gn", company=company_a, group=group, first_name="Gone", last_name="Boss")
+    make_user("c20002.ot", company=company_b, group=group, first_name="Other", last_name="Firm")
+    User.objects.filter(username="c10001.bl").update(blocked_at=timezone.now())
+    User.objects.filter(username="c10001.gn").update(is_active=False)
+    return ["C10001 Tester", "Sabine Meyer"]
+
+
+CANNOT_ACT = ["Blocked Boss", "Gone Boss", "Other Firm"]
+
+
+@pytest.mark.parametrize("url", [FORGOT_URL, CHECK_URL])
+def test_the_email_about_a_managers_block_names_who_can_lift_it(
+    client, colleagues_who_manage, manager_blocked, mailoutbox, url
+):
+    response = client.post(url, {"identifier": manager_blocked.username}, follow=True)
+    [mail] = mailoutbox
+    html = mail.alternatives[0][0]
+    assert "Only your company's Security Managers can unblock it" in mail.body
+    for name in colleagues_who_manage:
+        assert f"- {name}\n" in mail.body
+        assert f"<li>{name}</li>" in html
+    for name in CANNOT_ACT:
+        assert name not in mail.body and name not in html
+    for name in colleagues_who_manage:
+        assert name not in response.text
+
+
+def test_a_blocked_security_manager_is_told_the_other_managers_not_themselves(
+    client, colleagues_who_manage, manager_a, agent, mailoutbox
+):
+    cs.block_employees([manager_a], actor=User.objects.get(username="c10001.sm"))
+    client.post(FORGOT_URL, {"identifier": manager_a.username})
+    [mail] = mailoutbox
+    assert "- Sabine Meyer" in mail.body
+    assert "C10001 Tester" not in mail.body.split("\n", 1)[1]  # only in the greeting
+
+
+def test_with_no_colleague_who_can_act_it_says_what_it_said(
+    client, employee_a, manager_a, mailoutbox
+):
+    cs.block_employees([employee_a], actor=manager_a)
+    User.objects.filter(pk=manager_a.pk).update(is_active=False)
+    client.post(FORGOT_URL, {"identifier": employee_a.username})
+    [mail] = mailoutbox
+    assert "Only they can unblock it: please contact them." in mail.body

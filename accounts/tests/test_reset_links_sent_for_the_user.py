@@ -82,7 +82,10 @@ def test_this_wasnt_me_on_a_manager_blocked_account_says_whom_to_ask(
     )
     assert RESET not in mail.body
     assert RESET not in mail.alternatives[0][0]
-    assert "blocked by your company's Security Manager" in mail.body
+    assert "blocked by a Security Manager of your company" in mail.body
+    # the email, to the account's own address, names who can lift the block; the page does not
+    assert f"- {manager_a.get_full_name()}\n" in mail.body
+    assert manager_a.get_full_name() not in page.content.decode()
     event = SecurityEvent.objects.get(user=employee_a, kind="password_reset_requested")
     assert event.data["refused"] == "blocked"
     employee_a.refresh_from_db()

@@ -115,7 +115,7 @@ def test_a_block_by_the_security_manager_names_them(employee_a, manager_a, mailo
     assert employee_a.blocked_reason == User.BlockReason.MANAGER
     assert not employee_a.blocked_by_staff
     services.request_password_reset(_request(), employee_a.email)
-    assert "blocked by your company's Security Manager" in mailoutbox[-1].body
+    assert "blocked by a Security Manager of your company" in mailoutbox[-1].body
 
 
 def test_a_lockout_email_says_a_password_reset_also_unblocks(employee_a, mailoutbox, settings):
