@@ -284,6 +284,7 @@ class SecurityEvent(ChoiceLabelsMixin, models.Model):
         AUTHENTICATOR_REMOVED = "authenticator_removed", _("Authenticator removed")
         AUTHENTICATOR_CHANGED = "authenticator_changed", _("Authenticator changed")
         SECOND_FACTOR_FAILED = "second_factor_failed", _("Wrong second-factor code")
+        BACKUP_CODES_CREATED = "backup_codes_created", _("Backup codes created")
         BACKUP_CODE_USED = "backup_code_used", _("Backup code used")
         PUSH_DENIED = "push_denied", _("Push sign-in denied")
         ACCOUNT_CREATED = "account_created", _("Account created")

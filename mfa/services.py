@@ -580,7 +580,7 @@ def regenerate_backup_codes(request, user) -> list[str]:
         BackupCode.objects.bulk_create(
             BackupCode(device=device, digest=digest(code.replace("-", ""))) for code in codes
         )
-    record_event(Kind.AUTHENTICATOR_CHANGED, user, request=request, type="backup", regenerated=True)
+    record_event(Kind.BACKUP_CODES_CREATED, user, request=request, count=len(codes))
     send_email_to_user(user, "mfa_backup_codes_created", origin_of(request))
     return codes
 

@@ -213,3 +213,25 @@ def test_the_search_keeps_the_query_count(
         services.record_event(Kind.ROLE_CHANGED, employee_a, actor=agent, origin=STAFF_ORIGIN)
     with django_assert_max_num_queries(len(small.captured_queries)):
         manager_client.get(URL, {"q": employee_a.username})
+
+
+backup_codes_migration = importlib.import_module(
+    "accounts.migrations.0017_backup_codes_created_event"
+)
+
+
+def test_the_migration_relabels_only_past_new_backup_codes(employee_a):
+    """Logged as "Authenticator changed" before they had a kind of their own."""
+    record = partial(services.record_event, Kind.AUTHENTICATOR_CHANGED, employee_a)
+    codes = record(type="backup", regenerated=True)
+    renamed, default = record(type="totp", name="Authy", old="TOTP"), record(default=True)
+    editor = type("SchemaEditor", (), {"connection": type("C", (), {"alias": "default"})})
+
+    backup_codes_migration.relabel_backup_codes_created(apps, editor)
+
+    kinds = dict(SecurityEvent.objects.values_list("pk", "kind"))
+    assert kinds == {
+        codes.pk: Kind.BACKUP_CODES_CREATED,
+        renamed.pk: Kind.AUTHENTICATOR_CHANGED,
+        default.pk: Kind.AUTHENTICATOR_CHANGED,
+    }

@@ -3,8 +3,10 @@ from __future__ import annotations
 import re
 
 import pytest
+from django.test import Client
 
 from accounts.models import SecurityEvent
+from accounts.tests.manage_helpers import sign_in_verified
 from mfa import services
 from mfa.tests.conftest import current_code
 
@@ -363,3 +365,26 @@ def test_email_setup_offers_a_different_address_while_a_code_waits(
     response = client.post(url, {"name": "Private", "email": "right@example.org"})
     assert response.status_code == 429  # the cooldown, with when a code can be sent
     assert "a new code can be sent at" in response.content.decode()
+
+
+def test_new_backup_codes_are_logged_as_such_not_as_a_changed_authenticator(
+    client, employee_a, manager_a, totp_device, recent_auth
+):
+    """The activity and the company log told new backup codes from a renamed authenticator
+    by nothing: both read "Authenticator changed"."""
+    device = totp_device(employee_a)
+    client.force_login(employee_a)
+    recent_auth()
+    client.post(f"{INDEX}backup-codes/")
+    client.post(f"{INDEX}totp-{device.pk}/rename/", {"name": "Authy"})
+    kinds = list(SecurityEvent.objects.filter(user=employee_a).values_list("kind", flat=True))
+    assert kinds[:2] == [Kind.AUTHENTICATOR_CHANGED, Kind.BACKUP_CODES_CREATED]
+    activity = client.get("/account/security/").content.decode()
+    assert "Backup codes created" in activity and "Authenticator changed" in activity
+    manager = sign_in_verified(Client(), manager_a)
+    company_log = manager.get("/manage/log/", {"kind": Kind.BACKUP_CODES_CREATED})
+    assert company_log.status_code == 200
+    assert [event.username for event in company_log.context["page"].object_list] == [
+        employee_a.username
+    ]
+    assert "Backup codes created" in company_log.content.decode()
