@@ -280,7 +280,10 @@ def _notify_change(request, user, kind: str, device: Device, template: str) -> N
 def activate_authenticator(request, user, device: Device) -> None:
     """A confirmed new authenticator: logged, notified, default if it is the first."""
     device.confirmed = True
-    device.save(update_fields=["confirmed"])
+    # The code that confirmed it was its setting up, not a use: "Last used" means a sign-in
+    # with it, for an app or an email code as for a phone, which enrols with no code.
+    device.last_used_at = None
+    device.save(update_fields=["confirmed", "last_used_at"])
     prefs = mfa_settings(user)
     if not prefs.default_device or len(authenticators(user)) == 1:
         prefs.default_device = device.persistent_id

@@ -388,3 +388,24 @@ def test_new_backup_codes_are_logged_as_such_not_as_a_changed_authenticator(
         employee_a.username
     ]
     assert "Backup codes created" in company_log.content.decode()
+
+
+@pytest.mark.parametrize("kind", ["totp", "email"])
+def test_the_code_that_activates_an_authenticator_is_no_use_of_it(
+    client, employee_a, recent_auth, mailoutbox, kind
+):
+    """ "Last used" said the activation's time for an app or email code, but "never" for a
+    phone, which enrols without a code: now it means a sign-in with it, for every type."""
+    client.force_login(employee_a)
+    recent_auth()
+    url = f"{INDEX}setup/{kind}/"
+    if kind == "totp":
+        client.post(url, {"name": "Authy"})
+        code = current_code(client.get(url).context["device"])
+    else:
+        client.post(url, {"name": "Private", "email": "private@example.org"})
+        code = re.search(r"\b(\d{6})\b", mailoutbox[-1].body).group(1)
+    assert client.post(url, {"code": code}).status_code == 302
+    [device] = services.authenticators(employee_a)
+    assert device.confirmed and device.last_used_at is None
+    assert '<td data-label="Last used">never</td>' in client.get(INDEX).content.decode()
