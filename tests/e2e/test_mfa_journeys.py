@@ -285,3 +285,20 @@ def test_a_long_authenticator_name_wraps_on_a_phone(page, portal, employee_a):
         page.goto(f"{portal}{path}")
         expect(page.locator("main")).to_contain_text(name[:20])
         assert page.evaluate("document.documentElement.scrollWidth") <= 390, path
+
+
+def test_new_backup_codes_stand_level_in_two_columns_with_one_way_out(page, portal, employee_a):
+    """On a phone the second column sat 4 px above the first (the column break dropped its
+    first code's top margin), and "Done" and "Back" both just left the page."""
+    page.set_viewport_size({"width": 390, "height": 844})
+    _create_backup_codes(page, portal, employee_a)
+    page.screenshot(path="test-results/mfa-backup-codes-390.png", full_page=True)
+    boxes = [code.bounding_box() for code in page.locator("#backup-codes li").all()]
+    columns = sorted({round(box["x"]) for box in boxes})
+    assert len(columns) == 2, columns
+    tops = [[box["y"] for box in boxes if round(box["x"]) == x] for x in columns]
+    assert tops[0] == tops[1], tops
+    main = page.locator("main")
+    expect(main.get_by_role("link", name="Done")).to_be_visible()
+    expect(main.get_by_role("link", name="Back")).to_have_count(0)
+
