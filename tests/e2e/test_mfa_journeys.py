@@ -302,3 +302,16 @@ def test_new_backup_codes_stand_level_in_two_columns_with_one_way_out(page, port
     expect(main.get_by_role("link", name="Done")).to_be_visible()
     expect(main.get_by_role("link", name="Back")).to_have_count(0)
 
+
+def test_the_add_authenticator_button_keeps_clear_of_the_table(page, portal, employee_a):
+    device = TOTPDevice.objects.create(user=employee_a, name="Phone", confirmed=True)
+    page.set_viewport_size({"width": 1280, "height": 800})
+    sign_in_to_second_factor(page, portal, employee_a)
+    page.fill("#id_token-otp_token", _unused_code(device.config_url, employee_a))
+    page.click("#second-factor-submit")
+    expect(page).to_have_url(re.compile(r"/dashboard/$"))
+    page.goto(f"{portal}/account/security/two-factor/")
+    page.screenshot(path="test-results/mfa-index-1280.png", full_page=True)
+    table = page.locator(".mfa-table").bounding_box()
+    button = page.get_by_role("link", name="Add authenticator").bounding_box()
+    assert button["y"] - (table["y"] + table["height"]) >= 12, (table, button)
