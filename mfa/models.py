@@ -64,6 +64,11 @@ class PushEnrollment(models.Model):
     expires_at = models.DateTimeField()
     used_at = models.DateTimeField(null=True, blank=True)
     device = models.ForeignKey(PushDevice, null=True, blank=True, on_delete=models.CASCADE)
+    # The browser that showed the code: the phone is added there, and its app's own request
+    # names no browser (the reference app's says "Python-urllib"). The database's default
+    # lets processes still running the older code create enrolments while the migration runs.
+    ip_address = models.GenericIPAddressField(null=True, blank=True)
+    user_agent = models.CharField(max_length=300, blank=True, default="", db_default="")
 
     def __str__(self) -> str:
         return f"push enrollment {self.pk}"

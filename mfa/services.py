@@ -261,8 +261,17 @@ def verified_with_strong_factor(user) -> bool:
     return kind in STRONG_TYPES
 
 
-def _notify_change(request, user, kind: str, device: Device, template: str) -> None:
-    record_event(kind, user, request=request, type=type_of(device), name=device.name)
+def _notify_change(
+    request,
+    user,
+    kind: str,
+    device: Device,
+    template: str,
+    origin: tuple[str | None, str] | None = None,
+) -> None:
+    """``origin`` (IP address, user agent) when the change was asked for by an earlier request
+    than ``request``."""
+    record_event(kind, user, request=request, origin=origin, type=type_of(device), name=device.name)
     cache.delete(_types_cache_key(user))
     invalidate_trusted_browsers(user)
     if template:
@@ -272,12 +281,14 @@ def _notify_change(request, user, kind: str, device: Device, template: str) -> N
             {
                 "device_name": device.name,
                 "device_kind": TYPE_LABELS.get(type_of(device), ""),
-                **origin_of(request),
+                **({"ip": origin[0], "user_agent": origin[1]} if origin else origin_of(request)),
             },
         )
 
 
-def activate_authenticator(request, user, device: Device) -> None:
+def activate_authenticator(
+    request, user, device: Device, origin: tuple[str | None, str] | None = None
+) -> None:
     """A confirmed new authenticator: logged, notified, default if it is the first."""
     device.confirmed = True
     # The code that confirmed it was its setting up, not a use: "Last used" means a sign-in
@@ -288,7 +299,9 @@ def activate_authenticator(request, user, device: Device) -> None:
     if not prefs.default_device or len(authenticators(user)) == 1:
         prefs.default_device = device.persistent_id
         prefs.save(update_fields=["default_device"])
-    _notify_change(request, user, Kind.AUTHENTICATOR_ADDED, device, "mfa_authenticator_added")
+    _notify_change(
+        request, user, Kind.AUTHENTICATOR_ADDED, device, "mfa_authenticator_added", origin
+    )
 
 
 def rename_authenticator(request, user, device: Device, name: str) -> None:
@@ -591,11 +604,14 @@ def regenerate_backup_codes(request, user) -> list[str]:
 # --- Push: enrollment -------------------------------------------------------------------------
 
 
-def start_push_enrollment(user, name: str) -> tuple[PushEnrollment, str]:
+def start_push_enrollment(user, name: str, request=None) -> tuple[PushEnrollment, str]:
+    """A one-time code for the phone app, shown in the browser of ``request``."""
     token = secrets.token_urlsafe(32)
     enrollment = PushEnrollment.objects.create(
         user=user,
         name=name,
+        ip_address=client_ip(request),
+        user_agent=request_user_agent(request),
         token_digest=digest(token),
         expires_at=timezone.now() + timedelta(seconds=PUSH_ENROLLMENT_SECONDS),
     )
@@ -636,7 +652,9 @@ def enrol_push_device(request, token: str, name: str, public_key: str) -> PushDe
         )
         enrollment.device = device
         enrollment.save(update_fields=["device"])
-        activate_authenticator(request, enrollment.user, device)
+        # Logged and emailed as added where the code was shown: this request is the app's.
+        origin = (enrollment.ip_address, enrollment.user_agent)
+        activate_authenticator(request, enrollment.user, device, origin)
     return device
 
 

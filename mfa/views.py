@@ -225,7 +225,9 @@ def _setup_push(request):
         return _done_adding(pending.get("required", False))
     form = NameForm(request.POST or None, initial={"name": _("Smartphone")})
     if request.method == "POST" and form.is_valid():
-        enrollment, token = services.start_push_enrollment(request.user, form.cleaned_data["name"])
+        enrollment, token = services.start_push_enrollment(
+            request.user, form.cleaned_data["name"], request
+        )
         request.session[PENDING_PUSH] = {
             "id": enrollment.pk,
             "token": token,

@@ -197,3 +197,26 @@ def test_the_default_backend_is_the_polling_backend(settings):
     from mfa.delivery import PollingBackend, get_backend
 
     assert isinstance(get_backend(), PollingBackend)
+
+
+def test_a_phone_is_logged_and_emailed_as_added_in_the_browser_that_showed_its_code(
+    client, employee_a, recent_auth, mailoutbox
+):
+    """The enrolling request is the phone app's: the log and the email named the reference
+    app's HTTP client ("Python-urllib 3") as the browser."""
+    from django.test import Client
+
+    chrome = "Mozilla/5.0 (Windows NT 10.0; Win64; x64) Chrome/120.0 Safari/537.36"
+    client.defaults.update(REMOTE_ADDR="203.0.113.7", HTTP_USER_AGENT=chrome)
+    client.force_login(employee_a)
+    recent_auth()
+    setup = "/account/security/two-factor/setup/push/"
+    client.post(setup, {"name": "Work phone"})
+    token = client.get(setup).context["uri"].split("token=")[1]
+    app = Client(REMOTE_ADDR="198.51.100.2", HTTP_USER_AGENT="Python-urllib/3.11")
+    assert _enrol(app, token).status_code == 201
+    event = SecurityEvent.objects.get(user=employee_a, kind=SecurityEvent.Kind.AUTHENTICATOR_ADDED)
+    assert (event.ip_address, event.user_agent) == ("203.0.113.7", chrome)
+    email = mailoutbox[-1].body
+    assert "203.0.113.7" in email and "Chrome 120 on Windows" in email
+    assert "urllib" not in email and "198.51.100.2" not in email
