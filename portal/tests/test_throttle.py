@@ -119,8 +119,13 @@ def test_parallel_events_are_counted_exactly():
         thread.start()
     for thread in threads:
         thread.join()
-    assert sorted(waits) == [0] * 5 + [60] * 3
-    assert seconds_until_allowed("failures", limit=parallel, window=60) == 60
+    waits.sort()
+    assert waits[:5] == [0] * 5
+    # A thread reads the clock before its script runs: one that read it before the oldest
+    # counted event's thread waits up to a second longer (later, never earlier).
+    assert all(60 <= wait <= 61 for wait in waits[5:]), waits
+    # Up to a second or two after the events, on a slow machine.
+    assert 58 <= seconds_until_allowed("failures", limit=parallel, window=60) <= 60
     assert seconds_until_allowed("failures", limit=parallel + 1, window=60) == 0
 
 
