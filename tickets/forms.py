@@ -557,6 +557,9 @@ class BulkForm(forms.Form):
             (self.UNASSIGNED, _("Unassigned")),
             *agent_choices(agents),
         ]
+        # "Assign selected to me" is an action of its own: the bar's choice is not needed.
+        if self.is_bound and self.fields["mine"].to_python(self.data.get("mine")):
+            self.fields["action"].required = False
 
     def clean(self):
         data = super().clean()

@@ -236,6 +236,16 @@ def test_assign_selected_to_me_assigns_them_to_the_sender(client, make_ticket, e
     assert [t.status for t in tickets] == [Status.NEW] * 3
 
 
+def test_assign_selected_to_me_needs_no_action_of_the_bar(client, make_ticket, employee_a, agent):
+    """The button is an action of its own: a request without the bar's select still takes."""
+    ticket = make_ticket(employee_a)
+    sign_in_verified(client, agent)
+    response = client.post(URL, {"tickets": [ticket.pk], "mine": "1"})
+    assert response.status_code == 302
+    ticket.refresh_from_db()
+    assert ticket.assignee_id == agent.pk
+
+
 def test_assign_selected_to_me_is_refused_to_staff_whom_no_assignee_list_offers(
     client, make_ticket, employee_a
 ):
