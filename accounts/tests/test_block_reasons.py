@@ -338,3 +338,18 @@ def test_with_no_colleague_who_can_act_it_says_what_it_said(
     client.post(FORGOT_URL, {"identifier": employee_a.username})
     [mail] = mailoutbox
     assert "Only they can unblock it: please contact them." in mail.body
+
+
+def test_the_report_on_an_account_the_company_deactivated_names_who_can_reactivate_it(
+    client, colleagues_who_manage, employee_a, manager_a, mailoutbox
+):
+    cs.deactivate_employees([employee_a], actor=manager_a)
+    client.post(CHECK_URL, {"identifier": employee_a.username})
+    [mail] = mailoutbox
+    html = mail.alternatives[0][0]
+    assert "can only be reactivated by your company's Security Managers" in mail.body
+    for name in colleagues_who_manage:
+        assert f"- {name}\n" in mail.body
+        assert f"<li>{name}</li>" in html
+    for name in CANNOT_ACT:
+        assert name not in mail.body and name not in html
