@@ -57,6 +57,19 @@ return times
 
 _local_lock = threading.Lock()
 
+UNSUPPORTED_CACHE = "Rate limits need the default cache to be Redis (portal.cache) or local memory."
+
+
+def check_rate_limit_cache(app_configs=None, **kwargs) -> list:
+    """At start (manage.py check, runserver, migrate), not at the first limited request: any
+    other default cache would make every sign-in fail."""
+    from django.core import checks
+
+    cache = caches["default"]
+    if hasattr(cache, "script") or isinstance(cache, LocMemCache):
+        return []
+    return [checks.Error(UNSUPPORTED_CACHE, obj=type(cache).__name__, id="portal.E001")]
+
 
 def _log(key: str, *, now: int, limit: int, window: int, action: int) -> list[int]:
     """The times (µs) of the events under ``key`` in the window ending ``now``, oldest first,
@@ -71,8 +84,8 @@ def _log(key: str, *, now: int, limit: int, window: int, action: int) -> list[in
         args = [now, cutoff, limit, action, member, expiry]
         keys = [cache.make_and_validate_key(name)]
         return [int(float(at)) for at in cache.script(_REDIS_LOG)(keys=keys, args=args)]
-    if not isinstance(cache, LocMemCache):
-        raise ImproperlyConfigured("Rate limits need Redis (portal.cache) or local memory.")
+    if not isinstance(cache, LocMemCache):  # check_rate_limit_cache says so at start
+        raise ImproperlyConfigured(UNSUPPORTED_CACHE)
     with _local_lock:
         times = sorted(at for at in cache.get(name, ()) if at > cutoff)
         if action == _ALWAYS or (action == _IF_UNDER_LIMIT and len(times) < limit):

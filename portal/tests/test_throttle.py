@@ -9,6 +9,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 import time_machine
 from django.core.cache import cache, caches
+from django.core.exceptions import ImproperlyConfigured
 
 from portal.throttle import count_hit, retry_after, seconds_until_allowed
 
@@ -147,3 +148,19 @@ def test_counting_on_redis_is_one_round_trip(monkeypatch):
     count_hit("k", limit=5, window=60)
     seconds_until_allowed("k", limit=5, window=60)
     assert commands == ["EVALSHA"] * 3
+
+
+def test_a_cache_the_limiter_cannot_use_is_an_error_at_start(settings):
+    from django.core import checks
+
+    from portal.throttle import check_rate_limit_cache
+
+    assert check_rate_limit_cache() == []
+    assert [e.id for e in checks.run_checks(tags=[checks.Tags.caches])] == []
+    settings.CACHES = {
+        **settings.CACHES,
+        "default": {"BACKEND": "django.core.cache.backends.dummy.DummyCache"},
+    }
+    assert [e.id for e in checks.run_checks(tags=[checks.Tags.caches])] == ["portal.E001"]
+    with pytest.raises(ImproperlyConfigured):
+        retry_after("k", limit=5, window=60)
