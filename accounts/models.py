@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import uuid
 from datetime import timedelta
+from functools import cached_property
 
 from django.conf import settings
 from django.contrib.auth.models import AbstractUser, UserManager
@@ -207,10 +208,12 @@ class User(AbstractUser):
         unknown origin (blocked_at set without a reason) counts as one: the safe side."""
         return self.blocked_at is not None and not self.is_locked_out
 
-    def security_managers_to_ask(self, limit: int = 5) -> list[str]:
-        """Names of the colleagues who can lift a Security Manager's block, for the emails to
-        this account's own address. Names only: their email address is a personal one and
-        their phone is not published, and nothing says which of them blocked the account."""
+    @cached_property
+    def security_managers_to_ask(self) -> list[str]:
+        """Names of the colleagues who can lift a Security Manager's block or deactivation
+        (at most five), for the emails to this account's own address; cached, as an email's
+        text and HTML parts both show them. Names only: their email address is a personal
+        one and their phone is not published, and nothing says which of them acted."""
         if not self.company_id:
             return []
         managers = (
@@ -218,7 +221,7 @@ class User(AbstractUser):
             .exclude(pk=self.pk)
             .exclude(first_name="", last_name="")
         )
-        return [manager.get_full_name() for manager in managers[:limit]]
+        return [manager.get_full_name() for manager in managers[:5]]
 
     @property
     def deactivated_by_staff(self) -> bool:

@@ -303,19 +303,24 @@ def colleagues_who_manage(company_a, company_b, manager_a):
 CANNOT_ACT = ["Blocked Boss", "Gone Boss", "Other Firm"]
 
 
+def _assert_lists_exactly(mail, names: list[str]) -> None:
+    """Both parts of ``mail`` list ``names`` and none of the managers who cannot act."""
+    html = mail.alternatives[0][0]
+    for name in names:
+        assert f"- {name}\n" in mail.body
+        assert f"<li>{name}</li>" in html
+    for name in CANNOT_ACT:
+        assert name not in mail.body and name not in html
+
+
 @pytest.mark.parametrize("url", [FORGOT_URL, CHECK_URL])
 def test_the_email_about_a_managers_block_names_who_can_lift_it(
     client, colleagues_who_manage, manager_blocked, mailoutbox, url
 ):
     response = client.post(url, {"identifier": manager_blocked.username}, follow=True)
     [mail] = mailoutbox
-    html = mail.alternatives[0][0]
     assert "Only your company's Security Managers can unblock it" in mail.body
-    for name in colleagues_who_manage:
-        assert f"- {name}\n" in mail.body
-        assert f"<li>{name}</li>" in html
-    for name in CANNOT_ACT:
-        assert name not in mail.body and name not in html
+    _assert_lists_exactly(mail, colleagues_who_manage)
     for name in colleagues_who_manage:
         assert name not in response.text
 
@@ -346,10 +351,5 @@ def test_the_report_on_an_account_the_company_deactivated_names_who_can_reactiva
     cs.deactivate_employees([employee_a], actor=manager_a)
     client.post(CHECK_URL, {"identifier": employee_a.username})
     [mail] = mailoutbox
-    html = mail.alternatives[0][0]
     assert "can only be reactivated by your company's Security Managers" in mail.body
-    for name in colleagues_who_manage:
-        assert f"- {name}\n" in mail.body
-        assert f"<li>{name}</li>" in html
-    for name in CANNOT_ACT:
-        assert name not in mail.body and name not in html
+    _assert_lists_exactly(mail, colleagues_who_manage)
